@@ -1,0 +1,215 @@
+/*
+ * date.c - RFC 5322 dates as real mail writes them.
+ *
+ * Tokenises the text into words and numbers and assigns them by shape,
+ * which accepts the standard form and its obsolete relatives alike:
+ * "Fri, 3 Mar 2006 20:54:40 +0900 (JST)", "3 Mar 2006 11:54:27 -0000",
+ * "Sun Nov 13 14:50:12 2005" (ctime), "8 Mar 04 12:23:56 -0000",
+ * "Tue, 06 Jan 2004 22:09:53 +0000", "Thu, 23 Sep 2004 14:35:29 -0600 (MDT)",
+ * and zone names (UT, GMT, EST/EDT/CST/CDT/MST/MDT/PST/PDT, JST, military
+ * letters).  Two-digit years follow RFC 5322 4.3 (< 50: 20xx).  Out of
+ * range values fail the parse; they never overflow.
+ *
+ * Standards: RFC 5322 3.3 and 4.3, RFC 822 5.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "spamtrace/date.h"
+
+static const char *const months[] = { "jan", "feb", "mar", "apr", "may",
+    "jun", "jul", "aug", "sep", "oct", "nov", "dec" };
+
+static const struct { const char *name; int min; } zones[] = {
+	{ "UT", 0 }, { "UTC", 0 }, { "GMT", 0 }, { "Z", 0 },
+	{ "EST", -300 }, { "EDT", -240 }, { "CST", -360 }, { "CDT", -300 },
+	{ "MST", -420 }, { "MDT", -360 }, { "PST", -480 }, { "PDT", -420 },
+	{ "JST", 540 }, { "KST", 540 }, { "CET", 60 }, { "CEST", 120 },
+	{ "MET", 60 }, { "MEST", 120 }, { "BST", 60 }, { "EET", 120 },
+	{ "EEST", 180 }, { "WET", 0 }, { "WEST", 60 }, { "HKT", 480 },
+	{ "SGT", 480 }, { "AEST", 600 }, { "AEDT", 660 }, { "IST", 330 },
+	{ "NZST", 720 }, { "NZDT", 780 },
+};
+
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	/* Howard Hinnant's algorithm (public domain description) */
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int
+month_of(const char *w, size_t n)
+{
+	int i;
+
+	if (n < 3)
+		return -1;
+	for (i = 0; i < 12; i++)
+		if (strncasecmp(w, months[i], 3) == 0)
+			return i + 1;
+	return -1;
+}
+
+static bool
+zone_name(const char *w, size_t n, int *min)
+{
+	size_t i;
+	char buf[8];
+
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, w, n);
+	buf[n] = '\0';
+	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
+		if (strcasecmp(buf, zones[i].name) == 0) {
+			*min = zones[i].min;
+			return true;
+		}
+	return false;
+}
+
+bool
+st_date_parse(const char *p, size_t len, struct st_date *d)
+{
+	const char *e = p + len;
+	int day = -1, mon = -1, hh = -1, mm = -1, ss = 0, zone = 0;
+	long year = -1;
+	bool have_zone = false, minus_zero = false, in_comment = false;
+	int depth = 0;
+
+	memset(d, 0, sizeof(*d));
+	while (p < e) {
+		const char *w;
+		size_t n;
+
+		if (*p == '(') {
+			depth++;
+			p++;
+			continue;
+		}
+		if (*p == ')') {
+			if (depth)
+				depth--;
+			p++;
+			continue;
+		}
+		in_comment = depth > 0;
+		if (!isalnum((unsigned char)*p) && *p != '+' && *p != '-') {
+			p++;
+			continue;
+		}
+		w = p;
+		if (*p == '+' || *p == '-')
+			p++;
+		while (p < e && (isalnum((unsigned char)*p) || *p == ':'))
+			p++;
+		n = (size_t)(p - w);
+		if (in_comment) {
+			/* "(JST)" only matters when no numeric zone */
+			if (!have_zone && zone_name(w, n, &zone))
+				have_zone = true;
+			continue;
+		}
+		if ((*w == '+' || *w == '-') && n == 5 &&
+		    isdigit((unsigned char)w[1]) && isdigit((unsigned char)w[4])) {
+			int v = (w[1] - '0') * 10 + (w[2] - '0');
+			int m2 = (w[3] - '0') * 10 + (w[4] - '0');
+
+			if (v > 23 + 2 || m2 > 59)
+				return false;
+			zone = v * 60 + m2;
+			if (*w == '-')
+				zone = -zone;
+			minus_zero = *w == '-' && zone == 0;
+			have_zone = true;
+			continue;
+		}
+		if (memchr(w, ':', n) != NULL) {
+			int a = -1, b = -1, c = 0;
+			int k = sscanf(w, "%2d:%2d:%2d", &a, &b, &c);
+
+			if (k < 2 || hh >= 0)
+				continue;
+			hh = a;
+			mm = b;
+			ss = k == 3 ? c : 0;
+			continue;
+		}
+		if (isdigit((unsigned char)*w)) {
+			long v = 0;
+			size_t i;
+
+			if (n > 6)
+				continue;
+			for (i = 0; i < n && isdigit((unsigned char)w[i]); i++)
+				v = v * 10 + (w[i] - '0');
+			if (i != n)
+				continue;
+			if (n >= 3) {
+				if (year < 0)
+					year = n == 3 ? 1900 + v : v;
+			} else if (day < 0)
+				day = (int)v;
+			else if (year < 0)
+				year = v < 50 ? 2000 + v : 1900 + v;
+			continue;
+		}
+		{
+			int mo = month_of(w, n);
+
+			if (mo > 0 && mon < 0 && n <= 9) {
+				mon = mo;
+				continue;
+			}
+		}
+		if (!have_zone && zone_name(w, n, &zone)) {
+			have_zone = true;
+			continue;
+		}
+	}
+	if (day < 1 || day > 31 || mon < 1 || year < 1900 || year > 9999 ||
+	    hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
+		return false;
+	d->utc = days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 +
+	    hh * 3600 + mm * 60 + ss - (int64_t)zone * 60;
+	d->tz_min = zone;
+	d->tz_known = have_zone && !minus_zero;
+	d->tz_minus_zero = minus_zero;
+	if (have_zone)
+		snprintf(d->tz, sizeof(d->tz), "%c%02d%02d",
+		    zone < 0 || minus_zero ? '-' : '+',
+		    (zone < 0 ? -zone : zone) / 60,
+		    (zone < 0 ? -zone : zone) % 60);
+	return true;
+}
+
+void
+st_date_iso(int64_t utc, char *buf, size_t size)
+{
+	int64_t days = utc >= 0 ? utc / 86400 : (utc - 86399) / 86400;
+	int64_t secs = utc - days * 86400;
+	/* civil_from_days */
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t y = (int64_t)yoe + era * 400;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	unsigned dd = doy - (153 * mp + 2) / 5 + 1;
+	unsigned mo = mp < 10 ? mp + 3 : mp - 9;
+
+	y += mo <= 2;
+	snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y,
+	    mo, dd, (int)(secs / 3600), (int)(secs / 60 % 60),
+	    (int)(secs % 60));
+}

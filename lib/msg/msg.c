@@ -1,0 +1,398 @@
+/*
+ * msg.c - the header scanner, unfolding, and decoded display values.
+ *
+ * The scanner is the hot path of every command: it walks the header block
+ * once with memchr, records each field as a span into the message buffer
+ * and never copies.  Any line ending is accepted (CRLF, LF, CR); NUL bytes
+ * are data (and flagged).  A line that is neither a field nor a
+ * continuation ends the header block, as in Python's email package and
+ * Postfix; the defect is recorded.
+ *
+ * Decoding for display goes through GMime (RFC 2047 encoded words and
+ * charsets), after raw 8-bit text has been given its likely charset
+ * (UTF-8, Shift_JIS, EUC-JP, else Windows-1252) and raw ISO-2022-JP
+ * escapes have been converted.
+ *
+ * Standards: RFC 5322 (2.2, 2.2.3 unfolding), RFC 2047, RFC 1468.
+ */
+#include <ctype.h>
+#include <gmime/gmime.h>
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+#include "spamtrace/limits.h"
+#include "spamtrace/msg.h"
+
+static GMimeParserOptions *decode_opts;
+static gsize init_done;
+
+void
+st_library_init(void)
+{
+	if (g_once_init_enter(&init_done)) {
+		const char *fallback[] = { "UTF-8", "CP932", "EUC-JP",
+		    "Windows-1252", NULL };
+
+		g_mime_init();
+		decode_opts = g_mime_parser_options_new();
+		g_mime_parser_options_set_fallback_charsets(decode_opts,
+		    fallback);
+		g_mime_parser_options_set_rfc2047_compliance_mode(decode_opts,
+		    GMIME_RFC_COMPLIANCE_LOOSE);
+		g_once_init_leave(&init_done, 1);
+	}
+}
+
+/* Find the end of the line starting at p: *eol is where the terminator
+ * starts, the return value where the next line starts. */
+static inline const char *
+line_end(const char *p, const char *end, bool cr_only, const char **eol)
+{
+	const char *nl;
+
+	if (cr_only) {
+		nl = memchr(p, '\r', (size_t)(end - p));
+		if (nl == NULL) {
+			*eol = end;
+			return end;
+		}
+		*eol = nl;
+		return nl + 1;
+	}
+	nl = memchr(p, '\n', (size_t)(end - p));
+	if (nl == NULL) {
+		*eol = end;
+		if (end > p && end[-1] == '\r')
+			*eol = end - 1;
+		return end;
+	}
+	*eol = (nl > p && nl[-1] == '\r') ? nl - 1 : nl;
+	return nl + 1;
+}
+
+static bool
+is_field_name_char(unsigned char c)
+{
+	return c > 32 && c < 127 && c != ':';
+}
+
+enum st_status
+st_msg_parse(struct st_msg *m, struct st_arena *a, const char *buf,
+    size_t len)
+{
+	const char *p = buf, *end = buf + len, *next, *eol, *c;
+	size_t cap = 0;
+	bool cr_only;
+	struct st_header *h;
+
+	memset(m, 0, sizeof(*m));
+	m->arena = a;
+	m->buf = buf;
+	m->len = len;
+	m->body_off = len;
+	{
+		size_t probe = len < 65536 ? len : 65536;
+
+		cr_only = memchr(buf, '\n', probe) == NULL &&
+		    memchr(buf, '\r', probe) != NULL;
+	}
+	/* An mbox envelope line left at the top ("From x date") is skipped. */
+	if (len >= 5 && (memcmp(p, "From ", 5) == 0 ||
+	    (len >= 6 && memcmp(p, ">From ", 6) == 0)))
+		p = line_end(p, end, cr_only, &eol);
+
+	while (p < end) {
+		if ((size_t)(p - buf) > ST_MAX_HEADER_BLOCK) {
+			m->defects |= ST_MSG_DEFECT_HEADER_BLOCK;
+			m->body_off = (size_t)(p - buf);
+			goto done;
+		}
+		next = line_end(p, end, cr_only, &eol);
+		if (eol == p) {			/* the empty line */
+			m->body_off = (size_t)(next - buf);
+			goto done;
+		}
+		if (*p == ' ' || *p == '\t') {	/* continuation */
+			if (m->nhdrs > 0) {
+				h = &m->hdrs[m->nhdrs - 1];
+				h->value_len = (size_t)(eol - h->value);
+			}
+			p = next;
+			continue;
+		}
+		for (c = p; c < eol && is_field_name_char((unsigned char)*c);
+		    c++)
+			;
+		/* allow white space before the colon (obs-optional) */
+		{
+			const char *n_end = c;
+
+			while (c < eol && (*c == ' ' || *c == '\t'))
+				c++;
+			if (c == eol || *c != ':' || n_end == p) {
+				m->defects |= m->nhdrs == 0 ?
+				    ST_MSG_DEFECT_NO_HEADERS :
+				    ST_MSG_DEFECT_BAD_LINE;
+				m->body_off = (size_t)(p - buf);
+				goto done;
+			}
+			if (m->nhdrs >= ST_MAX_HEADERS) {
+				m->defects |= ST_MSG_DEFECT_TOO_MANY;
+				p = next;
+				continue;
+			}
+			if (m->nhdrs == cap) {
+				size_t ncap = cap ? cap * 2 : 32;
+				struct st_header *nh = st_arena_grow(a,
+				    m->hdrs, m->nhdrs, ncap, sizeof(*nh));
+
+				if (nh == NULL)
+					return ST_ENOMEM;
+				m->hdrs = nh;
+				cap = ncap;
+			}
+			h = &m->hdrs[m->nhdrs++];
+			h->name = p;
+			h->name_len = (size_t)(n_end - p);
+			h->value = c + 1;
+			h->value_len = (size_t)(eol - (c + 1));
+		}
+		p = next;
+	}
+	m->defects |= ST_MSG_DEFECT_NO_BODY_SEP;
+	m->body_off = len;
+done:
+	if (memchr(buf, '\0', m->body_off) != NULL)
+		m->defects |= ST_MSG_DEFECT_NUL;
+	return ST_OK;
+}
+
+const struct st_header *
+st_msg_get(const struct st_msg *m, const char *name, size_t n)
+{
+	size_t i, nl = strlen(name);
+
+	for (i = 0; i < m->nhdrs; i++) {
+		const struct st_header *h = &m->hdrs[i];
+
+		if (h->name_len == nl && strncasecmp(h->name, name, nl) == 0 &&
+		    n-- == 0)
+			return h;
+	}
+	return NULL;
+}
+
+size_t
+st_msg_count(const struct st_msg *m, const char *name)
+{
+	size_t i, nl = strlen(name), k = 0;
+
+	for (i = 0; i < m->nhdrs; i++)
+		if (m->hdrs[i].name_len == nl &&
+		    strncasecmp(m->hdrs[i].name, name, nl) == 0)
+			k++;
+	return k;
+}
+
+char *
+st_hdr_unfold(struct st_arena *a, const char *p, size_t len, size_t *lenp)
+{
+	char *s, *o;
+	const char *e;
+
+	if (len > ST_MAX_HEADER_VALUE)
+		len = ST_MAX_HEADER_VALUE;
+	e = p + len;
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+	    e[-1] == '\n'))
+		e--;
+	if ((s = st_arena_alloc(a, (size_t)(e - p) + 1)) == NULL)
+		return NULL;
+	for (o = s; p < e; p++) {
+		if (*p == '\r' || *p == '\n') {
+			/* a fold: CRLF + WSP becomes the WSP alone */
+			continue;
+		}
+		*o++ = *p;
+	}
+	*o = '\0';
+	if (lenp)
+		*lenp = (size_t)(o - s);
+	return s;
+}
+
+/* --- decoding for display ---------------------------------------------- */
+
+static bool
+is_utf8(const unsigned char *s, size_t n)
+{
+	return g_utf8_validate((const char *)s, (gssize)n, NULL);
+}
+
+static const char *
+guess_8bit_charset(const unsigned char *s, size_t n)
+{
+	size_t i;
+	bool sjis = false, eucish = true, high = false;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c < 0x80)
+			continue;
+		high = true;
+		if (c >= 0x81 && c <= 0x9f && c != 0x8e && c != 0x8f)
+			sjis = true;
+		if (c < 0xa1 && c != 0x8e && c != 0x8f)
+			eucish = false;
+	}
+	if (!high)
+		return NULL;
+	if (sjis)
+		return "CP932";
+	if (eucish)
+		return "EUC-JP";
+	return "Windows-1252";
+}
+
+static char *
+convert(const char *in, size_t n, const char *charset)
+{
+	gsize out_len;
+	char *out = g_convert_with_fallback(in, (gssize)n, "UTF-8", charset,
+	    "\xef\xbf\xbd", NULL, &out_len, NULL);
+
+	if (out == NULL)
+		out = g_convert_with_fallback(in, (gssize)n, "UTF-8",
+		    "Windows-1252", "?", NULL, &out_len, NULL);
+	return out;
+}
+
+/* Replace control characters (terminal escapes!) and invalid UTF-8. */
+static char *
+sanitize(struct st_arena *a, const char *s)
+{
+	gchar *valid = g_utf8_make_valid(s, -1);
+	size_t n = strlen(valid), i;
+	char *o, *r;
+
+	if ((r = st_arena_alloc(a, n * 3 + 1)) == NULL) {
+		g_free(valid);
+		return NULL;
+	}
+	for (i = 0, o = r; i < n; i++) {
+		unsigned char c = (unsigned char)valid[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			if (c == '\t' || c == '\n' || c == '\r')
+				*o++ = ' ';
+			else {
+				memcpy(o, "\xef\xbf\xbd", 3);
+				o += 3;
+			}
+		} else
+			*o++ = (char)c;
+	}
+	*o = '\0';
+	g_free(valid);
+	return r;
+}
+
+char *
+st_hdr_decode(struct st_arena *a, const char *p, size_t len)
+{
+	size_t n;
+	char *u = st_hdr_unfold(a, p, len, &n), *pre = NULL, *dec, *r;
+	const char *cs;
+
+	if (u == NULL)
+		return NULL;
+	st_library_init();
+	if (n > ST_MAX_DECODE_LEN)
+		n = ST_MAX_DECODE_LEN;
+	/* NULs are data: show them as U+FFFD, not as the end */
+	if (memchr(u, '\0', n) != NULL) {
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			if (u[i] == '\0')
+				u[i] = '\x01';
+	}
+	u[n] = '\0';
+	if (strstr(u, "\x1b$B") || strstr(u, "\x1b$@") || strstr(u, "\x1b(J"))
+		pre = convert(u, n, "ISO-2022-JP");
+	else if (!is_utf8((const unsigned char *)u, n) &&
+	    (cs = guess_8bit_charset((const unsigned char *)u, n)) != NULL)
+		pre = convert(u, n, cs);
+	dec = g_mime_utils_header_decode_text(decode_opts, pre ? pre : u);
+	r = sanitize(a, dec ? dec : (pre ? pre : u));
+	g_free(dec);
+	g_free(pre);
+	return r;
+}
+
+char *
+st_msg_decoded(struct st_msg *m, const char *name)
+{
+	const struct st_header *h = st_msg_get(m, name, 0);
+
+	return h ? st_hdr_decode(m->arena, h->value, h->value_len) : NULL;
+}
+
+char *
+st_msg_unfolded(struct st_msg *m, const char *name)
+{
+	const struct st_header *h = st_msg_get(m, name, 0);
+
+	return h ? st_hdr_unfold(m->arena, h->value, h->value_len, NULL) :
+	    NULL;
+}
+
+/* --- addresses ------------------------------------------------------------ */
+
+char *
+st_addr_extract(struct st_arena *a, const char *p, size_t len)
+{
+	const char *e = p + len, *lt = NULL, *gt, *at, *s, *t;
+	const char *q;
+	bool inq = false;
+
+	/* the last <...> outside quotes wins ("Name <a@b>") */
+	for (q = p; q < e; q++) {
+		if (*q == '"')
+			inq = !inq;
+		else if (*q == '<' && !inq)
+			lt = q;
+	}
+	if (lt != NULL && (gt = memchr(lt, '>', (size_t)(e - lt))) != NULL) {
+		s = lt + 1;
+		t = gt;
+		while (s < t && (*s == ' ' || *s == '\t'))
+			s++;
+		while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
+			t--;
+		if (t == s)
+			return st_arena_strdup(a, "");
+		return st_arena_strndup(a, s, (size_t)(t - s));
+	}
+	/* bare address: the token holding '@' */
+	if ((at = memchr(p, '@', len)) == NULL) {
+		/* "MAILER-DAEMON" etc.: the first word */
+		for (s = p; s < e && isspace((unsigned char)*s); s++)
+			;
+		for (t = s; t < e && !isspace((unsigned char)*t) &&
+		    *t != '(' && *t != ','; t++)
+			;
+		return t > s ? st_arena_strndup(a, s, (size_t)(t - s)) : NULL;
+	}
+	for (s = at; s > p && !isspace((unsigned char)s[-1]) && s[-1] != '(' &&
+	    s[-1] != ',' && s[-1] != ':' && s[-1] != '"'; s--)
+		;
+	for (t = at; t < e && !isspace((unsigned char)*t) && *t != ')' &&
+	    *t != ',' && *t != ';' && *t != '"'; t++)
+		;
+	return st_arena_strndup(a, s, (size_t)(t - s));
+}

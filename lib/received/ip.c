@@ -1,0 +1,129 @@
+/*
+ * ip.c - address normalisation and classes.
+ *
+ * Received lines write addresses in many ways: "IPv6:2001:db8::1",
+ * "[::ffff:1.2.3.4]", "fe80::1%eth0", "1.2.3.4:5678" (port glued on).
+ * st_ip_normalise() turns each into its canonical text via inet_pton /
+ * inet_ntop.  The classes follow RFC 1918, RFC 6598 (CGNAT), RFC 4193 (ULA),
+ * RFC 5737 / 3849 (documentation) and RFC 6890 (special-purpose registry).
+ */
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "spamtrace/received.h"
+
+bool
+st_ip_normalise(const char *p, size_t len, char *buf, size_t size)
+{
+	char tmp[64], *pct;
+	unsigned char bin[16];
+
+	while (len && (*p == '[' || *p == ' '))
+		p++, len--;
+	while (len && (p[len - 1] == ']' || p[len - 1] == ' '))
+		len--;
+	if (len > 5 && strncasecmp(p, "IPv6:", 5) == 0)
+		p += 5, len -= 5;
+	if (len == 0 || len >= sizeof(tmp))
+		return false;
+	memcpy(tmp, p, len);
+	tmp[len] = '\0';
+	if ((pct = strchr(tmp, '%')) != NULL)	/* zone id */
+		*pct = '\0';
+	if (inet_pton(AF_INET, tmp, bin) == 1) {
+		return inet_ntop(AF_INET, bin, buf, (socklen_t)size) != NULL;
+	}
+	if (inet_pton(AF_INET6, tmp, bin) == 1) {
+		static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0,
+		    0, 0, 0, 0xff, 0xff };
+
+		if (memcmp(bin, mapped, 12) == 0)
+			return inet_ntop(AF_INET, bin + 12, buf,
+			    (socklen_t)size) != NULL;
+		return inet_ntop(AF_INET6, bin, buf, (socklen_t)size) != NULL;
+	}
+	return false;
+}
+
+static bool
+v4(const char *ip, uint32_t *a)
+{
+	unsigned char b[4];
+
+	if (inet_pton(AF_INET, ip, b) != 1)
+		return false;
+	*a = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	    (uint32_t)b[2] << 8 | b[3];
+	return true;
+}
+
+static bool
+in4(uint32_t a, uint32_t net, int bits)
+{
+	uint32_t mask = bits == 0 ? 0 : 0xffffffffu << (32 - bits);
+
+	return (a & mask) == (net & mask);
+}
+
+#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
+
+bool
+st_ip_is_ipv6(const char *ip)
+{
+	return strchr(ip, ':') != NULL;
+}
+
+bool
+st_ip_is_loopback(const char *ip)
+{
+	uint32_t a;
+
+	if (v4(ip, &a))
+		return in4(a, IP4(127, 0, 0, 0), 8);
+	return strcmp(ip, "::1") == 0;
+}
+
+bool
+st_ip_is_private(const char *ip)
+{
+	uint32_t a;
+	unsigned char b[16];
+
+	if (v4(ip, &a))
+		return in4(a, IP4(10, 0, 0, 0), 8) ||
+		    in4(a, IP4(172, 16, 0, 0), 12) ||
+		    in4(a, IP4(192, 168, 0, 0), 16) ||
+		    in4(a, IP4(100, 64, 0, 0), 10) ||
+		    in4(a, IP4(169, 254, 0, 0), 16);
+	if (inet_pton(AF_INET6, ip, b) != 1)
+		return false;
+	return (b[0] & 0xfe) == 0xfc ||			/* fc00::/7 ULA */
+	    (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);	/* fe80::/10 */
+}
+
+bool
+st_ip_is_reserved(const char *ip)
+{
+	uint32_t a;
+	unsigned char b[16];
+
+	if (v4(ip, &a))
+		return in4(a, IP4(0, 0, 0, 0), 8) ||
+		    in4(a, IP4(192, 0, 0, 0), 24) ||
+		    in4(a, IP4(192, 0, 2, 0), 24) ||
+		    in4(a, IP4(198, 18, 0, 0), 15) ||
+		    in4(a, IP4(198, 51, 100, 0), 24) ||
+		    in4(a, IP4(203, 0, 113, 0), 24) ||
+		    in4(a, IP4(224, 0, 0, 0), 4) ||
+		    in4(a, IP4(240, 0, 0, 0), 4);
+	if (inet_pton(AF_INET6, ip, b) != 1)
+		return false;
+	return (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d &&
+	    b[3] == 0xb8) ||				/* 2001:db8::/32 */
+	    b[0] == 0xff ||				/* multicast */
+	    (memcmp(b, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15) == 0 &&
+	    b[15] == 0);				/* :: */
+}

@@ -1,0 +1,187 @@
+/*
+ * arena.c - per-message bump allocator.
+ *
+ * Blocks are chained; each allocation is 16-byte aligned and zeroed.  The
+ * total is capped (ST_MAX_ARENA unless the creator says otherwise), so a
+ * hostile message can make us fail that message, not exhaust memory.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spamtrace/arena.h"
+#include "spamtrace/limits.h"
+
+#define ARENA_BLOCK	(64 * 1024)
+#define ARENA_ALIGN	16
+
+struct block {
+	struct block *next;
+	size_t	size;		/* usable bytes after the header */
+	size_t	used;
+	_Alignas(16) unsigned char data[];
+};
+
+struct st_arena {
+	struct block *head;	/* current block (newest) */
+	struct block *first;	/* kept by st_arena_reset() */
+	size_t	total;		/* bytes in all blocks */
+	size_t	max;
+};
+
+static struct block *
+block_new(size_t size)
+{
+	struct block *b = malloc(sizeof(*b) + size);
+
+	if (b == NULL)
+		return NULL;
+	b->next = NULL;
+	b->size = size;
+	b->used = 0;
+	return b;
+}
+
+struct st_arena *
+st_arena_new(size_t max_bytes)
+{
+	struct st_arena *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		return NULL;
+	a->max = max_bytes ? max_bytes : ST_MAX_ARENA;
+	a->first = a->head = block_new(ARENA_BLOCK);
+	if (a->first == NULL) {
+		free(a);
+		return NULL;
+	}
+	a->total = ARENA_BLOCK;
+	return a;
+}
+
+void
+st_arena_free(struct st_arena *a)
+{
+	struct block *b, *next;
+
+	if (a == NULL)
+		return;
+	for (b = a->head; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
+	free(a);
+}
+
+void
+st_arena_reset(struct st_arena *a)
+{
+	struct block *b, *next;
+
+	for (b = a->head; b != NULL; b = next) {
+		next = b->next;
+		if (b != a->first)
+			free(b);
+	}
+	a->head = a->first;
+	a->first->next = NULL;
+	a->first->used = 0;
+	a->total = a->first->size;
+}
+
+void *
+st_arena_alloc(struct st_arena *a, size_t n)
+{
+	struct block *b = a->head;
+	size_t off;
+	void *p;
+
+	if (n == 0)
+		n = 1;
+	if (n > a->max)
+		return NULL;
+	off = (b->used + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if (off > b->size || b->size - off < n) {
+		size_t want = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
+
+		if (a->total + want > a->max || (b = block_new(want)) == NULL)
+			return NULL;
+		a->total += want;
+		if (want == n) {
+			/* A big object gets a block of its own behind the
+			 * current one, so the current block keeps filling. */
+			b->next = a->head->next;
+			a->head->next = b;
+			b->used = n;
+			memset(b->data, 0, n);
+			return b->data;
+		}
+		b->next = a->head;
+		a->head = b;
+		off = 0;
+	}
+	p = b->data + off;
+	b->used = off + n;
+	memset(p, 0, n);
+	return p;
+}
+
+char *
+st_arena_strndup(struct st_arena *a, const char *p, size_t n)
+{
+	char *s = st_arena_alloc(a, n + 1);
+
+	if (s == NULL)
+		return NULL;
+	if (n)
+		memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+char *
+st_arena_strdup(struct st_arena *a, const char *s)
+{
+	return st_arena_strndup(a, s, strlen(s));
+}
+
+char *
+st_arena_printf(struct st_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *s;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (s = st_arena_alloc(a, (size_t)n + 1)) == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+size_t
+st_arena_used(const struct st_arena *a)
+{
+	return a->total;
+}
+
+void *
+st_arena_grow(struct st_arena *a, void *old, size_t old_n, size_t new_n,
+    size_t elem)
+{
+	void *p;
+
+	if (new_n != 0 && elem > SIZE_MAX / new_n)
+		return NULL;
+	if ((p = st_arena_alloc(a, new_n * elem)) == NULL)
+		return NULL;
+	if (old != NULL && old_n)
+		memcpy(p, old, (old_n < new_n ? old_n : new_n) * elem);
+	return p;
+}

@@ -1,0 +1,318 @@
+/*
+ * out_trace.c - a trace as CONTRACT.md's JSON object, and as text for
+ * people.  Shared by trace, bounces (the original's trace) and report.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+static void
+dns_json(struct jw *w, const struct st_dns_info *d)
+{
+	size_t i;
+
+	jw_key(w, "dns");
+	if (d == NULL) {
+		jw_null(w);
+		return;
+	}
+	jw_obj(w);
+	jw_key(w, "ptr");
+	jw_arr(w);
+	for (i = 0; i < d->nptr; i++)
+		jw_str(w, d->ptr[i]);
+	jw_end_arr(w);
+	jw_key(w, "fcrdns");
+	if (d->fcrdns < 0)
+		jw_null(w);
+	else
+		jw_bool(w, d->fcrdns == 1);
+	jw_key(w, "listed");
+	jw_arr(w);
+	for (i = 0; i < d->nlisted; i++) {
+		jw_obj(w);
+		jw_kstr(w, "zone", d->listed[i].zone);
+		jw_kstr(w, "answer", d->listed[i].answer);
+		jw_kstr(w, "txt", d->listed[i].txt);
+		jw_end_obj(w);
+	}
+	jw_end_arr(w);
+	if (d->timed_out)
+		jw_kbool(w, "timed_out", true);
+	jw_end_obj(w);
+}
+
+static void
+hop_json(struct jw *w, const struct st_hop *h)
+{
+	jw_obj(w);
+	jw_kint(w, "index", h->index);
+	jw_kstr(w, "raw", h->raw);
+	jw_kstr(w, "ip", h->ip);
+	jw_kstr(w, "rdns", h->rdns);
+	jw_kstr(w, "helo", h->helo);
+	jw_kstr(w, "by", h->by);
+	jw_kstr(w, "ident", h->ident);
+	jw_kstr(w, "envfrom", h->envfrom);
+	jw_kstr(w, "id", h->id);
+	jw_kstr(w, "auth", h->auth);
+	jw_kstr(w, "with", h->with);
+	jw_kstr(w, "for", h->for_);
+	jw_kbool(w, "tls", h->tls);
+	jw_kdate(w, "date", h->has_date, h->date.utc);
+	jw_key(w, "tz");
+	if (h->has_date && h->date.tz[0])
+		jw_str(w, h->date.tz);
+	else
+		jw_null(w);
+	jw_kstr(w, "mta", h->mta);
+	jw_kbool(w, "parsed", h->parsed);
+	jw_kstr(w, "trust", st_trust_name(h->trust));
+	jw_end_obj(w);
+}
+
+void
+out_trace_json(struct jw *w, const struct st_trace *t)
+{
+	size_t i;
+
+	jw_kstr(w, "message_id", t->sum.message_id);
+	jw_kstr(w, "from", t->sum.from);
+	jw_kstr(w, "return_path", t->sum.return_path);
+	jw_kstr(w, "to", t->sum.to);
+	jw_kstr(w, "subject", t->sum.subject);
+	jw_kdate(w, "date", t->sum.has_date, t->sum.date.utc);
+	jw_key(w, "hops");
+	jw_arr(w);
+	for (i = 0; i < t->nhops; i++)
+		hop_json(w, &t->hops[i]);
+	jw_end_arr(w);
+
+	jw_key(w, "origin");
+	if (t->origin.present) {
+		jw_obj(w);
+		jw_kstr(w, "ip", t->origin.ip);
+		jw_kstr(w, "rdns", t->origin.rdns);
+		jw_kstr(w, "helo", t->origin.helo);
+		jw_kint(w, "hop", t->origin.hop);
+		jw_kstr(w, "org", t->origin.org);
+		if (t->origin.dns)
+			dns_json(w, t->origin.dns);
+		jw_end_obj(w);
+	} else
+		jw_null(w);
+
+	jw_key(w, "source_ip_estimate");
+	if (t->source.present) {
+		jw_obj(w);
+		jw_kstr(w, "ip", t->source.ip);
+		jw_kint(w, "hop", t->source.hop);
+		jw_kstr(w, "why", t->source.why);
+		if (t->source.dns)
+			dns_json(w, t->source.dns);
+		jw_end_obj(w);
+	} else
+		jw_null(w);
+
+	jw_key(w, "relays");
+	jw_arr(w);
+	for (i = 0; i < t->nrelays; i++) {
+		const struct st_relay *r = &t->relays[i];
+
+		jw_obj(w);
+		jw_kint(w, "hop", r->hop);
+		jw_kstr(w, "host", r->host);
+		jw_kstr(w, "ip", r->ip);
+		jw_kstr(w, "org", r->org);
+		jw_kstr(w, "role", r->role);
+		if (r->dns)
+			dns_json(w, r->dns);
+		jw_end_obj(w);
+	}
+	jw_end_arr(w);
+
+	jw_key(w, "findings");
+	jw_arr(w);
+	for (i = 0; i < t->nfindings; i++) {
+		const struct st_finding *f = &t->findings[i];
+
+		jw_obj(w);
+		jw_kstr(w, "code", f->code);
+		jw_kstr(w, "severity", st_severity_name(f->severity));
+		jw_key(w, "hop");
+		if (f->hop > 0)
+			jw_int(w, f->hop);
+		else
+			jw_null(w);
+		jw_kstr(w, "evidence", f->evidence);
+		jw_kstr(w, "explain", f->explain);
+		jw_end_obj(w);
+	}
+	jw_end_arr(w);
+
+	jw_key(w, "contacts");
+	jw_arr(w);
+	for (i = 0; i < t->ncontacts; i++) {
+		jw_obj(w);
+		jw_kstr(w, "address", t->contacts[i].address);
+		jw_kstr(w, "for", t->contacts[i].for_);
+		jw_kstr(w, "why", t->contacts[i].why);
+		jw_end_obj(w);
+	}
+	jw_end_arr(w);
+	if (t->verdict != NULL)
+		jw_kstr(w, "verdict", t->verdict);
+}
+
+/* --- text --------------------------------------------------------------- */
+
+static const char *
+dash(const char *s)
+{
+	return s != NULL && *s ? s : "-";
+}
+
+static const char *
+sev_color(enum st_severity s)
+{
+	switch (s) {
+	case ST_SEV_HIGH:	return C_RED;
+	case ST_SEV_MEDIUM:	return C_YELLOW;
+	case ST_SEV_LOW:	return C_CYAN;
+	default:		return C_DIM;
+	}
+}
+
+/* Wrap text at width, indenting continuation lines. */
+static void
+wrap(struct sbuf *b, const char *s, int indent, int width)
+{
+	int col = indent;
+	const char *p = s;
+
+	while (*p) {
+		const char *w = p;
+		int n;
+
+		while (*p && *p != ' ')
+			p++;
+		n = (int)(p - w);
+		if (col > indent && col + 1 + n > width) {
+			sbuf_printf(b, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			sbuf_putc(b, ' ');
+			col++;
+		}
+		sbuf_put(b, w, (size_t)n);
+		col += n;
+		while (*p == ' ')
+			p++;
+	}
+	sbuf_putc(b, '\n');
+}
+
+void
+out_trace_text(struct sbuf *b, const struct st_trace *t, const char *label)
+{
+	size_t i;
+	char d[32];
+
+	sbuf_printf(b, "%s%s%s\n", C_BOLD, label, C_RESET);
+	sbuf_printf(b, "  Message-ID:  %s\n", dash(t->sum.message_id));
+	sbuf_printf(b, "  From:        %s\n", dash(t->sum.from));
+	sbuf_printf(b, "  Return-Path: %s\n", dash(t->sum.return_path));
+	sbuf_printf(b, "  Subject:     %s\n", dash(t->sum.subject));
+	if (t->sum.has_date) {
+		st_date_iso(t->sum.date.utc, d, sizeof(d));
+		sbuf_printf(b, "  Date:        %s (%s)\n", d,
+		    t->sum.date.tz[0] ? t->sum.date.tz : "no zone");
+	} else
+		sbuf_printf(b, "  Date:        -\n");
+
+	if (t->verdict != NULL && *t->verdict) {
+		sbuf_printf(b, "\n%sVerdict%s\n  ", C_BOLD, C_RESET);
+		wrap(b, t->verdict, 2, 78);
+	}
+
+	sbuf_printf(b, "\n%sPath%s (newest first)\n", C_BOLD, C_RESET);
+	sbuf_printf(b, "  %-3s %-9s %-28s %-16s %-24s %-20s %s\n", "hop",
+	    "trust", "from (rdns / helo)", "ip", "by", "time (UTC)", "delay");
+	for (i = 0; i < t->nhops; i++) {
+		const struct st_hop *h = &t->hops[i];
+		char who[256], delay[32] = "";
+		const char *tc = h->trust == ST_TRUST_UNTRUSTED ? C_BLUE :
+		    h->trust == ST_TRUST_BOUNDARY ? C_YELLOW : C_GREEN;
+
+		if (!h->parsed) {
+			sbuf_printf(b, "  %-3d %s%-9s%s %s(unparsed) %s%s\n",
+			    h->index, tc, st_trust_name(h->trust), C_RESET,
+			    C_RED, h->raw, C_RESET);
+			continue;
+		}
+		snprintf(who, sizeof(who), "%s%s%s%s", dash(h->rdns),
+		    *h->helo ? " / " : "", h->helo, h->local ? " (local)" : "");
+		if (h->has_date)
+			st_date_iso(h->date.utc, d, sizeof(d));
+		else
+			strcpy(d, "-");
+		if (h->has_date && i + 1 < t->nhops && t->hops[i + 1].has_date)
+			snprintf(delay, sizeof(delay), "%+llds",
+			    (long long)(h->date.utc - t->hops[i + 1].date.utc));
+		sbuf_printf(b, "  %-3d %s%-9s%s %-28s %-16s %-24s %-20s %s\n",
+		    h->index, tc, st_trust_name(h->trust), C_RESET, who,
+		    dash(h->ip), dash(h->by), d, delay);
+	}
+
+	if (t->origin.present) {
+		sbuf_printf(b, "\n%sOrigin%s  %s%s%s", C_BOLD, C_RESET, C_RED,
+		    t->origin.ip, C_RESET);
+		sbuf_printf(b, " (%s, helo %s, org %s) at hop %d\n",
+		    dash(t->origin.rdns), dash(t->origin.helo),
+		    dash(t->origin.org), t->origin.hop);
+	}
+	if (t->source.present)
+		sbuf_printf(b, "%sSource%s  %s at hop %d: %s\n", C_BOLD,
+		    C_RESET, t->source.ip, t->source.hop, t->source.why);
+	if (t->nrelays) {
+		sbuf_printf(b, "\n%sRelays%s\n", C_BOLD, C_RESET);
+		for (i = 0; i < t->nrelays; i++)
+			sbuf_printf(b, "  hop %-3d %-18s %-30s %-16s %s\n",
+			    t->relays[i].hop, t->relays[i].role,
+			    dash(t->relays[i].host), dash(t->relays[i].ip),
+			    dash(t->relays[i].org));
+	}
+	if (t->nfindings) {
+		sbuf_printf(b, "\n%sFindings%s\n", C_BOLD, C_RESET);
+		for (i = 0; i < t->nfindings; i++) {
+			const struct st_finding *f = &t->findings[i];
+
+			sbuf_printf(b, "  %s%-6s%s %s%s%s", sev_color(f->severity),
+			    st_severity_name(f->severity), C_RESET, C_BOLD,
+			    f->code, C_RESET);
+			if (f->hop > 0)
+				sbuf_printf(b, " (hop %d)", f->hop);
+			sbuf_printf(b, "\n         %s\"%s\"%s\n         ", C_BLUE,
+			    f->evidence, C_RESET);
+			wrap(b, f->explain, 9, 78);
+		}
+	}
+	if (t->ncontacts) {
+		sbuf_printf(b, "\n%sWhom to tell%s\n", C_BOLD, C_RESET);
+		for (i = 0; i < t->ncontacts; i++)
+			sbuf_printf(b, "  %-36s %s\n", t->contacts[i].address,
+			    t->contacts[i].why);
+	}
+	if (t->nhops) {
+		sbuf_printf(b, "\n%sReceived headers%s (%sblue%s: written by "
+		    "hosts outside your trust, unverifiable)\n", C_BOLD,
+		    C_RESET, C_BLUE, C_RESET);
+		for (i = 0; i < t->nhops; i++) {
+			const struct st_hop *h = &t->hops[i];
+			bool bad = h->trust == ST_TRUST_UNTRUSTED;
+
+			sbuf_printf(b, "  %sReceived: %s%s\n", bad ? C_BLUE : "",
+			    h->raw, bad ? C_RESET : "");
+		}
+	}
+}

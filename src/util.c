@@ -1,0 +1,416 @@
+/*
+ * util.c - output buffer, JSON writer, colours, warnings, progress and
+ * configuration loading for the spamtrace program.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+bool cli_color;
+
+void
+sbuf_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->cap - b->len < n + 1) {
+		size_t ncap = b->cap ? b->cap : 4096;
+		char *np;
+
+		while (ncap - b->len < n + 1)
+			ncap *= 2;
+		if ((np = realloc(b->p, ncap)) == NULL) {
+			fprintf(stderr, "spamtrace: out of memory\n");
+			exit(70);
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void
+sbuf_puts(struct sbuf *b, const char *s)
+{
+	sbuf_put(b, s, strlen(s));
+}
+
+void
+sbuf_putc(struct sbuf *b, char c)
+{
+	sbuf_put(b, &c, 1);
+}
+
+void
+sbuf_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char tmp[512];
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(tmp)) {
+		sbuf_put(b, tmp, (size_t)n);
+		return;
+	}
+	sbuf_put(b, "", 0);
+	{
+		char *big = malloc((size_t)n + 1);
+
+		if (big == NULL)
+			return;
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		sbuf_put(b, big, (size_t)n);
+		free(big);
+	}
+}
+
+void
+sbuf_reset(struct sbuf *b)
+{
+	b->len = 0;
+	if (b->p)
+		b->p[0] = '\0';
+}
+
+void
+sbuf_free(struct sbuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+void
+sbuf_write(struct sbuf *b, FILE *f)
+{
+	if (b->len)
+		fwrite(b->p, 1, b->len, f);
+	sbuf_reset(b);
+}
+
+/* --- JSON --------------------------------------------------------------- */
+
+void
+jw_init(struct jw *w, struct sbuf *b)
+{
+	memset(w, 0, sizeof(*w));
+	w->b = b;
+}
+
+static void
+jw_sep(struct jw *w)
+{
+	if (w->need_comma[w->depth])
+		sbuf_putc(w->b, ',');
+	w->need_comma[w->depth] = true;
+}
+
+void
+jw_obj(struct jw *w)
+{
+	jw_sep(w);
+	sbuf_putc(w->b, '{');
+	if (w->depth < 63)
+		w->depth++;
+	w->need_comma[w->depth] = false;
+}
+
+void
+jw_end_obj(struct jw *w)
+{
+	sbuf_putc(w->b, '}');
+	if (w->depth > 0)
+		w->depth--;
+}
+
+void
+jw_arr(struct jw *w)
+{
+	jw_sep(w);
+	sbuf_putc(w->b, '[');
+	if (w->depth < 63)
+		w->depth++;
+	w->need_comma[w->depth] = false;
+}
+
+void
+jw_end_arr(struct jw *w)
+{
+	jw_end_obj(w);
+	w->b->p[w->b->len - 1] = ']';
+}
+
+static void
+put_escaped(struct sbuf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *e = p + n, *run;
+
+	sbuf_putc(b, '"');
+	while (p < e) {
+		run = p;
+		while (p < e && *p >= 0x20 && *p != '"' && *p != '\\' &&
+		    *p < 0x80)
+			p++;
+		if (p > run)
+			sbuf_put(b, (const char *)run, (size_t)(p - run));
+		if (p >= e)
+			break;
+		if (*p >= 0x80) {
+			/* copy a valid UTF-8 sequence; else U+FFFD */
+			int len = (*p & 0xe0) == 0xc0 ? 2 :
+			    (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+			int k;
+
+			if (len == 0 || e - p < len)
+				goto bad;
+			for (k = 1; k < len; k++)
+				if ((p[k] & 0xc0) != 0x80)
+					goto bad;
+			if ((len == 2 && *p < 0xc2) ||
+			    (len == 3 && *p == 0xe0 && p[1] < 0xa0) ||
+			    (len == 3 && *p == 0xed && p[1] >= 0xa0) ||
+			    (len == 4 && *p == 0xf0 && p[1] < 0x90) ||
+			    (len == 4 && *p > 0xf4) ||
+			    (len == 4 && *p == 0xf4 && p[1] >= 0x90))
+				goto bad;
+			sbuf_put(b, (const char *)p, (size_t)len);
+			p += len;
+			continue;
+bad:
+			sbuf_put(b, "\\ufffd", 6);
+			p++;
+			continue;
+		}
+		switch (*p) {
+		case '"':  sbuf_put(b, "\\\"", 2); break;
+		case '\\': sbuf_put(b, "\\\\", 2); break;
+		case '\n': sbuf_put(b, "\\n", 2); break;
+		case '\r': sbuf_put(b, "\\r", 2); break;
+		case '\t': sbuf_put(b, "\\t", 2); break;
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hex[*p >> 4],
+			    hex[*p & 15] };
+
+			sbuf_put(b, u, 6);
+		}
+		}
+		p++;
+	}
+	sbuf_putc(b, '"');
+}
+
+void
+jw_key(struct jw *w, const char *k)
+{
+	jw_sep(w);
+	put_escaped(w->b, k, strlen(k));
+	sbuf_putc(w->b, ':');
+	w->need_comma[w->depth] = false;
+}
+
+static void
+jw_value_done(struct jw *w)
+{
+	w->need_comma[w->depth] = true;
+}
+
+void
+jw_strn(struct jw *w, const char *s, size_t n)
+{
+	jw_sep(w);
+	put_escaped(w->b, s, n);
+	jw_value_done(w);
+}
+
+void
+jw_str(struct jw *w, const char *s)
+{
+	if (s == NULL)
+		jw_null(w);
+	else
+		jw_strn(w, s, strlen(s));
+}
+
+void
+jw_int(struct jw *w, long long v)
+{
+	jw_sep(w);
+	sbuf_printf(w->b, "%lld", v);
+}
+
+void
+jw_bool(struct jw *w, bool v)
+{
+	jw_sep(w);
+	sbuf_puts(w->b, v ? "true" : "false");
+}
+
+void
+jw_null(struct jw *w)
+{
+	jw_sep(w);
+	sbuf_puts(w->b, "null");
+}
+
+void
+jw_raw(struct jw *w, const char *json)
+{
+	jw_sep(w);
+	sbuf_puts(w->b, json);
+}
+
+void
+jw_kstr(struct jw *w, const char *k, const char *s)
+{
+	jw_key(w, k);
+	jw_str(w, s);
+}
+
+void
+jw_kint(struct jw *w, const char *k, long long v)
+{
+	jw_key(w, k);
+	jw_int(w, v);
+}
+
+void
+jw_kbool(struct jw *w, const char *k, bool v)
+{
+	jw_key(w, k);
+	jw_bool(w, v);
+}
+
+void
+jw_knull(struct jw *w, const char *k)
+{
+	jw_key(w, k);
+	jw_null(w);
+}
+
+void
+jw_kdate(struct jw *w, const char *k, bool has, int64_t utc)
+{
+	char buf[32];
+
+	jw_key(w, k);
+	if (!has) {
+		jw_null(w);
+		return;
+	}
+	st_date_iso(utc, buf, sizeof(buf));
+	jw_str(w, buf);
+}
+
+/* --- colours, warnings, progress ---------------------------------------- */
+
+void
+cli_color_setup(const char *mode)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	if (mode != NULL && strcmp(mode, "always") == 0)
+		cli_color = true;
+	else if (mode != NULL && strcmp(mode, "never") == 0)
+		cli_color = false;
+	else
+		cli_color = isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0')
+		    && getenv("TERM") != NULL && strcmp(getenv("TERM"), "dumb");
+}
+
+void
+cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("spamtrace: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static double
+now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+void
+progress_init(struct progress *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->on = isatty(STDERR_FILENO);
+	p->start = p->last = now();
+}
+
+void
+progress_update(struct progress *p, uint64_t msgs, uint64_t bytes)
+{
+	double t;
+
+	p->msgs = msgs;
+	p->bytes = bytes;
+	if (!p->on || (msgs & 255) != 0)
+		return;
+	t = now();
+	if (t - p->last < 0.5)
+		return;
+	p->last = t;
+	fprintf(stderr, "\r%llu messages, %.1f MB, %.0f msg/s   ",
+	    (unsigned long long)msgs, bytes / 1e6,
+	    msgs / (t - p->start > 0 ? t - p->start : 1));
+}
+
+void
+progress_done(struct progress *p)
+{
+	if (p->on && p->last > p->start)
+		fputs("\r\033[K", stderr);
+}
+
+int
+cli_load_config(struct st_config *cfg, const char *explicit_path)
+{
+	struct st_error err;
+	char path[4096];
+	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
+
+	if (st_config_load(cfg, "/etc/spamtrace.conf", &err) != ST_OK &&
+	    err.status != ST_EIO) {
+		cli_warn("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	if (xdg != NULL && *xdg)
+		snprintf(path, sizeof(path), "%s/spamtrace/config", xdg);
+	else if (home != NULL)
+		snprintf(path, sizeof(path), "%s/.config/spamtrace/config",
+		    home);
+	else
+		path[0] = '\0';
+	if (path[0] && st_config_load(cfg, path, &err) != ST_OK &&
+	    err.status != ST_EIO) {
+		cli_warn("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	if (explicit_path != NULL &&
+	    st_config_load(cfg, explicit_path, &err) != ST_OK) {
+		cli_warn("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
