@@ -6,11 +6,15 @@
  * for people.  A message that cannot be read or analysed still gets its
  * record, with "error" set; the exit status is then 1.
  */
+#include <ctype.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "spamtrace/bounce.h"
 
 struct trace_opts {
 	bool	json;
@@ -32,17 +36,76 @@ usage(FILE *f)
 	    "standard input.\n", f);
 }
 
+/*
+ * A cheap test before the bounce reader runs: most messages are not
+ * bounces, and reading the MIME structure costs more than the trace.
+ */
+/* Case-insensitive search for a lower-case needle in a span. */
+static bool
+strncasestr_n(const char *p, size_t len, const char *needle)
+{
+	size_t n = strlen(needle), i, k;
+
+	for (i = 0; i + n <= len; i++) {
+		for (k = 0; k < n; k++)
+			if (tolower((unsigned char)p[i + k]) != needle[k])
+				break;
+		if (k == n)
+			return true;
+	}
+	return false;
+}
+
+static bool
+maybe_bounce(struct st_msg *m)
+{
+	static const char *const senders[] = { "mailer-daemon", "postmaster",
+	    "mail delivery", "mailer daemon", "mmdf", "mail administrator",
+	    NULL };
+	const struct st_header *h;
+	size_t i;
+
+	if ((h = st_msg_get(m, "Content-Type", 0)) != NULL &&
+	    memmem(h->value, h->value_len, "report", 6) != NULL)
+		return true;
+	if ((h = st_msg_get(m, "Return-Path", 0)) != NULL &&
+	    memmem(h->value, h->value_len, "<>", 2) != NULL)
+		return true;
+	if ((h = st_msg_get(m, "From", 0)) != NULL)
+		for (i = 0; senders[i] != NULL; i++)
+			if (strncasestr_n(h->value, h->value_len, senders[i]))
+				return true;
+	return false;
+}
+
+/* When m is a bounce that carries the message that bounced, trace that
+ * original too, with the bouncing system trusted. */
+static bool
+trace_original(const struct trace_opts *o, struct st_msg *m,
+    struct st_bounce *b, struct st_msg *om, struct st_trace *ot)
+{
+	struct st_error err = { 0 };
+
+	if (!maybe_bounce(m))
+		return false;
+	if (st_bounce_parse(m, b, &err) != ST_OK ||
+	    b->kind == ST_BOUNCE_NONE || b->orig == NULL)
+		return false;
+	return st_bounce_trace_original(m, b, &o->cfg, om, ot, &err) == ST_OK;
+}
+
 /* Analyse one message into out; returns false when its record has an
  * error. */
 static bool
 trace_one(const struct trace_opts *o, const struct st_rawmsg *rm,
     struct st_arena *a, struct sbuf *out)
 {
-	struct st_msg m;
-	struct st_trace t;
+	struct st_msg m, om;
+	struct st_trace t, ot;
+	struct st_bounce b;
 	struct st_error err = { 0 };
 	const char *error = NULL;
-	bool ok = true;
+	bool ok = true, orig = false;
 	struct jw w;
 
 	memset(&t, 0, sizeof(t));
@@ -58,8 +121,40 @@ trace_one(const struct trace_opts *o, const struct st_rawmsg *rm,
 	} else if (st_trace_message(&m, &o->cfg, NULL, &t, &err) != ST_OK) {
 		error = err.msg;
 	}
+	/* ---- dns (issue 9, owner: dns): PTR, FCrDNS and blocklists for the
+	 * trace's addresses, attached with st_trace_add_dns().  One resolver
+	 * and cache for the run, shared by the workers under a lock (never
+	 * freed: its cache file is committed after every lookup).  Faster:
+	 * st_dns_lookup_traces() on a whole batch between analysis and
+	 * printing. */
+	if (error == NULL && o->dns) {
+		static pthread_mutex_t dns_lock = PTHREAD_MUTEX_INITIALIZER;
+		static struct st_dns *dns;
+		static bool dns_failed;
+		const char *dw;
+
+		pthread_mutex_lock(&dns_lock);
+		if (dns == NULL && !dns_failed &&
+		    st_dns_new(&dns, &o->cfg, &err) != ST_OK) {
+			cli_warn("dns: %s: no DNS lookups", err.msg);
+			dns_failed = true;
+		}
+		if (dns != NULL) {
+			enum st_status ds = st_dns_lookup_trace(dns, &t, a,
+			    &err);
+
+			if (ds != ST_OK && ds != ST_ETIMEOUT)
+				cli_warn("dns: %s", err.msg);
+			while ((dw = st_dns_next_warning(dns)) != NULL)
+				cli_warn("dns: %s", dw);
+		}
+		pthread_mutex_unlock(&dns_lock);
+	}
+	/* ---- end dns ---- */
 	if (error != NULL)
 		ok = false;
+	else
+		orig = trace_original(o, &m, &b, &om, &ot);
 	if (o->json) {
 		jw_init(&w, out);
 		jw_obj(&w);
@@ -71,6 +166,16 @@ trace_one(const struct trace_opts *o, const struct st_rawmsg *rm,
 		jw_kstr(&w, "error", error);
 		if (error == NULL)
 			out_trace_json(&w, &t);
+		if (orig) {
+			jw_key(&w, "original");
+			jw_obj(&w);
+			jw_kstr(&w, "where", b.orig_where);
+			jw_key(&w, "trace");
+			jw_obj(&w);
+			out_trace_json(&w, &ot);
+			jw_end_obj(&w);
+			jw_end_obj(&w);
+		}
 		jw_end_obj(&w);
 		sbuf_putc(out, '\n');
 	} else {
@@ -85,10 +190,178 @@ trace_one(const struct trace_opts *o, const struct st_rawmsg *rm,
 			out_trace_text(out, &t, label);
 			sbuf_putc(out, '\n');
 		}
+		if (orig) {
+			snprintf(label, sizeof(label), "== %s #%zu: the "
+			    "message that bounced (%s, %s), traced with the "
+			    "bouncing system %s trusted", rm->path, rm->index,
+			    st_bounce_kind_name(b.kind), b.orig_where,
+			    *b.reporting_mta ? b.reporting_mta : "");
+			out_trace_text(out, &ot, label);
+			sbuf_putc(out, '\n');
+		}
 	}
 	if (error != NULL)
 		cli_warn("%s: message %zu: %s", rm->path, rm->index, error);
 	return ok;
+}
+
+/*
+ * Messages are read in batches (bounded in count and bytes) and traced by
+ * o->jobs threads; each slot has its own arena and output buffer, and the
+ * outputs are written in input order once the batch is done.
+ */
+#define BATCH_MSGS	128
+#define BATCH_BYTES	(16u * 1024 * 1024)
+
+struct slot {
+	struct st_rawmsg rm;
+	char   *data;
+	size_t	cap;
+	struct st_arena *a;
+	struct sbuf out;
+	bool	ok;
+};
+
+struct batch {
+	const struct trace_opts *o;
+	struct slot *slots;
+	size_t	n;
+	size_t	next;		/* next slot to take (under lock) */
+	pthread_mutex_t lock;
+};
+
+static void *
+worker(void *arg)
+{
+	struct batch *b = arg;
+
+	for (;;) {
+		size_t k;
+		struct slot *s;
+
+		pthread_mutex_lock(&b->lock);
+		k = b->next++;
+		pthread_mutex_unlock(&b->lock);
+		if (k >= b->n)
+			return NULL;
+		s = &b->slots[k];
+		if (s->a == NULL)
+			s->a = st_arena_new(0);
+		else
+			st_arena_reset(s->a);
+		sbuf_reset(&s->out);
+		if (s->a == NULL) {
+			s->ok = false;
+			sbuf_puts(&s->out, "");
+			continue;
+		}
+		s->ok = trace_one(b->o, &s->rm, s->a, &s->out);
+	}
+}
+
+static void
+run_batch(struct batch *b, int jobs)
+{
+	pthread_t tid[64];
+	int t, nt = jobs > 1 ? (jobs > 64 ? 64 : jobs) : 1;
+
+	b->next = 0;
+	if ((size_t)nt > b->n)
+		nt = (int)b->n;
+	for (t = 1; t < nt; t++)
+		if (pthread_create(&tid[t], NULL, worker, b) != 0)
+			break;
+	nt = t;
+	worker(b);
+	for (t = 1; t < nt; t++)
+		pthread_join(tid[t], NULL);
+}
+
+/* Trace every message of one PATH; returns an exit status. */
+static int
+trace_path(const struct trace_opts *o, const char *path, struct progress *prog,
+    uint64_t *nmsg, uint64_t *bytes_done)
+{
+	static struct slot slots[BATCH_MSGS];
+	struct batch b;
+	struct st_input *in;
+	struct st_rawmsg rm;
+	struct st_error err;
+	enum st_status st;
+	int rc = EXIT_OK;
+	size_t k, bytes;
+	bool more = true;
+
+	if (st_input_open(&in, path, &err) != ST_OK) {
+		cli_warn("%s", err.msg);
+		return EXIT_NOINPUT;
+	}
+	memset(&b, 0, sizeof(b));
+	b.o = o;
+	b.slots = slots;
+	pthread_mutex_init(&b.lock, NULL);
+	while (more) {
+		b.n = 0;
+		bytes = 0;
+		while (b.n < BATCH_MSGS && bytes < BATCH_BYTES) {
+			struct slot *s = &slots[b.n];
+
+			if ((st = st_input_next(in, &rm)) != ST_OK) {
+				more = false;
+				if (st != ST_EOF) {
+					cli_warn("%s: read error", path);
+					rc = EXIT_PARTIAL;
+				}
+				break;
+			}
+			/* the reader's buffer is reused: keep a copy */
+			if (rm.len > s->cap) {
+				char *nd = realloc(s->data, rm.len);
+
+				if (nd == NULL) {
+					rm.error = ST_ENOMEM;
+					snprintf(rm.errmsg, sizeof(rm.errmsg),
+					    "out of memory");
+					rm.len = 0;
+				} else {
+					s->data = nd;
+					s->cap = rm.len;
+				}
+			}
+			if (rm.len)
+				memcpy(s->data, rm.data, rm.len);
+			s->rm = rm;
+			s->rm.data = s->data;
+			bytes += rm.len;
+			b.n++;
+		}
+		if (b.n == 0)
+			break;
+		if (o->jobs > 1 && b.n > 1)
+			run_batch(&b, o->jobs);
+		else
+			run_batch(&b, 1);
+		for (k = 0; k < b.n; k++) {
+			if (!slots[k].ok && rc == EXIT_OK)
+				rc = EXIT_PARTIAL;
+			sbuf_write(&slots[k].out, stdout);
+		}
+		*nmsg += b.n;
+		progress_update(prog, *nmsg, *bytes_done +
+		    st_input_bytes_read(in));
+	}
+	*bytes_done += st_input_bytes_read(in);
+	st_input_close(in);
+	pthread_mutex_destroy(&b.lock);
+	/* give the batch memory back between paths */
+	for (k = 0; k < BATCH_MSGS; k++) {
+		if (slots[k].cap > 4 * 1024 * 1024) {
+			free(slots[k].data);
+			slots[k].data = NULL;
+			slots[k].cap = 0;
+		}
+	}
+	return rc;
 }
 
 int
@@ -112,8 +385,6 @@ cmd_trace(int argc, char **argv)
 	const char *config_path = NULL, *color = "auto";
 	struct st_config cl;
 	struct st_error err;
-	struct st_arena *a;
-	struct sbuf out = { 0 };
 	struct progress prog;
 	int c, rc = EXIT_OK, i;
 	uint64_t nmsg = 0, bytes_done = 0;
@@ -174,43 +445,21 @@ cmd_trace(int argc, char **argv)
 	st_config_free(&cl);
 	cli_color_setup(o.json ? "never" : color);
 
-	if ((a = st_arena_new(0)) == NULL) {
-		cli_warn("out of memory");
-		return EXIT_PARTIAL;
+	if (o.jobs <= 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		o.jobs = n > 0 ? (int)(n > 64 ? 64 : n) : 1;
 	}
 	progress_init(&prog);
 	rc = EXIT_OK;
 	for (i = optind; i < argc; i++) {
-		struct st_input *in;
-		struct st_rawmsg rm;
-		enum st_status st;
+		int r = trace_path(&o, argv[i], &prog, &nmsg, &bytes_done);
 
-		if (st_input_open(&in, argv[i], &err) != ST_OK) {
-			cli_warn("%s", err.msg);
-			rc = EXIT_NOINPUT;
-			continue;
-		}
-		while ((st = st_input_next(in, &rm)) == ST_OK) {
-			st_arena_reset(a);
-			if (!trace_one(&o, &rm, a, &out) && rc == EXIT_OK)
-				rc = EXIT_PARTIAL;
-			sbuf_write(&out, stdout);
-			nmsg++;
-			progress_update(&prog, nmsg,
-			    bytes_done + st_input_bytes_read(in));
-		}
-		bytes_done += st_input_bytes_read(in);
-		if (st != ST_EOF) {
-			cli_warn("%s: read error", argv[i]);
-			if (rc == EXIT_OK)
-				rc = EXIT_PARTIAL;
-		}
-		st_input_close(in);
+		if (r > rc)
+			rc = r;
 	}
 	progress_done(&prog);
 	fflush(stdout);
-	sbuf_free(&out);
-	st_arena_free(a);
 	st_config_free(&o.cfg);
 	return rc;
 }

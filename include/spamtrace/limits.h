@@ -34,6 +34,11 @@
 /* Nesting of comments inside one Received value (rspamd caps similarly). */
 #define ST_MAX_COMMENT_DEPTH	32
 
+/* Tokens (words, comments, semicolons) of one Received value that the
+ * parser analyses.  Real lines have well under 100 (an Office 365 line
+ * about 40); the rest of a longer value is kept in raw, not read. */
+#define ST_MAX_RECEIVED_TOKENS	512
+
 /* MIME structure of bounces: GMime's parser is given these bounds. */
 #define ST_MAX_MIME_DEPTH	32
 #define ST_MAX_MIME_PARTS	1000
@@ -45,10 +50,34 @@
 /* Recipients read from one bounce. */
 #define ST_MAX_BOUNCE_RCPTS	1000
 
+/* Text of a bounce examined for recipients and reasons (the decoded
+ * human-readable parts, before the copy of the original).  Real bounce
+ * texts are a few kB; a 1 MB cap keeps hostile ones cheap.  The copy of
+ * the original kept for the trace is capped the same way (its header
+ * block is all the trace reads). */
+#define ST_MAX_BOUNCE_TEXT	(1024u * 1024)
+#define ST_MAX_BOUNCE_ORIGINAL	(1024u * 1024)
+
+/* Diagnostic text looked at by the reason rules, and kept per recipient
+ * in the output (one line). */
+#define ST_MAX_REASON_TEXT	8192
+#define ST_MAX_DIAGNOSTIC	1024
+
+/* Campaign summary (bounces --json/--html): distinct origins and days are
+ * kept in full (they grow with distinct values only); the examples kept
+ * per origin for the HTML drill-down are capped. */
+#define ST_MAX_CAMPAIGN_EXAMPLES	20
+
 /* SMTP replies (RFC 5321 4.5.3.1.5: 512 octets per line); the client caps
  * one line and one whole multi-line reply. */
 #define ST_MAX_SMTP_LINE	4096
 #define ST_MAX_SMTP_REPLY	65536
+
+/* One SMTP session's transcript (every line sent and received, kept for
+ * --verbose and the JSON).  The full relay battery is well under 16 KB; a
+ * server that floods multi-line replies stops being recorded here (one
+ * "truncated" note ends it). */
+#define ST_MAX_SMTP_TRANSCRIPT	(256u * 1024)
 
 /* Config file: line length and number of lines. */
 #define ST_MAX_CONFIG_LINE	4096
@@ -56,5 +85,79 @@
 
 /* Per-message arena ceiling: everything derived from one message. */
 #define ST_MAX_ARENA		(256u * 1024 * 1024)
+
+/* --- DNS (trace --dns).  Answers come from servers we do not control
+ * (a spammer runs the reverse zone of his own addresses), so every count
+ * and length taken from them is capped. */
+
+/* A domain name in text: RFC 1035 2.3.4 allows 255 octets on the wire,
+ * 253 in text; the buffer also holds \DDD escapes of odd labels. */
+#define ST_DNS_NAME_BUF		1024
+
+/* PTR names kept per address.  RFC 1035 sets no limit; real addresses
+ * have one, rarely a few; each kept name costs a forward lookup. */
+#define ST_DNS_MAX_PTR		8
+
+/* A/AAAA addresses kept per name (FCrDNS compares against them).  Large
+ * round-robin names have tens; 32 is plenty to confirm one address. */
+#define ST_DNS_MAX_ADDRS	32
+
+/* TXT records kept per blocklist answer, and bytes of the joined reason
+ * (DNSBL reasons are one short URL or sentence). */
+#define ST_DNS_MAX_TXT		8
+#define ST_DNS_MAX_TXT_LEN	512
+
+/* Listing codes (A records) kept per blocklist answer: combined lists
+ * such as Spamhaus ZEN return a few at most. */
+#define ST_DNS_MAX_CODES	8
+
+/* Resource records examined in one answer section, and CNAME links
+ * followed (RFC 1034 3.6.2 chains; RFC 2317 classless PTRs use one). */
+#define ST_DNS_MAX_RRS		128
+#define ST_DNS_MAX_CNAME	8
+
+/* Blocklist zones queried (each costs a query per address). */
+#define ST_DNS_MAX_ZONES	32
+
+/* Distinct addresses looked up per message: origin, source and relays;
+ * a forged header block can list hundreds of relays, and each address
+ * costs 1 + zones queries (and more to others' blocklists). */
+#define ST_DNS_MAX_TRACE_ADDRS	64
+
+/* Queries in flight at once per resolver handle (the rest wait their
+ * turn): keeps the socket buffers and the resolver's rate limits sane. */
+#define ST_DNS_MAX_INFLIGHT	256
+
+/* Entries of the run's cache; past it the cache is emptied between
+ * batches (a run over a huge mailbox re-asks, never grows unbounded). */
+#define ST_DNS_MAX_CACHE	65536
+
+/* TTLs: answers are kept for the run at least ST_DNS_MIN_RUN_TTL seconds
+ * (resolvers and dnsmasq hand out TTL 0), and never longer than
+ * ST_DNS_MAX_TTL (one day: blocklists change; RFC 2181 8 allows 2^31). */
+#define ST_DNS_MIN_RUN_TTL	300
+#define ST_DNS_MAX_TTL		86400
+
+/* A query that got no answer is not re-asked for this many seconds; a
+ * resolver that answered nothing while this many queries failed is taken
+ * as dead for ST_DNS_DEAD_SECS (its queries then fail at once). */
+#define ST_DNS_RETRY_AFTER	60
+#define ST_DNS_DEAD_FAILS	4
+#define ST_DNS_DEAD_SECS	30
+
+/* Distinct warnings kept per resolver handle. */
+#define ST_DNS_MAX_WARNINGS	100
+
+/* Reports (lib/report): addressees kept per message (a trace names a few
+ * abuse@/postmaster@ pairs; more is a broken or hostile trace), Received
+ * lines copied per incident (the letter shows them; ST_MAX_HOPS is for
+ * analysis), incidents listed one per line and shown in full in one
+ * letter (a campaign of thousands is summarised, the count is exact), and
+ * the memory of one run's report set (the attached header blocks). */
+#define ST_MAX_REPORT_ADDRESSEES	64
+#define ST_MAX_REPORT_HOPS		100
+#define ST_MAX_REPORT_LISTED		500
+#define ST_MAX_REPORT_DETAILED		5
+#define ST_MAX_REPORT_ARENA		(512u * 1024 * 1024)
 
 #endif

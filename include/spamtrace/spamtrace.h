@@ -13,5 +13,7 @@
 #include "received.h"
 #include "config.h"
 #include "trace.h"
+#include "dns.h"
+#include "smtp.h"
 
 #endif

@@ -4,7 +4,8 @@
  * Received lines write addresses in many ways: "IPv6:2001:db8::1",
  * "[::ffff:1.2.3.4]", "fe80::1%eth0", "1.2.3.4:5678" (port glued on).
  * st_ip_normalise() turns each into its canonical text via inet_pton /
- * inet_ntop.  The classes follow RFC 1918, RFC 6598 (CGNAT), RFC 4193 (ULA),
+ * inet_ntop.  Text that is not exactly an address (a name, "1.2.3",
+ * "1.2.3.4.5") is refused.  The classes follow RFC 1918, RFC 6598 (CGNAT), RFC 4193 (ULA),
  * RFC 5737 / 3849 (documentation) and RFC 6890 (special-purpose registry).
  */
 #include <arpa/inet.h>
@@ -15,16 +16,45 @@
 
 #include "spamtrace/received.h"
 
+static bool
+to_text(const char *tmp, char *buf, size_t size)
+{
+	unsigned char bin[16];
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+
+	if (inet_pton(AF_INET, tmp, bin) == 1)
+		return inet_ntop(AF_INET, bin, buf, (socklen_t)size) != NULL;
+	if (inet_pton(AF_INET6, tmp, bin) == 1) {
+		if (memcmp(bin, mapped, 12) == 0)
+			return inet_ntop(AF_INET, bin + 12, buf,
+			    (socklen_t)size) != NULL;
+		return inet_ntop(AF_INET6, bin, buf, (socklen_t)size) != NULL;
+	}
+	return false;
+}
+
 bool
 st_ip_normalise(const char *p, size_t len, char *buf, size_t size)
 {
-	char tmp[64], *pct;
-	unsigned char bin[16];
+	char tmp[64], *pct, *colon;
+	const char *rb;
 
-	while (len && (*p == '[' || *p == ' '))
+	while (len && (*p == ' ' || *p == '\t'))
 		p++, len--;
-	while (len && (p[len - 1] == ']' || p[len - 1] == ' '))
+	while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 		len--;
+	if (len && *p == '[') {
+		/* "[addr]", "[addr]:port" */
+		p++, len--;
+		if ((rb = memchr(p, ']', len)) != NULL) {
+			size_t after = len - (size_t)(rb + 1 - p);
+
+			if (after && rb[1] != ':')
+				return false;
+			len = (size_t)(rb - p);
+		}
+	}
 	if (len > 5 && strncasecmp(p, "IPv6:", 5) == 0)
 		p += 5, len -= 5;
 	if (len == 0 || len >= sizeof(tmp))
@@ -33,17 +63,20 @@ st_ip_normalise(const char *p, size_t len, char *buf, size_t size)
 	tmp[len] = '\0';
 	if ((pct = strchr(tmp, '%')) != NULL)	/* zone id */
 		*pct = '\0';
-	if (inet_pton(AF_INET, tmp, bin) == 1) {
-		return inet_ntop(AF_INET, bin, buf, (socklen_t)size) != NULL;
-	}
-	if (inet_pton(AF_INET6, tmp, bin) == 1) {
-		static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0,
-		    0, 0, 0, 0xff, 0xff };
+	if (to_text(tmp, buf, size))
+		return true;
+	/* "1.2.3.4:5678": an IPv4 address with its port glued on */
+	if ((colon = strchr(tmp, ':')) != NULL && strchr(colon + 1, ':') ==
+	    NULL && strchr(tmp, '.') != NULL && strchr(tmp, '.') < colon) {
+		size_t i;
 
-		if (memcmp(bin, mapped, 12) == 0)
-			return inet_ntop(AF_INET, bin + 12, buf,
-			    (socklen_t)size) != NULL;
-		return inet_ntop(AF_INET6, bin, buf, (socklen_t)size) != NULL;
+		for (i = 1; colon[i]; i++)
+			if (colon[i] < '0' || colon[i] > '9')
+				return false;
+		if (i == 1 || i > 6)
+			return false;
+		*colon = '\0';
+		return to_text(tmp, buf, size);
 	}
 	return false;
 }

@@ -1,18 +1,1378 @@
 /*
- * received.c - placeholder until the full parser lands.
+ * received.c - one Received header value in, one hop out.
+ *
+ * NAME
+ *	st_received_parse - read a Received trace field into a struct st_hop
+ *
+ * DESCRIPTION
+ *	The value is unfolded (st_hdr_unfold) and cut into tokens in one
+ *	linear pass: words, comments (nested up to ST_MAX_COMMENT_DEPTH),
+ *	quoted strings and semicolons.  The tokens are then split into the
+ *	clauses of RFC 5321 4.4 ("from", "by", "via", "with", "id", "for")
+ *	plus the date after the last top-level semicolon.  Nothing here is a
+ *	table of whole lines: each MTA's layout is recognised from the shape
+ *	of the comments in the "from" clause, which is where the formats
+ *	differ:
+ *
+ *	  (NAME [IP])		rDNS and address (sendmail, Postfix, Gmail,
+ *				OpenSMTPD, Haraka); the word before is HELO
+ *	  ([IP] helo=H)		Exim / ecelerity: the word before is the rDNS
+ *	  ([IP])		address only; the word before is the HELO, or
+ *				the rDNS for Exim and qmail-shaped lines
+ *	  (HELO H) (IP)		qmail: the word before is the rDNS
+ *	  (user@IP)		qmail with an RFC 1413 answer
+ *	  NAME(IP)		smap / TIS gateways: NAME is the rDNS
+ *	  (IP:port)		XMail
+ *	  [IP] bare		Yahoo web, fetchmail, GMX
+ *
+ *	What the client claimed (helo, envfrom) is kept apart from what the
+ *	server observed (ip, rdns, ident).  The receiving software (mta) is
+ *	guessed from signatures in the by/with comments and from the shape.
+ *	Field values follow SpamAssassin's relay fields where they overlap
+ *	(tests/received/ measure the agreement).
+ *
+ * LIMITS
+ *	The unfolded value is capped at ST_MAX_HEADER_VALUE by st_hdr_unfold;
+ *	at most ST_MAX_RECEIVED_TOKENS tokens are analysed; comments nest to
+ *	ST_MAX_COMMENT_DEPTH (deeper parentheses are text).  Every pass is
+ *	linear in the length of the value; unbalanced parentheses or quotes
+ *	run to the end of the value.  The only allocations are two from the
+ *	arena: the unfolded copy and one block for all the field strings.
+ *
+ * STANDARDS
+ *	RFC 5321 4.4 (trace information), RFC 5322 3.6.7, RFC 3848 (ESMTPA,
+ *	ESMTPS, ESMTPSA, LMTPA ...), RFC 1413 (ident), RFC 4291 / 5952 (IPv6
+ *	text forms), RFC 2033 (LMTP).
  */
+#include <ctype.h>
+#include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
+#include "spamtrace/limits.h"
+#include "spamtrace/msg.h"
 #include "spamtrace/received.h"
+
+#include "received/received_int.h"
+
+/* ---------------------------------------------------------------- tokens */
+
+enum { TK_WORD, TK_COMMENT, TK_QUOTED, TK_SEMI };
+
+struct tok {
+	uint32_t off, len;	/* comment / quoted: the inside */
+	uint8_t	type;
+	uint8_t	glued;		/* no space before it */
+	uint8_t	lead_ws;	/* comment starting with a space */
+};
+
+struct toks {
+	struct tok t[ST_MAX_RECEIVED_TOKENS];
+	size_t	n;
+	bool	truncated;
+};
+
+static bool
+is_sp(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0' ||
+	    c == '\v' || c == '\f';
+}
+
+static bool
+is_wordch(unsigned char c)
+{
+	return !is_sp(c) && c != '(' && c != ')' && c != ';' && c != '"' &&
+	    c != ',';
+}
+
+/* End of the comment opened at s[i] == '(' (index after its ')', or n). */
+static size_t
+comment_end(const char *s, size_t i, size_t n, size_t *inner_end)
+{
+	int depth = 0;
+
+	for (; i < n; i++) {
+		if (s[i] == '\\' && i + 1 < n) {
+			i++;
+			continue;
+		}
+		if (s[i] == '(') {
+			/* deeper than the cap: the parenthesis is text */
+			if (depth < ST_MAX_COMMENT_DEPTH)
+				depth++;
+		} else if (s[i] == ')') {
+			if (--depth == 0) {
+				*inner_end = i;
+				return i + 1;
+			}
+		}
+	}
+	*inner_end = n;
+	return n;
+}
+
+static void
+tokenize(const char *s, size_t i, size_t n, struct toks *tk)
+{
+	bool sp = true;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		struct tok *t;
+
+		if (is_sp(c) || c == ',' || c == ')') {
+			sp = true;
+			i++;
+			continue;
+		}
+		if (tk->n >= ST_MAX_RECEIVED_TOKENS) {
+			tk->truncated = true;
+			return;
+		}
+		t = &tk->t[tk->n++];
+		t->glued = !sp;
+		t->lead_ws = 0;
+		sp = false;
+		if (c == '(') {
+			size_t ie, e = comment_end(s, i, n, &ie);
+
+			t->type = TK_COMMENT;
+			t->off = (uint32_t)(i + 1);
+			t->len = (uint32_t)(ie - (i + 1));
+			t->lead_ws = t->len > 0 && is_sp((unsigned char)s[i + 1]);
+			i = e;
+		} else if (c == '"') {
+			size_t j = i + 1;
+
+			while (j < n && s[j] != '"') {
+				if (s[j] == '\\' && j + 1 < n)
+					j++;
+				j++;
+			}
+			t->type = TK_QUOTED;
+			t->off = (uint32_t)(i + 1);
+			t->len = (uint32_t)((j < n ? j : n) - (i + 1));
+			i = j < n ? j + 1 : n;
+		} else if (c == ';') {
+			t->type = TK_SEMI;
+			t->off = (uint32_t)i;
+			t->len = 1;
+			i++;
+			sp = true;
+		} else {
+			size_t j = i;
+
+			while (j < n && is_wordch((unsigned char)s[j]))
+				j++;
+			t->type = TK_WORD;
+			t->off = (uint32_t)i;
+			t->len = (uint32_t)(j - i);
+			i = j;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- spans */
+
+struct span {
+	const char *p;
+	size_t	n;
+};
+
+static bool
+sp_eq(struct span a, const char *lit)
+{
+	size_t l = strlen(lit);
+
+	return a.n == l && strncasecmp(a.p, lit, l) == 0;
+}
+
+static bool
+sp_prefix(struct span a, const char *lit)
+{
+	size_t l = strlen(lit);
+
+	return a.n >= l && strncasecmp(a.p, lit, l) == 0;
+}
+
+/* Case-sensitive substring search, linear for the short needles used. */
+static const char *
+find(const char *h, size_t hn, const char *needle)
+{
+	size_t nn = strlen(needle);
+
+	if (nn == 0 || hn < nn)
+		return NULL;
+	return memmem(h, hn, needle, nn);
+}
+
+static const char *
+findi(const char *h, size_t hn, const char *needle)
+{
+	size_t nn = strlen(needle), i;
+	unsigned char f0 = (unsigned char)tolower((unsigned char)needle[0]);
+
+	if (nn == 0 || hn < nn)
+		return NULL;
+	for (i = 0; i + nn <= hn; i++) {
+		if ((unsigned char)tolower((unsigned char)h[i]) != f0)
+			continue;
+		if (strncasecmp(h + i, needle, nn) == 0)
+			return h + i;
+	}
+	return NULL;
+}
+
+static struct span
+tok_span(const char *s, const struct tok *t)
+{
+	struct span r = { s + t->off, t->len };
+
+	return r;
+}
+
+/* Strip characters from both ends. */
+static struct span
+trim(struct span a, const char *lead, const char *tail)
+{
+	while (a.n && strchr(lead, a.p[0]) != NULL)
+		a.p++, a.n--;
+	while (a.n && strchr(tail, a.p[a.n - 1]) != NULL)
+		a.n--;
+	return a;
+}
+
+/* Next word inside a comment's text: split on spaces, parens, commas. */
+static bool
+next_word(struct span *rest, struct span *w)
+{
+	const char *p = rest->p, *e = rest->p + rest->n;
+
+	while (p < e && (is_sp((unsigned char)*p) || *p == '(' || *p == ')' ||
+	    *p == ','))
+		p++;
+	if (p >= e) {
+		rest->p = e;
+		rest->n = 0;
+		return false;
+	}
+	w->p = p;
+	while (p < e && !is_sp((unsigned char)*p) && *p != '(' && *p != ')' &&
+	    *p != ',')
+		p++;
+	w->n = (size_t)(p - w->p);
+	rest->p = p;
+	rest->n = (size_t)(e - p);
+	return true;
+}
+
+/* ------------------------------------------------------------ addresses */
+
+struct ipw {
+	char	ip[ST_IP_TEXT];
+	struct span ident;	/* "user" of user@ip */
+	struct span name;	/* "NAME" of NAME[ip] */
+	bool	bracket;	/* written as [ip] */
+	bool	port;		/* a port was glued on */
+};
+
+/*
+ * Read an address out of one word: "1.2.3.4", "[1.2.3.4]", "[1.2.3.4]:25",
+ * "1.2.3.4:25", "[1.2.3.4:25]", "[1.2.3.4.25]" (port with a dot),
+ * "user@1.2.3.4", "user@[1.2.3.4]", "NAME[1.2.3.4]", "[IPv6:...]",
+ * "[::ffff:1.2.3.4]", "fe80::1%eth0".
+ */
+static bool
+ip_word(struct span w, struct ipw *o)
+{
+	const char *at, *lb;
+	struct span a;
+	char buf[ST_IP_TEXT + 16];
+
+	memset(o, 0, sizeof(*o));
+	w = trim(w, "", ").,;:>");
+	if (w.n == 0 || w.n > 80)
+		return false;
+	if ((at = memchr(w.p, '@', w.n)) != NULL) {
+		/* the last @: "user@domain@1.2.3.4" */
+		const char *q = w.p + w.n;
+
+		while (q > w.p && q[-1] != '@')
+			q--;
+		at = q - 1;
+		o->ident.p = w.p;
+		o->ident.n = (size_t)(at - w.p);
+		w.n -= (size_t)(at + 1 - w.p);
+		w.p = at + 1;
+	}
+	if ((lb = memchr(w.p, '[', w.n)) != NULL && lb != w.p) {
+		if (o->ident.n)
+			return false;
+		o->name.p = w.p;
+		o->name.n = (size_t)(lb - w.p);
+		w.n -= (size_t)(lb - w.p);
+		w.p = lb;
+	}
+	a = w;
+	if (a.n && a.p[0] == '[') {
+		const char *rb = memchr(a.p, ']', a.n);
+
+		o->bracket = true;
+		if (rb == NULL)
+			return false;
+		if ((size_t)(rb + 1 - a.p) < a.n) {
+			/* "[ip]:port" */
+			if (rb[1] != ':')
+				return false;
+			o->port = true;
+		}
+		a.p++;
+		a.n = (size_t)(rb - a.p);
+	}
+	if (a.n == 0 || a.n >= sizeof(buf))
+		return false;
+	if (st_ip_normalise(a.p, a.n, o->ip, sizeof(o->ip))) {
+		/* "1.2.3.4:25" (not "::ffff:1.2.3.4", not "IPv6:...") */
+		if (strchr(o->ip, ':') == NULL && a.p[0] != ':' &&
+		    memchr(a.p, ':', a.n) != NULL && !sp_prefix(a, "IPv6:") &&
+		    findi(a.p, a.n, "ffff:") == NULL)
+			o->port = true;
+		return true;
+	}
+	/* "a.b.c.d.port" inside brackets (old Exim) */
+	if (o->bracket) {
+		size_t i, dots = 0, last = 0;
+
+		for (i = 0; i < a.n; i++) {
+			if (a.p[i] == '.') {
+				if (++dots == 4)
+					last = i;
+			} else if (!isdigit((unsigned char)a.p[i]))
+				return false;
+		}
+		if (dots == 4 && st_ip_normalise(a.p, last, o->ip,
+		    sizeof(o->ip))) {
+			o->port = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+is_ip_text(struct span w)
+{
+	struct ipw o;
+
+	return ip_word(w, &o) && o.ident.n == 0 && o.name.n == 0;
+}
+
+/* ------------------------------------------------------------- the hop */
+
+enum ipform { F_NONE, F_RDNS, F_BRACKET, F_BARE, F_PORTED, F_WORD, F_SELF,
+	F_OTHER };
+
+struct st {
+	const char *s;
+	size_t	n;
+	struct toks tk;
+
+	/* clauses: token index ranges [a, b) */
+	int	from_a, from_b, by_a, by_b, with_a, with_b, id_t, for_t, via_t;
+	int	tail_id;		/* "id X" after the date */
+	size_t	clause_end;		/* tokens past this are the date */
+
+	/* from clause */
+	struct span w;			/* the first word */
+	struct span helo_claim;
+	bool	have_helo_claim, helo_comment, exim_helo, glued_ip;
+	bool	lead_ws, verified, unverified, cg_account, webmail_user;
+	struct ipw ipw;
+	enum ipform form;
+	struct span rdns_name;
+	struct span ident;
+
+	/* results */
+	struct span rdns, helo, by, id, with, for_, envfrom, ident_out;
+	const char *auth;
+	struct span auth_sp;
+	char	ip[ST_IP_TEXT];
+	bool	tls, local, rdns_unverified, ip_from_helo, paren_from;
+	const char *mta;
+};
+
+static bool
+kw(const struct st *x, const struct tok *t, const char *k)
+{
+	return t->type == TK_WORD && sp_eq(tok_span(x->s, t), k);
+}
+
+/* Find the date: after the last top-level ';' (or a trailing date with no
+ * semicolon); returns the token index where the date starts. */
+static void
+find_date(struct st *x, struct st_hop *hop)
+{
+	size_t i, semi = SIZE_MAX;
+	const struct tok *t = x->tk.t;
+
+	x->clause_end = x->tk.n;
+	for (i = 0; i < x->tk.n; i++)
+		if (t[i].type == TK_SEMI)
+			semi = i;
+	if (semi != SIZE_MAX && !x->tk.truncated) {
+		size_t a = semi + 1, j;
+		const char *p;
+
+		if (a >= x->tk.n) {
+			x->clause_end = semi;
+			return;
+		}
+		p = x->s + t[a].off - (t[a].type == TK_COMMENT ||
+		    t[a].type == TK_QUOTED);
+		if (st_date_parse(p, (size_t)(x->s + x->n - p), &hop->date)) {
+			hop->has_date = true;
+			x->clause_end = semi;
+			/* "; date id X" (Courier) */
+			for (j = a; j + 1 < x->tk.n; j++)
+				if (kw(x, &t[j], "id") &&
+				    t[j + 1].type == TK_WORD) {
+					x->tail_id = (int)j + 1;
+					break;
+				}
+			return;
+		}
+		/* "; date id X" (Courier) */
+		for (j = a + 1; j < x->tk.n; j++)
+			if (kw(x, &t[j], "id") && st_date_parse(p,
+			    (size_t)(x->s + t[j].off - p), &hop->date)) {
+				hop->has_date = true;
+				x->clause_end = semi;
+				if (j + 1 < x->tk.n &&
+				    t[j + 1].type == TK_WORD)
+					x->tail_id = (int)j + 1;
+				return;
+			}
+		x->clause_end = semi;
+	}
+	/* no semicolon: a date at the end ("id X Fri, 28 Nov 2014 ...") */
+	{
+		size_t tries = 0, from = x->tk.n > 12 ? x->tk.n - 12 : 0;
+
+		if (semi != SIZE_MAX && semi + 1 >= from)
+			from = semi + 1;
+		for (i = from; i < x->tk.n && tries < 4; i++) {
+			struct span w = tok_span(x->s, &t[i]);
+			static const char *const days[] = { "Mon", "Tue",
+			    "Wed", "Thu", "Fri", "Sat", "Sun" };
+			size_t d;
+			bool cand = false;
+
+			if (t[i].type != TK_WORD)
+				continue;
+			for (d = 0; d < 7; d++)
+				if (sp_prefix(w, days[d]) && (w.n == 3 ||
+				    (w.n == 4 && w.p[3] == ',')))
+					cand = true;
+			if (!cand && w.n <= 2 && isdigit((unsigned char)w.p[0]) &&
+			    i + 1 < x->tk.n && t[i + 1].len == 3 &&
+			    isalpha((unsigned char)x->s[t[i + 1].off]))
+				cand = true;
+			if (!cand)
+				continue;
+			tries++;
+			if (st_date_parse(w.p, (size_t)(x->s + x->n - w.p),
+			    &hop->date)) {
+				hop->has_date = true;
+				if (i < x->clause_end)
+					x->clause_end = i;
+				return;
+			}
+		}
+	}
+}
+
+/* Split the tokens before the date into clauses. */
+static void
+clauses(struct st *x)
+{
+	const struct tok *t = x->tk.t;
+	size_t i;
+	int *cur_b = NULL;
+	int nfrom = 0, nby = 0;
+
+	for (i = 0; i < x->clause_end; i++) {
+		struct span w;
+
+		if (t[i].type != TK_WORD)
+			continue;
+		w = tok_span(x->s, &t[i]);
+		if (sp_eq(w, "from")) {
+			if (cur_b)
+				*cur_b = (int)i;
+			cur_b = NULL;
+			if (nfrom++ == 0 && nby == 0) {
+				x->from_a = (int)i + 1;
+				cur_b = &x->from_b;
+			} else if (x->envfrom.n == 0 && i + 1 < x->clause_end &&
+			    t[i + 1].type == TK_WORD && (memchr(x->s +
+			    t[i + 1].off, '@', t[i + 1].len) || (t[i + 1].len ==
+			    2 && x->s[t[i + 1].off] == '<'))) {
+				/* XMail: "... for <rcpt> from <sender>" */
+				x->envfrom = tok_span(x->s, &t[i + 1]);
+			}
+		} else if (sp_eq(w, "by")) {
+			if (nby++ == 0) {
+				if (cur_b)
+					*cur_b = (int)i;
+				x->by_a = (int)i + 1;
+				cur_b = &x->by_b;
+			} else {
+				if (cur_b)
+					*cur_b = (int)i;
+				cur_b = NULL;
+				if (i + 1 < x->clause_end &&
+				    kw(x, &t[i + 1], "uid"))
+					x->local = true;
+			}
+		} else if (sp_eq(w, "with")) {
+			if (cur_b)
+				*cur_b = (int)i;
+			cur_b = NULL;
+			if (x->with_a < 0) {
+				x->with_a = (int)i + 1;
+				cur_b = &x->with_b;
+			}
+		} else if (sp_eq(w, "id") || sp_eq(w, "for") ||
+		    sp_eq(w, "via")) {
+			int *slot = w.p[0] == 'i' || w.p[0] == 'I' ? &x->id_t :
+			    w.p[0] == 'f' || w.p[0] == 'F' ? &x->for_t :
+			    &x->via_t;
+
+			if (cur_b)
+				*cur_b = (int)i;
+			cur_b = NULL;
+			if (*slot < 0 && i + 1 < x->clause_end &&
+			    t[i + 1].type == TK_WORD)
+				*slot = (int)i + 1;
+		} else if ((sp_eq(w, "envelope-from") ||
+		    sp_eq(w, "envelope-sender")) && x->envfrom.n == 0 &&
+		    i + 1 < x->clause_end && t[i + 1].type == TK_WORD) {
+			x->envfrom = tok_span(x->s, &t[i + 1]);
+		}
+	}
+	if (cur_b)
+		*cur_b = (int)x->clause_end;
+}
+
+/* A comment inside the from clause. */
+static void
+from_comment(struct st *x, const struct tok *t)
+{
+	struct span c = tok_span(x->s, t), rest = c, w0, w1, w;
+	struct ipw o;
+	int k;
+	const char *q;
+
+	if (!next_word(&rest, &w0))
+		return;
+	if (sp_eq(w0, "HELO") || sp_eq(w0, "EHLO") || sp_eq(w0, "LHLO")) {
+		if (!x->have_helo_claim) {
+			struct span r2 = rest;
+
+			x->have_helo_claim = true;
+			x->helo_claim.p = "";
+			x->helo_claim.n = 0;
+			/* the rest of the comment up to a space */
+			while (r2.n && is_sp((unsigned char)*r2.p))
+				r2.p++, r2.n--;
+			if (r2.n) {
+				size_t j = 0;
+
+				while (j < r2.n && !is_sp((unsigned char)
+				    r2.p[j]))
+					j++;
+				x->helo_claim.p = r2.p;
+				x->helo_claim.n = j;
+			}
+		}
+		x->helo_comment = true;
+		return;
+	}
+	if (sp_eq(w0, "account")) {
+		x->cg_account = true;
+		while (next_word(&rest, &w))
+			if ((sp_eq(w, "HELO") || sp_eq(w, "EHLO")) &&
+			    next_word(&rest, &w1) && !x->have_helo_claim) {
+				x->have_helo_claim = true;
+				x->helo_claim = w1;
+			}
+		return;
+	}
+	if (sp_eq(w0, "AUTH:")) {
+		if (x->auth == NULL) {
+			x->auth = "AUTH";
+			if (next_word(&rest, &w1))
+				x->auth_sp = w1, x->auth = "";
+		}
+		if (find(c.p, c.n, "TLS") || find(c.p, c.n, "SSL"))
+			x->tls = true;
+		return;
+	}
+	if ((q = findi(c.p, c.n, "authenticated")) != NULL) {
+		bool neg = (q - c.p >= 4 && strncasecmp(q - 4, "not ", 4) ==
+		    0) || (q - c.p >= 2 && strncasecmp(q - 2, "un", 2) == 0);
+
+		if (find(c.p, c.n, "SquirrelMail authenticated") ||
+		    find(c.p, c.n, "NaSMail authenticated"))
+			x->webmail_user = true;
+		if (!neg && x->auth == NULL)
+			x->auth = find(c.p, c.n, "Authenticated sender:") ?
+			    "Postfix" : "Sendmail";
+		return;
+	}
+	if (sp_eq(w0, "using") || find(c.p, c.n, "cipher")) {
+		x->tls = true;
+		return;
+	}
+	if (sp_prefix(w0, "envelope-") || sp_prefix(w0, "return-path")) {
+		return;		/* read by the envelope pass */
+	}
+	if (sp_eq(w0, "may") && find(c.p, c.n, "forged")) {
+		x->unverified = true;
+		return;
+	}
+	/* helo= / ident= (Exim, ecelerity) */
+	if (findi(c.p, c.n, "helo=") || findi(c.p, c.n, "ident=")) {
+		rest = c;
+		while (next_word(&rest, &w)) {
+			if (sp_prefix(w, "helo=")) {
+				x->have_helo_claim = true;
+				x->exim_helo = true;
+				x->helo_claim.p = w.p + 5;
+				x->helo_claim.n = w.n - 5;
+			} else if (sp_prefix(w, "ident=")) {
+				x->ident.p = w.p + 6;
+				x->ident.n = w.n - 6;
+			} else if (x->form == F_NONE && ip_word(w, &o) &&
+			    o.name.n == 0) {
+				x->ipw = o;
+				x->form = F_BRACKET;
+			}
+		}
+		return;
+	}
+	/* the address forms */
+	rest = c;
+	for (k = 0; k < 3 && next_word(&rest, &w); k++) {
+		if (!ip_word(w, &o))
+			continue;
+		if (x->form != F_NONE) {
+			/* a second address: only the verification word */
+			break;
+		}
+		x->ipw = o;
+		x->lead_ws = t->lead_ws;
+		x->glued_ip = t->glued;
+		if (k == 0 && o.name.n) {
+			x->form = F_RDNS;
+			x->rdns_name = o.name;
+		} else if (k == 0) {
+			x->form = o.port ? F_PORTED : o.bracket ? F_BRACKET :
+			    F_BARE;
+			if (o.ident.n)
+				x->ident = o.ident;
+		} else if (k == 1) {
+			struct span nm = w0;
+
+			x->form = F_RDNS;
+			if (sp_prefix(nm, "IDENT:"))
+				nm.p += 6, nm.n -= 6;
+			if ((q = memchr(nm.p, '@', nm.n)) != NULL) {
+				x->ident.p = nm.p;
+				x->ident.n = (size_t)(q - nm.p);
+				nm.n -= (size_t)(q + 1 - nm.p);
+				nm.p = q + 1;
+			}
+			x->rdns_name = nm;
+		} else if (o.bracket) {
+			x->form = F_OTHER;
+		} else
+			break;
+		while (next_word(&rest, &w1)) {
+			if (sp_eq(w1, "verified"))
+				x->verified = true;
+			else if (sp_eq(w1, "unverified") || sp_eq(w1,
+			    "forged") || sp_eq(w1, "failed"))
+				x->unverified = true;
+		}
+		return;
+	}
+	if (x->form == F_NONE && (sp_eq(w0, "unverified") ||
+	    sp_eq(w0, "softdnserr")))
+		x->unverified = true;
+	if (x->form == F_NONE && (sp_eq(w0, "localhost") ||
+	    (w0.n > 10 && strncasecmp(w0.p + w0.n - 10, "@localhost", 10) ==
+	    0) || sp_eq(w0, "[local]") || (next_word(&rest, &w1) &&
+	    sp_eq(w1, "[local]"))))
+		x->local = true;
+}
+
+static void
+from_clause(struct st *x)
+{
+	const struct tok *t = x->tk.t;
+	int i, a = x->from_a, b = x->from_b;
+	struct ipw o;
+
+	if (a < 0)
+		return;
+	if (a < b && t[a].type == TK_WORD) {
+		x->w = tok_span(x->s, &t[a]);
+		a++;
+	}
+	for (i = a; i < b; i++) {
+		if (t[i].type == TK_COMMENT) {
+			from_comment(x, &t[i]);
+		} else if (t[i].type == TK_WORD) {
+			struct span w = tok_span(x->s, &t[i]);
+
+			if (sp_eq(w, "claiming")) {
+				int j;
+
+				/* smap: 'claiming to be "name"' */
+				for (j = i + 1; j < b && j <= i + 3; j++)
+					if (t[j].type == TK_QUOTED) {
+						x->have_helo_claim = true;
+						x->helo_claim =
+						    tok_span(x->s, &t[j]);
+						break;
+					}
+			} else if (x->form == F_NONE && ip_word(w, &o) &&
+			    o.name.n == 0 && o.ident.n == 0) {
+				x->ipw = o;
+				x->form = F_WORD;
+			}
+		}
+	}
+	if (x->form == F_NONE && x->w.n && ip_word(x->w, &o) &&
+	    o.name.n == 0 && o.ident.n == 0) {
+		x->ipw = o;
+		x->form = F_SELF;
+	}
+}
+
+static bool
+with_has(const struct st *x, const char *word)
+{
+	int i;
+
+	for (i = x->with_a; i >= 0 && i < x->with_b; i++)
+		if (kw(x, &x->tk.t[i], word))
+			return true;
+	return false;
+}
+
+/* Is the last word of the with clause SMTP/QMQP (qmail's layout)? */
+static bool
+qmail_shape(const struct st *x)
+{
+	int i, last = -1;
+
+	if (x->id_t >= 0)
+		return false;
+	for (i = x->with_a; i >= 0 && i < x->with_b; i++)
+		if (x->tk.t[i].type == TK_WORD)
+			last = i;
+	if (last < 0)
+		return false;
+	{
+		struct span w = tok_span(x->s, &x->tk.t[last]);
+
+		return (w.n == 4 && memcmp(w.p, "SMTP", 4) == 0) ||
+		    (w.n == 4 && memcmp(w.p, "QMQP", 4) == 0);
+	}
+}
+
+static const char *const auth_protos[] = { "ESMTPA", "ESMTPSA", "LMTPA",
+    "LMTPSA", "UTF8SMTPA", "UTF8SMTPSA", "UTF8LMTPA", "UTF8LMTPSA", "ASMTP",
+    "HTTP", "HTTPS", "HTTPU", NULL };
+static const char *const protos[] = { "SMTP", "ESMTP", "ESMTPS", "ESMTPA",
+    "ESMTPSA", "LMTP", "LMTPA", "LMTPS", "LMTPSA", "UTF8SMTP", "UTF8SMTPA",
+    "UTF8SMTPS", "UTF8SMTPSA", "UTF8LMTP", "UTF8LMTPA", "UTF8LMTPS",
+    "UTF8LMTPSA", "ASMTP", "SMTPS", "SMTPSA", "HTTP", "HTTPS", "HTTPU",
+    "QMQP", "POP3", "IMAP", "IMAP4", "BSMTP", "LOCAL", "ECSTREAM", "MAPI",
+    "NNFMP", "HTTPREST", NULL };
+
+static bool
+in_list(struct span w, const char *const *l)
+{
+	for (; *l; l++)
+		if (sp_eq(w, *l))
+			return true;
+	return false;
+}
+
+static void
+with_clause(struct st *x)
+{
+	int i;
+	struct span first = { NULL, 0 }, best = { NULL, 0 };
+
+	for (i = x->with_a; i >= 0 && i < x->with_b; i++) {
+		const struct tok *t = &x->tk.t[i];
+		struct span w = tok_span(x->s, t);
+
+		if (t->type == TK_COMMENT) {
+			if (find(w.p, w.n, "TLS") || find(w.p, w.n, "SSL") ||
+			    findi(w.p, w.n, "cipher") ||
+			    find(w.p, w.n, "encrypted") ||
+			    find(w.p, w.n, "Transport Security"))
+				x->tls = true;
+			continue;
+		}
+		if (t->type != TK_WORD)
+			continue;
+		if (sp_eq(w, "encrypted"))
+			x->tls = true;
+		if (first.p == NULL)
+			first = w;
+		if (best.p == NULL && in_list(w, protos))
+			best = w;
+	}
+	x->with = best.p ? best : first;
+	if (x->with.p && x->with.n > 7 && strncmp(x->with.p, "SMTPSVC", 7) == 0)
+		x->with.n = 7;
+	if (x->with.p == NULL && x->via_t >= 0) {
+		struct span v = tok_span(x->s, &x->tk.t[x->via_t]);
+
+		if (in_list(v, protos))
+			x->with = v;
+	}
+	if (x->with.p) {
+		struct span w = x->with;
+
+		if (sp_prefix(w, "ESMTPS") || sp_prefix(w, "LMTPS") ||
+		    sp_prefix(w, "UTF8SMTPS") || sp_prefix(w, "UTF8LMTPS") ||
+		    sp_eq(w, "SMTPS") || sp_eq(w, "SMTPSA") ||
+		    sp_eq(w, "HTTPS"))
+			x->tls = true;
+	}
+	/* authentication recorded in the protocol word (RFC 3848) */
+	for (i = x->with_a; i >= 0 && i < x->with_b && x->by_a >= 0; i++) {
+		const struct tok *t = &x->tk.t[i];
+
+		if (t->type == TK_WORD && in_list(tok_span(x->s, t),
+		    auth_protos)) {
+			x->auth_sp = tok_span(x->s, t);
+			x->auth = "";
+			break;
+		}
+		if (t->type == TK_WORD)
+			break;		/* only the first word counts */
+	}
+}
+
+/* Envelope sender anywhere in comments or as "envelope-from <x>". */
+static void
+envelope(struct st *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->tk.n && x->envfrom.n == 0; i++) {
+		const struct tok *t = &x->tk.t[i];
+		struct span c = tok_span(x->s, t), rest, w;
+
+		if (t->type != TK_COMMENT)
+			continue;
+		rest = c;
+		while (next_word(&rest, &w)) {
+			if (sp_eq(w, "envelope-from") || sp_eq(w,
+			    "envelope-sender") || sp_eq(w, "return-path") ||
+			    sp_eq(w, "return-path:")) {
+				if (next_word(&rest, &w))
+					x->envfrom = w;
+				break;
+			}
+			if (sp_prefix(w, "envelope-from=") ||
+			    sp_prefix(w, "envelope-sender=")) {
+				const char *eq = memchr(w.p, '=', w.n);
+
+				x->envfrom.p = eq + 1;
+				x->envfrom.n = (size_t)(w.p + w.n - eq - 1);
+				break;
+			}
+		}
+	}
+	if (x->envfrom.p)
+		x->envfrom = trim(x->envfrom, "<", ">,;)");
+}
+
+/* Comments after the by host: auth markers and local markers. */
+static void
+by_comments(struct st *x)
+{
+	size_t i;
+
+	for (i = (size_t)(x->by_a >= 0 ? x->by_a : 0); x->by_a >= 0 &&
+	    i < x->clause_end; i++) {
+		const struct tok *t = &x->tk.t[i];
+		struct span c = tok_span(x->s, t);
+
+		if (t->type != TK_COMMENT)
+			continue;
+		if (find(c.p, c.n, "authenticated as ") && x->auth == NULL)
+			x->auth = "CriticalPath";
+		if (find(c.p, c.n, "from userid ") || find(c.p, c.n,
+		    "from uid "))
+			x->local = true;
+		if (find(c.p, c.n, "via HTTP") && x->auth == NULL &&
+		    (c.n == 8 || c.n == 9))
+			x->auth_sp = trim(c, "via ", ""), x->auth = "";
+		if (find(c.p, c.n, "TLS") || find(c.p, c.n, "cipher="))
+			x->tls = true;
+	}
+}
+
+/* ------------------------------------------------------------------ mta */
+
+static const struct {
+	const char *needle;
+	const char *mta;
+	bool	icase;
+} sigs[] = {
+	{ "(Postfix", "postfix", false },
+	{ "(Exim ", "exim", false },
+	{ "Microsoft SMTPSVC", "smtpsvc", false },
+	{ "mail pickup service", "smtpsvc", true },
+	{ "Microsoft SMTP Server", "exchange", false },
+	{ "with mapi", "exchange", true },
+	{ "Frontend Transport", "exchange", false },
+	{ "Microsoft Exchange", "exchange", false },
+	{ "Internet Mail Service", "exchange", false },
+	{ "CommuniGate Pro", "communigate", false },
+	{ "Lotus Domino", "domino", false },
+	{ "(Domino", "domino", false },
+	{ "MDaemon", "mdaemon", false },
+	{ "(OpenSMTPD)", "opensmtpd", false },
+	{ "Haraka", "haraka", false },
+	{ "[XMail", "xmail", false },
+	{ "ecelerity", "ecelerity", false },
+	{ "ECSTREAM", "ecelerity", false },
+	{ "fetchmail", "fetchmail", false },
+	{ "qmail-scanner", "qmail", false },
+	{ "(qmail", "qmail", false },
+	{ "(AUTH: ", "courier", false },
+	{ "(Courier", "courier", false },
+	{ "Google Transport Security", "gmail", false },
+	{ "SquirrelMail", "webmail", false },
+	{ "NaSMail", "webmail", false },
+	{ "(qpsmtpd", "qpsmtpd", false },
+	{ "(InterMail", "intermail", false },
+	{ "(iPlanet", "iplanet", false },
+	{ "(Sun Java", "iplanet", false },
+	{ "Oracle Communications Messaging", "iplanet", false },
+	{ "(Mercury", "mercury", false },
+	{ "(Merak", "icewarp", false },
+	{ "IceWarp", "icewarp", false },
+	{ "(Clearswift", "clearswift", false },
+	{ "(LSMTP", "lsmtp", false },
+	{ "(Scalix", "scalix", false },
+	{ "(NAVGW", "navgw", false },
+	{ "(Cyrus", "cyrus", false },
+	{ "Dovecot", "dovecot", false },
+	{ "DragonFly Mail Agent", "dma", false },
+	{ "Novell_GroupWise", "groupwise", false },
+	{ "MailEnable", "mailenable", false },
+	{ "ArGoSoft", "argosoft", false },
+	{ "Kerio", "kerio", false },
+	{ "Zimbra", "zimbra", false },
+	{ "MAILFOUNDRY", "mailfoundry", false },
+	{ "PowerMTA", "powermta", false },
+	{ "(SMTPL", "smtpl", false },
+	{ "Smail", "smail", false },
+	{ "amavisd", "amavis", false },
+	{ "SpamAssassin", "spamassassin", false },
+	{ "Sendmail", "sendmail", false },
+	{ "SMI-", "sendmail", false },
+	{ "V8/", "sendmail", false },
+	{ "/Submit)", "sendmail", false },
+	{ "Symantec Messaging Gateway", "symantec", false },
+	{ "Brightmail", "symantec", false },
+	{ "Content Technologies", "mailsweeper", false },
+	{ "MailMarshal", "mailmarshal", false },
+	{ "Mirapoint", "mirapoint", false },
+	{ "with NNFMP", "yahoo", false },
+	{ "Yahoo", "yahoo", false },
+};
+
+static bool
+host_in(struct span h, const char *dom)
+{
+	size_t l = strlen(dom);
+
+	h = trim(h, "", ".;,");
+	return (h.n == l && strncasecmp(h.p, dom, l) == 0) ||
+	    (h.n > l && h.p[h.n - l - 1] == '.' &&
+	    strncasecmp(h.p + h.n - l, dom, l) == 0);
+}
+
+/* A sendmail version comment: "8.12.11/8.12.11", "8.9.3/3.7W". */
+static bool
+sendmail_version(struct span c)
+{
+	const char *sl;
+
+	if (c.n < 3 || !isdigit((unsigned char)c.p[0]) ||
+	    (sl = memchr(c.p, '/', c.n)) == NULL)
+		return false;
+	return memchr(c.p, '.', (size_t)(sl - c.p)) != NULL &&
+	    memchr(c.p, ' ', c.n) == NULL;
+}
+
+static const char *
+guess_mta(struct st *x)
+{
+	size_t i;
+	int j;
+
+	if (x->tk.n && x->tk.t[0].type == TK_COMMENT) {
+		struct span c = tok_span(x->s, &x->tk.t[0]);
+
+		if (sp_prefix(c, "qmail ") || find(c.p, c.n, " invoked "))
+			return "qmail";
+	}
+	if (x->by.n) {
+		if (host_in(x->by, "google.com") ||
+		    host_in(x->by, "googlemail.com"))
+			return "gmail";
+		if (host_in(x->by, "yahoo.com") || host_in(x->by,
+		    "yahoo.co.jp") || find(x->by.p, x->by.n, ".yahoo."))
+			return "yahoo";
+	}
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigs[i].icase ? findi(x->s, x->n, sigs[i].needle) != NULL :
+		    find(x->s, x->n, sigs[i].needle) != NULL)
+			return sigs[i].mta;
+	/* the first comment after the by host */
+	for (j = x->by_a + 1; x->by_a >= 0 && j < x->by_b; j++) {
+		const struct tok *t = &x->tk.t[j];
+
+		if (t->type == TK_COMMENT) {
+			if (sendmail_version(tok_span(x->s, t)))
+				return "sendmail";
+			break;
+		}
+	}
+	/* Gmail's internal hops: "by 2002:a05:... with SMTP id xxcsp..." */
+	if (x->by.n && is_ip_text(x->by) && x->id.n &&
+	    (find(x->id.p, x->id.n, "csp") || with_has(x, "HTTP")))
+		return "gmail";
+	if (x->with.n && (sp_eq(x->with, "HTTP") || sp_eq(x->with, "HTTPS")))
+		return "webmail";
+	if (x->via_t >= 0 && sp_prefix(tok_span(x->s, &x->tk.t[x->via_t]),
+	    "HTTP"))
+		return "webmail";
+	if (x->helo_comment && (x->form == F_BARE || x->form == F_BRACKET) &&
+	    x->id_t < 0)
+		return "qmail";
+	if (x->form == F_BARE && x->id_t < 0 && x->by_a >= 0 &&
+	    (x->by_b - x->by_a == 1))
+		return "qmail";
+	if (x->form == F_RDNS && x->by_b - x->by_a >= 2 &&
+	    x->tk.t[x->by_a + 1].type == TK_COMMENT) {
+		struct span c = tok_span(x->s, &x->tk.t[x->by_a + 1]);
+
+		if (sp_prefix(c, "Postfix"))
+			return "postfix";
+	}
+	return "unknown";
+}
+
+/* ------------------------------------------------------------- decide */
+
+static bool
+is_unknownish(struct span w)
+{
+	return w.n == 0 || sp_eq(w, "unknown") || w.p[0] == '[' ||
+	    w.p[0] == '<' || sp_eq(w, "softdnserr") || sp_eq(w, "unverified");
+}
+
+static void
+decide(struct st *x)
+{
+	bool exim = strcmp(x->mta, "exim") == 0;
+	bool webmail = x->webmail_user || with_has(x, "HTTP") ||
+	    with_has(x, "HTTPS") || with_has(x, "HTTPU");
+	bool w_ip = x->w.n && is_ip_text(x->w);
+	struct span none = { "", 0 };
+
+	x->rdns = none;
+	x->helo = x->have_helo_claim ? x->helo_claim : none;
+	if (x->form != F_NONE)
+		memcpy(x->ip, x->ipw.ip, sizeof(x->ip));
+	switch (x->form) {
+	case F_RDNS:
+		x->rdns = x->rdns_name;
+		if (!x->have_helo_claim)
+			x->helo = x->w;
+		break;
+	case F_BRACKET:
+	case F_OTHER:
+		if (x->exim_helo) {
+			if (!w_ip)
+				x->rdns = x->w;
+		} else if (exim) {
+			if (!w_ip && x->w.n) {
+				x->rdns = x->w;
+				if (!x->have_helo_claim)
+					x->helo = x->w;
+			}
+		} else if (strcmp(x->mta, "ecelerity") == 0) {
+			/* "from [HOST] ([ip:port])": the word is not HELO */
+		} else {
+			if (x->verified || x->helo_comment || qmail_shape(x))
+				x->rdns = x->w;
+			if (!x->have_helo_claim)
+				x->helo = x->w;
+		}
+		break;
+	case F_BARE:
+		if (x->glued_ip) {
+			x->rdns = x->w;		/* smap: NAME(ip) */
+			break;
+		}
+		if (!x->have_helo_claim)
+			x->helo = x->w;
+		if (x->helo_comment || !(x->lead_ws ||
+		    strcmp(x->mta, "exchange") == 0 ||
+		    strcmp(x->mta, "scalix") == 0))
+			x->rdns = x->w;
+		break;
+	case F_PORTED:
+		if (!x->have_helo_claim && strcmp(x->mta, "ecelerity") != 0)
+			x->helo = x->w;
+		if (exim)
+			x->rdns = x->w;
+		break;
+	case F_WORD:
+		if (x->helo_comment)
+			x->rdns = x->w;
+		else if (!x->have_helo_claim)
+			x->helo = x->w;
+		break;
+	case F_SELF:
+		if (!x->have_helo_claim && !webmail)
+			x->ip_from_helo = true;
+		break;
+	case F_NONE:
+		if (!x->have_helo_claim && x->w.n)
+			x->helo = x->w;
+		break;
+	}
+	if (webmail && !x->have_helo_claim && x->form != F_NONE) {
+		x->helo = none;
+		x->rdns = none;
+	}
+	if (x->ipw.ident.n && x->ident.n == 0)
+		x->ident = x->ipw.ident;
+	x->ident_out = x->ident;
+	/* rDNS cleanup */
+	x->rdns = trim(x->rdns, "", ".");
+	if ((x->form == F_RDNS && is_unknownish(x->rdns_name)) ||
+	    sp_eq(x->rdns, "unknown") || x->unverified)
+		x->rdns_unverified = true;
+	if (is_unknownish(x->rdns))
+		x->rdns = none;
+}
+
+/* Markers of a handover with no network client. */
+static void
+local_markers(struct st *x)
+{
+	size_t i;
+
+	if (x->tk.n && x->tk.t[0].type == TK_COMMENT) {
+		struct span c = tok_span(x->s, &x->tk.t[0]);
+
+		if (find(c.p, c.n, "invoked") && !find(c.p, c.n,
+		    "invoked from network"))
+			x->local = true;
+	}
+	if (findi(x->s, x->n, "mail pickup service") ||
+	    find(x->s, x->n, "from userid ") ||
+	    find(x->s, x->n, "qmail-scanner") ||
+	    find(x->s, x->n, "fetchmail") ||
+	    find(x->s, x->n, "from stdin") ||
+	    find(x->s, x->n, "[unix socket]") ||
+	    find(x->s, x->n, "UNIX: localhost"))
+		x->local = true;
+	for (i = (size_t)(x->with_a >= 0 ? x->with_a : 0); x->with_a >= 0 &&
+	    i < (size_t)x->with_b; i++) {
+		struct span w = tok_span(x->s, &x->tk.t[i]);
+
+		if (x->tk.t[i].type != TK_WORD)
+			continue;
+		if (sp_prefix(w, "local") || sp_eq(w, "BSMTP") ||
+		    sp_eq(w, "POP3") || sp_eq(w, "IMAP") || sp_eq(w, "IMAP4") ||
+		    sp_eq(w, "mapi") || sp_eq(w, "scanned-ok") ||
+		    sp_eq(w, "SpamAssassin") || sp_eq(w, "pipe") ||
+		    sp_prefix(w, "qmail-scanner") || sp_prefix(w, "spamd"))
+			x->local = true;
+		if (sp_prefix(w, "LMTP") && (x->ip[0] == '\0' ||
+		    st_ip_is_loopback(x->ip)))
+			x->local = true;
+		break;
+	}
+	if (x->paren_from && x->ip[0] == '\0')
+		x->local = true;		/* "(from user@localhost)" */
+}
+
+/* Copy the spans into one arena block; NULs and controls never reach the
+ * strings because the tokenizer treats them as spaces. */
+static bool
+emit(struct st_arena *a, struct st *x, struct st_hop *hop)
+{
+	struct span *f[] = { &x->rdns, &x->helo, &x->by, &x->id, &x->with,
+	    &x->for_, &x->envfrom, &x->ident_out, &x->auth_sp };
+	const char **dst[] = { &hop->rdns, &hop->helo, &hop->by, &hop->id,
+	    &hop->with, &hop->for_, &hop->envfrom, &hop->ident, &hop->auth };
+	size_t i, total = strlen(x->ip) + 1;
+	char *buf, *o;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		total += (f[i]->p ? f[i]->n : 0) + 1;
+	if ((buf = st_arena_alloc(a, total)) == NULL)
+		return false;
+	o = buf;
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		size_t n = f[i]->p ? f[i]->n : 0, j;
+
+		*dst[i] = o;
+		for (j = 0; j < n; j++) {
+			unsigned char c = (unsigned char)f[i]->p[j];
+
+			*o++ = (char)(c < 0x20 || c == 0x7f ? ' ' : c);
+		}
+		*o++ = '\0';
+	}
+	if (x->auth != NULL && x->auth_sp.p == NULL)
+		hop->auth = x->auth;
+	else if (x->auth == NULL)
+		hop->auth = "";
+	hop->ip = o;
+	memcpy(o, x->ip, strlen(x->ip) + 1);
+	/* the protocol word in capitals when it is a known one */
+	if (in_list(x->with, protos)) {
+		char *w = (char *)hop->with;
+
+		for (; *w; w++)
+			*w = (char)toupper((unsigned char)*w);
+	}
+	return true;
+}
 
 bool
 st_received_parse(struct st_arena *a, const char *p, size_t len,
     struct st_hop *hop)
 {
+	struct st xs, *x = &xs;
+	size_t n;
+	char *raw;
+
 	memset(hop, 0, sizeof(*hop));
-	hop->raw = st_arena_strndup(a, p, len);
-	hop->ip = hop->rdns = hop->ident = hop->by = hop->id = hop->auth =
-	    hop->with = hop->for_ = hop->helo = hop->envfrom = "";
+	hop->raw = hop->ip = hop->rdns = hop->ident = hop->by = hop->id =
+	    hop->auth = hop->with = hop->for_ = hop->helo = hop->envfrom = "";
 	hop->mta = "unknown";
-	return hop->raw != NULL;
+	if ((raw = st_hdr_unfold(a, p, len, &n)) == NULL)
+		return false;
+	hop->raw = raw;
+	memset(x, 0, sizeof(*x));
+	x->s = raw;
+	x->n = n;
+	x->from_a = x->from_b = x->by_a = x->by_b = -1;
+	x->with_a = x->with_b = x->id_t = x->for_t = x->via_t = -1;
+	x->tail_id = -1;
+
+	/* "(from host [ip]) by ..." (NAVGW, sendmail submit) */
+	{
+		size_t i0 = 0;
+
+		while (i0 < n && is_sp((unsigned char)raw[i0]))
+			i0++;
+		if (i0 + 6 < n && raw[i0] == '(' &&
+		    strncasecmp(raw + i0 + 1, "from ", 5) == 0) {
+			size_t ie, e = comment_end(raw, i0, n, &ie);
+
+			tokenize(raw, i0 + 1, ie, &x->tk);
+			tokenize(raw, e, n, &x->tk);
+			x->paren_from = true;
+		} else
+			tokenize(raw, 0, n, &x->tk);
+	}
+	find_date(x, hop);
+	clauses(x);
+	if (x->id_t < 0)
+		x->id_t = x->tail_id;
+
+	if (x->by_a >= 0 && x->by_a < x->by_b &&
+	    x->tk.t[x->by_a].type == TK_WORD)
+		x->by = trim(tok_span(raw, &x->tk.t[x->by_a]), "", ";,");
+	if (x->id_t >= 0) {
+		x->id = trim(tok_span(raw, &x->tk.t[x->id_t]), "<", ">;,");
+		if (x->id.n < 3)
+			x->id.n = 0;
+	}
+	if (x->for_t >= 0)
+		x->for_ = trim(tok_span(raw, &x->tk.t[x->for_t]), "<", ">;,");
+	from_clause(x);
+	with_clause(x);
+	envelope(x);
+	by_comments(x);
+	x->mta = guess_mta(x);
+	decide(x);
+	local_markers(x);
+
+	/* Exchange: "id 15.20.x" is the server build, not a queue id */
+	if (strcmp(x->mta, "exchange") == 0 && x->id.n &&
+	    isdigit((unsigned char)x->id.p[0]) && memchr(x->id.p, '.',
+	    x->id.n) && with_has(x, "Microsoft"))
+		x->id.n = 0;
+	/* GMX submission: "(EHLO x) [ip] by mail.gmx.net" */
+	if (x->auth == NULL && x->form == F_WORD && x->helo_comment &&
+	    (host_in(x->by, "mail.gmx.net") || host_in(x->by, "mail.gmx.com")))
+		x->auth = "GMX";
+	/* Gmail submission ids carry "sm": "p16-v6sm7861105wro.29..." */
+	if (x->auth == NULL && strcmp(x->mta, "gmail") == 0 && x->id.n &&
+	    with_has(x, "ESMTPS")) {
+		size_t k;
+
+		for (k = 1; k + 3 < x->id.n && k < 8; k++)
+			if (x->id.p[k] == 's' && x->id.p[k + 1] == 'm' &&
+			    isdigit((unsigned char)x->id.p[k + 2])) {
+				x->auth = "GMail";
+				break;
+			}
+	}
+	if (x->auth == NULL && x->cg_account)
+		x->auth = "Communigate";
+	if (x->auth == NULL && find(raw, n, "auth=yes"))
+		x->auth = "yes";
+
+	hop->tls = x->tls;
+	hop->local = x->local;
+	hop->rdns_unverified = x->rdns_unverified;
+	hop->ip_from_helo = x->ip_from_helo;
+	hop->mta = x->mta;
+	/* read: a from or by clause with something in it, or qmail's
+	 * "(qmail N invoked ...)" */
+	hop->parsed = (x->by.n > 0) || (x->from_a >= 0 && x->from_a <
+	    x->from_b) || (x->form != F_NONE);
+	if (!hop->parsed && x->tk.n && x->tk.t[0].type == TK_COMMENT) {
+		struct span c = tok_span(raw, &x->tk.t[0]);
+
+		if (find(c.p, c.n, "invoked") || sp_prefix(c, "ofmipd "))
+			hop->parsed = true;
+	}
+	return emit(a, x, hop);
 }

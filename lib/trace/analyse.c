@@ -1,23 +1,718 @@
 /*
- * analyse.c - placeholder: the full analysis lands with issue 3.
+ * analyse.c - the trace: trust boundary, origin, source estimate, relay
+ * roles, contacts and the verdict paragraph.  The findings are in
+ * findings.c.
+ *
+ * Trust starts at the recipient's own systems: the topmost Received (or
+ * the host the caller names as the trusted top: the bouncing system, the
+ * milter's connection) and the hosts and networks of the configuration.
+ * Walking down, a hop stays trusted while its sender is inside: a
+ * configured network or host, loopback, a private-network handover with
+ * more hops below, a host of the same organisation (registrable domain by
+ * libpsl, or one large provider of data/providers.txt: many names, one
+ * organisation), or a local handover with no network client.  The first
+ * hop whose sender is outside is the boundary; its sender is the origin:
+ * the address the recipient's own systems saw, the one to report.
+ *
+ * Below the origin only what can be believed is followed: the record the
+ * origin host itself wrote, when that host is an abused relay (its MTA
+ * logged who connected to it) or the sender's provider (its own customer,
+ * an authenticated submission, a webmail login).  An end-user or dynamic
+ * origin writes its own lower headers: those are claims, never facts.
+ *
+ * Standards: RFC 5321 4.4 (trace information), RFC 5322 3.6.7, RFC 2142
+ * (abuse@, postmaster@), RFC 8314 / RFC 6409 (submission).
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
-#include "spamtrace/trace.h"
+#include "spamtrace/limits.h"
+#include "trace_int.h"
+
+/* --- small helpers ------------------------------------------------------ */
+
+static const char *
+S(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+static bool
+has(const char *s)
+{
+	return s != NULL && *s != '\0';
+}
+
+/* The name the receiving server observed for the client, if believable. */
+static const char *
+observed_name(const struct st_hop *h)
+{
+	if (!has(h->rdns) || strcasecmp(h->rdns, "unknown") == 0 ||
+	    h->rdns_unverified)
+		return "";
+	return h->rdns;
+}
+
+static const char *
+org(struct st_analysis *an, const char *host)
+{
+	return st_org_of(an->a, host);
+}
+
+static bool
+host_trusted_by_name(const struct st_config *cfg, const char *name)
+{
+	size_t i, n, ln;
+
+	if (cfg == NULL || !has(name))
+		return false;
+	n = strlen(name);
+	for (i = 0; i < cfg->trust_hosts.n; i++) {
+		const char *t = cfg->trust_hosts.v[i];
+
+		ln = strlen(t);
+		if (strcasecmp(t, name) == 0)
+			return true;
+		/* ".example.jp" or "example.jp" covers sub.example.jp */
+		if (t[0] == '.' && n > ln &&
+		    strcasecmp(name + n - ln, t) == 0)
+			return true;
+		if (t[0] != '.' && n > ln + 1 && name[n - ln - 1] == '.' &&
+		    strcasecmp(name + n - ln, t) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+ip_trusted(const struct st_config *cfg, const char *ip)
+{
+	return cfg != NULL && has(ip) &&
+	    st_net_contains(cfg->trust_nets, cfg->ntrust_nets, ip);
+}
+
+/*
+ * Was hop `below` written by the host that is the sender of hop `above`?
+ * 1 yes, 0 no, -1 cannot tell (no receiving host recorded).
+ */
+static int
+chain_match(struct st_analysis *an, const struct st_hop *above,
+    const struct st_hop *below)
+{
+	char lit[64];
+	const char *by = below->by, *o1, *o2;
+
+	if (!below->parsed || !has(by))
+		return -1;
+	if (st_name_is_ip_literal(by, lit, sizeof(lit)))
+		return has(above->ip) && strcmp(lit, above->ip) == 0 ? 1 :
+		    (has(above->ip) ? 0 : -1);
+	if (st_name_same_host(by, above->rdns) ||
+	    st_name_same_host(by, above->helo))
+		return 1;
+	if (st_name_is_localhost(by) && (st_name_is_localhost(above->helo) ||
+	    !st_name_is_fqdn(above->helo)))
+		return 1;
+	if (!st_name_is_fqdn(by))
+		return -1;
+	o1 = org(an, by);
+	o2 = org(an, has(observed_name(above)) ? above->rdns : above->helo);
+	if (has(o1) && st_org_equiv(o1, o2))
+		return 1;
+	return 0;
+}
+
+/* --- findings list -------------------------------------------------------- */
+
+void
+st_add_finding(struct st_analysis *an, const char *code, enum st_severity sev,
+    int hop, const char *evidence, const char *explain)
+{
+	struct st_trace *t = an->t;
+	struct st_finding *f;
+
+	if (t->nfindings == an->fcap) {
+		size_t ncap = an->fcap ? an->fcap * 2 : 16;
+		struct st_finding *nf = st_arena_grow(an->a, t->findings,
+		    t->nfindings, ncap, sizeof(*nf));
+
+		if (nf == NULL)
+			return;
+		t->findings = nf;
+		an->fcap = ncap;
+	}
+	f = &t->findings[t->nfindings++];
+	f->code = code;
+	f->severity = sev;
+	f->hop = hop;
+	f->evidence = S(evidence);
+	f->explain = S(explain);
+}
+
+void
+st_add_findingf(struct st_analysis *an, const char *code, enum st_severity sev,
+    int hop, const char *evidence, const char *fmt, ...)
+{
+	va_list ap;
+	char buf[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	st_add_finding(an, code, sev, hop, evidence,
+	    st_arena_strdup(an->a, buf));
+}
+
+bool
+st_has_finding(const struct st_trace *t, const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < t->nfindings; i++)
+		if (strcmp(t->findings[i].code, code) == 0)
+			return true;
+	return false;
+}
+
+static void
+add_relay(struct st_analysis *an, int hop, const char *host, const char *ip,
+    const char *role)
+{
+	struct st_trace *t = an->t;
+	struct st_relay *r;
+	size_t i;
+
+	for (i = 0; i < t->nrelays; i++)
+		if ((has(host) && strcasecmp(t->relays[i].host, host) == 0) ||
+		    (!has(host) && has(ip) && strcmp(t->relays[i].ip, ip) == 0))
+			return;
+	if (t->nrelays == an->rcap) {
+		size_t ncap = an->rcap ? an->rcap * 2 : 8;
+		struct st_relay *nr = st_arena_grow(an->a, t->relays,
+		    t->nrelays, ncap, sizeof(*nr));
+
+		if (nr == NULL)
+			return;
+		t->relays = nr;
+		an->rcap = ncap;
+	}
+	r = &t->relays[t->nrelays++];
+	r->hop = hop;
+	r->host = S(host);
+	r->ip = S(ip);
+	r->org = org(an, host);
+	r->role = role;
+}
+
+static void
+add_contact(struct st_analysis *an, const char *domain, const char *for_,
+    const char *what)
+{
+	static const char *const boxes[] = { "abuse", "postmaster" };
+	struct st_trace *t = an->t;
+	size_t i, k;
+
+	if (!has(domain))
+		return;
+	for (k = 0; k < 2; k++) {
+		char *addr = st_arena_printf(an->a, "%s@%s", boxes[k], domain);
+
+		if (addr == NULL)
+			return;
+		for (i = 0; i < t->ncontacts; i++)
+			if (strcasecmp(t->contacts[i].address, addr) == 0)
+				break;
+		if (i < t->ncontacts)
+			continue;
+		if (t->ncontacts == an->ccap) {
+			size_t ncap = an->ccap ? an->ccap * 2 : 8;
+			struct st_contact *nc = st_arena_grow(an->a,
+			    t->contacts, t->ncontacts, ncap, sizeof(*nc));
+
+			if (nc == NULL)
+				return;
+			t->contacts = nc;
+			an->ccap = ncap;
+		}
+		t->contacts[t->ncontacts].address = addr;
+		t->contacts[t->ncontacts].for_ = for_;
+		t->contacts[t->ncontacts].why = st_arena_printf(an->a,
+		    "%s of %s, the network of %s (RFC 2142)",
+		    k == 0 ? "abuse desk" : "postmaster", domain, what);
+		t->ncontacts++;
+	}
+}
+
+/* --- trust ------------------------------------------------------------------ */
+
+/* Is the sender of trusted hop i inside the recipient's systems? */
+static bool
+sender_inside(struct st_analysis *an, size_t i)
+{
+	struct st_trace *t = an->t;
+	const struct st_hop *h = &t->hops[i], *below;
+	const char *name = observed_name(h), *o;
+	int cm;
+
+	if (h->local)
+		return true;
+	if (ip_trusted(an->cfg, h->ip) || host_trusted_by_name(an->cfg, name))
+		return true;
+	if (has(h->auth))
+		return false;		/* a submission: the client is the origin */
+	below = i + 1 < t->nhops ? &t->hops[i + 1] : NULL;
+	if (has(h->ip) && st_ip_is_loopback(h->ip))
+		return below != NULL;
+	if (has(h->ip) && st_ip_is_private(h->ip))
+		return below != NULL && below->parsed &&
+		    chain_match(an, h, below) != 0;
+	if (!has(h->ip) && !has(name) && !has(h->helo))
+		return below != NULL;	/* "by host with LMTP" and the like */
+	o = org(an, has(name) ? name : (has(h->ip) ? "" : h->helo));
+	if (has(o) && st_org_equiv(o, an->recipient_org) && below != NULL) {
+		cm = chain_match(an, h, below);
+		return cm != 0;
+	}
+	return false;
+}
+
+static void
+find_boundary(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	size_t i;
+
+	an->boundary = -1;
+	for (i = 0; i < t->nhops; i++) {
+		t->hops[i].trust = ST_TRUST_TRUSTED;
+		if (!t->hops[i].parsed)
+			continue;
+		if (!sender_inside(an, i)) {
+			an->boundary = (int)i;
+			break;
+		}
+	}
+	if (an->boundary < 0) {
+		/* everything inside: the lowest hop with a client address
+		 * is where the message came from (internal mail) */
+		for (i = t->nhops; i-- > 0;)
+			if (t->hops[i].parsed && has(t->hops[i].ip)) {
+				an->boundary = (int)i;
+				break;
+			}
+	}
+	if (an->boundary < 0)
+		return;
+	t->hops[an->boundary].trust = ST_TRUST_BOUNDARY;
+	for (i = (size_t)an->boundary + 1; i < t->nhops; i++)
+		t->hops[i].trust = ST_TRUST_UNTRUSTED;
+}
+
+/* Headers some receivers add with the connecting address when their
+ * Received line does not carry it (Yahoo's of the early 2000s). */
+static const char *
+receiver_annotation_ip(struct st_analysis *an)
+{
+	static const char *const names[] = { "X-YahooFilteredBulk",
+	    "X-Rocket-Spam", NULL };
+	size_t k;
+	char ip[64];
+
+	for (k = 0; names[k] != NULL; k++) {
+		char *v = st_msg_unfolded(an->m, names[k]);
+
+		if (v != NULL && st_ip_normalise(v, strlen(v), ip, sizeof(ip)))
+			return st_arena_strdup(an->a, ip);
+	}
+	return NULL;
+}
+
+/* The best name of the origin host: its verified reverse name, else a
+ * HELO name that the host's own lower hop corroborates, else the name it
+ * gives itself in that hop. */
+static const char *
+origin_name(struct st_analysis *an, const struct st_hop *h,
+    const struct st_hop *below)
+{
+	const char *name = observed_name(h);
+
+	if (st_name_is_fqdn(name))
+		return name;
+	if (below != NULL && below->parsed && has(below->by)) {
+		if (st_name_is_fqdn(h->helo) &&
+		    st_name_same_host(h->helo, below->by))
+			return h->helo;
+		if (st_name_is_fqdn(below->by) &&
+		    st_name_same_host(below->by, h->helo))
+			return below->by;
+	}
+	if (!has(h->ip) && st_name_is_fqdn(h->helo))
+		return h->helo;		/* no address recorded at all */
+	return "";
+}
+
+/* --- source and roles ------------------------------------------------------ */
+
+static const char *
+recipient_domain(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	int i;
+
+	for (i = an->boundary + 1; i >= 0; i--)
+		if ((size_t)i < t->nhops && has(t->hops[i].for_))
+			return st_addr_domain(an->a, t->hops[i].for_);
+	return st_addr_domain(an->a, t->sum.to_addr);
+}
+
+static void
+source_and_roles(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	const struct st_hop *rec = NULL;
+	const char *oorg = t->origin.org, *role = NULL, *why = NULL;
+	const char *rorg, *corg, *sender_dom, *list_id;
+	size_t k;
+	int rec_i = -1;
+
+	t->source.present = true;
+	t->source.ip = t->origin.ip;
+	t->source.hop = t->origin.hop;
+	an->source_hop = an->boundary;
+
+	/* the record written by the origin host: the hop below, if the
+	 * chain holds; through hops internal to the origin's organisation
+	 * (a provider's own relays) down to the first external client */
+	for (k = (size_t)an->boundary + 1; k < t->nhops; k++) {
+		const struct st_hop *h = &t->hops[k], *above = &t->hops[k - 1];
+		int cm;
+
+		if (!h->parsed)
+			break;
+		if (!has(h->by) && !has(h->ip) && h->local)
+			continue;	/* "(qmail 123 invoked from network)" */
+		cm = chain_match(an, above, h);
+		if (k == (size_t)an->boundary + 1 && cm == 0 &&
+		    !(st_name_is_fqdn(h->by) && has(oorg) &&
+		    st_org_equiv(org(an, h->by), oorg)))
+			break;
+		if (k > (size_t)an->boundary + 1 && cm == 0)
+			break;
+		rec = h;
+		rec_i = (int)k;
+		/* a client inside the origin's organisation: keep walking */
+		corg = org(an, observed_name(h));
+		if (!an->origin_dynamic && has(corg) && has(oorg) &&
+		    st_org_equiv(corg, oorg) && !has(h->auth) &&
+		    k + 1 < t->nhops)
+			continue;
+		if (has(h->ip) && (st_ip_is_private(h->ip) ||
+		    st_ip_is_loopback(h->ip)) && !has(h->auth) &&
+		    k + 1 < t->nhops && !an->origin_dynamic &&
+		    chain_match(an, h, &t->hops[k + 1]) == 1)
+			continue;
+		break;
+	}
+	if (rec == NULL) {
+		t->source.why = an->origin_dynamic ?
+		    "the origin is an end-user address that spoke SMTP to "
+		    "the recipient's side directly; nothing below it is "
+		    "recorded" :
+		    "no hop below the origin was written by the origin host: "
+		    "the origin is the best estimate";
+		return;
+	}
+	rorg = oorg;
+	corg = org(an, has(observed_name(rec)) ? rec->rdns : rec->helo);
+	sender_dom = st_addr_domain(an->a, has(rec->envfrom) ? rec->envfrom :
+	    (has(t->sum.return_path) ? t->sum.return_path : t->sum.from_addr));
+	list_id = st_msg_unfolded(an->m, "List-Id");
+
+	if (an->origin_dynamic) {
+		role = "sender-gateway";
+		why = st_arena_printf(an->a, "the origin %s is an end-user "
+		    "address (%s) running its own mail server: the hops below "
+		    "it were written by the sender's own machine and are "
+		    "claims, not facts", t->origin.ip, an->origin_dynamic_why);
+	} else if (has(rec->auth)) {
+		role = "sender-provider";
+		if (has(rec->ip) && !st_ip_is_private(rec->ip) &&
+		    !st_ip_is_reserved(rec->ip) && !st_ip_is_loopback(rec->ip)) {
+			t->source.ip = rec->ip;
+			t->source.hop = rec->index;
+			an->source_hop = rec_i;
+			why = st_arena_printf(an->a, "authenticated submission "
+			    "(%s) recorded by %s, the sender's provider",
+			    rec->auth, S(an->origin_host));
+		} else
+			why = "authenticated submission from a private "
+			    "network; the origin is where it entered the "
+			    "internet";
+	} else if (has(rec->ip) && (st_ip_is_private(rec->ip) ||
+	    st_ip_is_loopback(rec->ip))) {
+		role = "sender-gateway";
+		why = st_arena_printf(an->a, "the origin host received the "
+		    "message from %s on a private network: the origin is where "
+		    "it entered the internet", rec->ip);
+	} else if (has(corg) && has(rorg) && st_org_equiv(corg, rorg)) {
+		role = "sender-provider";
+		if (has(rec->ip)) {
+			t->source.ip = rec->ip;
+			t->source.hop = rec->index;
+			an->source_hop = rec_i;
+			why = st_arena_printf(an->a, "recorded by %s, the "
+			    "sender's provider, about its own customer",
+			    S(an->origin_host));
+		}
+	} else if (has(rorg) && (st_org_equiv(st_org_of(an->a,
+	    an->recipient_domain), rorg) || (list_id != NULL &&
+	    st_org_equiv(st_org_of(an->a, sender_dom), rorg)))) {
+		role = "forwarder";
+		why = "the origin host forwards or redistributes mail (a "
+		    "mailing list or an alias): the origin is what it "
+		    "answers for";
+	} else if (has(sender_dom) && has(rorg) &&
+	    st_org_equiv(st_org_of(an->a, sender_dom), rorg) &&
+	    !has(rec->ip) && !has(rec->helo)) {
+		role = "sender-provider";
+	} else if (has(rec->ip) || has(rec->helo) || has(rec->rdns)) {
+		role = "third-party-relay";
+		if (has(rec->ip) && !st_ip_is_reserved(rec->ip)) {
+			t->source.ip = rec->ip;
+			t->source.hop = rec->index;
+			an->source_hop = rec_i;
+			why = st_arena_printf(an->a, "recorded by %s, a relay "
+			    "that passed mail between parties outside its own "
+			    "network: its own MTA logged the address that "
+			    "connected to it", S(an->origin_host));
+		} else
+			why = st_arena_printf(an->a, "%s relayed the message "
+			    "but recorded no address for its client (only "
+			    "the name it claimed, '%s'): the relay is the "
+			    "best estimate", S(an->origin_host),
+			    has(rec->helo) ? rec->helo : rec->rdns);
+	}
+	if (role != NULL && an->boundary >= 0)
+		add_relay(an, t->origin.hop,
+		    has(an->origin_host) ? an->origin_host : "",
+		    t->origin.ip, role);
+	t->source.why = why != NULL ? why :
+	    "the hops below the origin cannot be believed: the origin is "
+	    "the best estimate";
+}
+
+static void
+recipient_side_relays(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	size_t i;
+
+	for (i = 0; i < t->nhops && (int)i <= an->boundary; i++) {
+		const struct st_hop *h = &t->hops[i];
+		const char *ip = "";
+
+		if (!h->parsed || !has(h->by) || h->local)
+			continue;
+		if (i > 0 && chain_match(an, &t->hops[i - 1], h) == 1)
+			ip = t->hops[i - 1].ip;
+		if (!st_name_is_fqdn(h->by) && !has(ip))
+			continue;
+		add_relay(an, h->index, h->by, ip, "recipient-side");
+	}
+}
+
+/* --- the verdict ------------------------------------------------------------ */
+
+static void
+verdict(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	char buf[4096];
+	size_t n = 0, i;
+	bool relay = false, forged = false, dyn = false;
+
+#define V(...)	do { if (n < sizeof(buf)) n += (size_t)snprintf(buf + n, \
+	    sizeof(buf) - n, __VA_ARGS__); } while (0)
+	if (!t->origin.present) {
+		if (t->nhops == 0)
+			V("The message has no Received headers: it was written "
+			    "where it was read, or its path was stripped.");
+		else
+			V("No hop outside the recipient's own systems could be "
+			    "identified.");
+		t->verdict = st_arena_strdup(an->a, buf);
+		return;
+	}
+	V("The message entered the recipient's systems from %s%s%s%s at hop "
+	    "%d; that address is verifiable and is the one to report.",
+	    has(t->origin.ip) ? t->origin.ip : "(no address recorded)",
+	    has(an->origin_host) ? " (" : "", S(an->origin_host),
+	    has(an->origin_host) ? ")" : "", t->origin.hop);
+	for (i = 0; i < t->nrelays; i++)
+		if (strcmp(t->relays[i].role, "third-party-relay") == 0) {
+			V(" %s was abused as an open relay: it passed mail "
+			    "between parties outside its own network.",
+			    has(t->relays[i].host) ? t->relays[i].host :
+			    t->relays[i].ip);
+			relay = true;
+		}
+	if (t->source.present && has(t->source.ip) &&
+	    strcmp(t->source.ip, S(t->origin.ip)) != 0)
+		V(" The earliest believable source is %s (%s).", t->source.ip,
+		    t->source.why);
+	for (i = 0; i < t->nfindings; i++) {
+		const char *c = t->findings[i].code;
+
+		if (strcmp(c, "DYNAMIC_SENDER") == 0)
+			dyn = true;
+		if (strcmp(c, "FORGED_HELO") == 0 ||
+		    strcmp(c, "SENDER_FORGED") == 0 ||
+		    strcmp(c, "FREEMAIL_NOT_VIA_PROVIDER") == 0)
+			forged = true;
+	}
+	if (st_has_finding(t, "PRIVATE_NETWORK_SENDER"))
+		V(" The sender ran its own mail server for a private network "
+		    "and sent straight to the internet.");
+	if (forged) {
+		V(" Forged:");
+		if (st_has_finding(t, "FORGED_HELO"))
+			V(" the name the sending host gave (HELO)%s",
+			    st_has_finding(t, "SENDER_FORGED") ||
+			    st_has_finding(t, "FREEMAIL_NOT_VIA_PROVIDER") ?
+			    " and" : ".");
+		if (st_has_finding(t, "SENDER_FORGED") ||
+		    st_has_finding(t, "FREEMAIL_NOT_VIA_PROVIDER"))
+			V(" the sender address (%s).", has(t->sum.from_addr) ?
+			    t->sum.from_addr : "From");
+	}
+	if (relay)
+		V(" What to do: tell the relay's postmaster to close it "
+		    "(accept mail only for its own domains and users).");
+	if (dyn)
+		V(" %sThe sending machine is an end-user address talking SMTP "
+		    "directly; its provider should block outbound port 25 "
+		    "(OP25B) for such customers.", relay ? "" : "What to do: ");
+	if (!relay && !dyn && t->ncontacts > 0)
+		V(" Report it to %s.", t->contacts[0].address);
+#undef V
+	t->verdict = st_arena_strdup(an->a, buf);
+}
+
+/* --- entry points --------------------------------------------------------- */
+
+static enum st_status
+insert_top(struct st_analysis *an, const struct st_top_hop *top)
+{
+	struct st_trace *t = an->t;
+	struct st_hop *nh, *h;
+
+	nh = st_arena_alloc(an->a, (t->nhops + 1) * sizeof(*nh));
+	if (nh == NULL)
+		return ST_ENOMEM;
+	if (t->nhops)
+		memcpy(nh + 1, t->hops, t->nhops * sizeof(*nh));
+	h = &nh[0];
+	memset(h, 0, sizeof(*h));
+	h->index = 0;
+	h->raw = "(the connection, as reported by the MTA)";
+	h->ip = S(top->ip);
+	h->rdns = S(top->rdns);
+	h->helo = S(top->helo);
+	h->by = S(top->by);
+	h->auth = S(top->auth);
+	h->ident = h->envfrom = h->id = h->for_ = "";
+	h->with = "SMTP";
+	h->mta = "milter";
+	h->parsed = true;
+	t->hops = nh;
+	t->nhops++;
+	return ST_OK;
+}
 
 enum st_status
 st_trace_message(struct st_msg *m, const struct st_config *cfg,
     const struct st_top_hop *top, struct st_trace *t, struct st_error *err)
 {
-	enum st_status rc = st_trace_hops(m, t);
+	struct st_analysis an;
+	enum st_status rc;
+	const struct st_hop *bh = NULL;
+	const char *ip;
 
-	if (rc != ST_OK)
+	if ((rc = st_trace_hops(m, t)) != ST_OK)
 		return st_error_set(err, rc, "%s", st_strerror(rc));
-	return ST_OK;
-}
+	memset(&an, 0, sizeof(an));
+	an.t = t;
+	an.m = m;
+	an.a = m->arena;
+	an.cfg = cfg;
+	an.boundary = -1;
+	an.source_hop = -1;
+	if (top != NULL && has(top->ip) && insert_top(&an, top) != ST_OK)
+		return st_error_set(err, ST_ENOMEM, "out of memory");
+	an.recipient_org = "";
+	if (top != NULL && has(top->by))
+		an.recipient_org = org(&an, top->by);
+	for (size_t i = 0; i < t->nhops && !has(an.recipient_org); i++)
+		if (t->hops[i].parsed && st_name_is_fqdn(t->hops[i].by))
+			an.recipient_org = org(&an, t->hops[i].by);
 
-void
-st_trace_add_dns(struct st_trace *t, struct st_arena *a, const char *ip,
-    const struct st_dns_info *dns)
-{
+	if (t->nhops > 0)
+		find_boundary(&an);
+	an.recipient_domain = recipient_domain(&an);
+	if (an.boundary >= 0) {
+		bh = &t->hops[an.boundary];
+		ip = bh->ip;
+		if (!has(ip))
+			ip = receiver_annotation_ip(&an);
+		t->origin.present = true;
+		t->origin.ip = S(ip);
+		t->origin.rdns = observed_name(bh);
+		t->origin.helo = bh->helo;
+		t->origin.hop = bh->index;
+		an.origin_host = origin_name(&an, bh,
+		    (size_t)an.boundary + 1 < t->nhops ?
+		    &t->hops[an.boundary + 1] : NULL);
+		t->origin.org = org(&an, has(t->origin.rdns) ?
+		    t->origin.rdns : an.origin_host);
+		an.origin_dynamic = st_name_is_dynamic(t->origin.rdns,
+		    t->origin.ip, an.origin_dynamic_why,
+		    sizeof(an.origin_dynamic_why));
+		if (!has(bh->auth))
+			source_and_roles(&an);
+		else {
+			t->source.present = true;
+			t->source.ip = t->origin.ip;
+			t->source.hop = t->origin.hop;
+			t->source.why = st_arena_printf(an.a, "authenticated "
+			    "submission (%s) to the recipient's own server",
+			    bh->auth);
+			an.source_hop = an.boundary;
+		}
+		recipient_side_relays(&an);
+	}
+	st_findings_run(&an);
+
+	/* contacts: the origin, the source, each abused relay */
+	if (t->origin.present && has(t->origin.org) && !has(bh->auth))
+		add_contact(&an, t->origin.org, "origin", has(an.origin_host) ?
+		    an.origin_host : t->origin.ip);
+	if (t->source.present && an.source_hop > an.boundary) {
+		const struct st_hop *sh = &t->hops[an.source_hop];
+		const char *sn = observed_name(sh);
+
+		add_contact(&an, org(&an, sn), "source", has(sn) ? sn :
+		    sh->ip);
+	}
+	{
+		size_t i;
+
+		for (i = 0; i < t->nrelays; i++)
+			if (strcmp(t->relays[i].role, "third-party-relay") == 0)
+				add_contact(&an, t->relays[i].org, "relay",
+				    t->relays[i].host);
+	}
+	verdict(&an);
+	return ST_OK;
 }

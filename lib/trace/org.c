@@ -22,6 +22,30 @@ psl_setup(void)
 		psl = psl_builtin();
 }
 
+/* The registrable domain of host into buf ("" when none). */
+void
+st_org_into(const char *host, char *out, size_t size)
+{
+	char buf[256], *p;
+	const char *rd;
+
+	out[0] = '\0';
+	if (host == NULL || *host == '\0' || strchr(host, '.') == NULL ||
+	    strlen(host) >= sizeof(buf))
+		return;
+	for (p = buf; *host; host++)
+		*p++ = (char)tolower((unsigned char)*host);
+	*p = '\0';
+	while (p > buf && p[-1] == '.')
+		*--p = '\0';
+	pthread_once(&psl_once, psl_setup);
+	if (psl == NULL)
+		return;
+	rd = psl_registrable_domain(psl, buf);
+	if (rd != NULL && strlen(rd) < size)
+		strcpy(out, rd);
+}
+
 const char *
 st_org_of(struct st_arena *a, const char *host)
 {

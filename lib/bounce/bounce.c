@@ -1,0 +1,1218 @@
+/*
+ * bounce.c - recognise a bounce, read its report, find the original.
+ *
+ * DESCRIPTION
+ *	st_bounce_parse() takes a scanned message and decides what it is:
+ *	an RFC 3464 delivery status notification (a message/delivery-status
+ *	part, or the same fields written inline by MTAs that put the report
+ *	in the text), an RFC 5965 feedback report, a plain-text bounce of one
+ *	of the many MTA and provider formats (text.c), an RFC 3834
+ *	auto-reply or a challenge-response message; or none of these.  For
+ *	each failed recipient it records the RFC 3463 status, the SMTP reply
+ *	code, the remote MTA, the diagnostic text and a reason (reasons.c).
+ *	It recovers the original's headers from a message/rfc822 (or
+ *	message/global) part, a text/rfc822-headers part, or a copy quoted
+ *	inline after a vendor's separator line.
+ *
+ *	The message is first copied into the arena with LF line endings
+ *	(CRLF and CR-only mail read the same as LF mail).  GMime reads the
+ *	MIME structure and decodes transfer encodings and charsets; a
+ *	single-part text message in 7bit or 8bit skips GMime (its body is
+ *	the text), which is most plain-text bounces.
+ *
+ * LIMITS
+ *	ST_MAX_MIME_DEPTH and ST_MAX_MIME_PARTS for the walk over parts,
+ *	ST_MAX_BOUNCE_TEXT of text, ST_MAX_BOUNCE_ORIGINAL of the original,
+ *	ST_MAX_BOUNCE_RCPTS recipients.  Nothing here fails on bad input;
+ *	only the arena ceiling (ST_ENOMEM) stops a message.
+ *
+ * STANDARDS
+ *	RFC 3461-3464 (DSN), RFC 6533 (internationalised DSN), RFC 3463,
+ *	RFC 5965 (ARF), RFC 3834 (auto-replies), RFC 2045-2049 (MIME through
+ *	GMime), RFC 6522 (multipart/report), RFC 5322.
+ */
+#include <ctype.h>
+#include <gmime/gmime.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bounce/bounce_int.h"
+#include "spamtrace/limits.h"
+
+void	st_bounce_header_rcpts(struct text_ctx *c, struct st_bounce *b,
+	    const char *v);
+char   *st_bounce_text_diag(struct text_ctx *c, const char *addr);
+
+const char *
+st_bounce_kind_name(enum st_bounce_kind k)
+{
+	switch (k) {
+	case ST_BOUNCE_DSN:		return "dsn";
+	case ST_BOUNCE_VENDOR:		return "vendor";
+	case ST_BOUNCE_AUTOREPLY:	return "autoreply";
+	case ST_BOUNCE_ARF:		return "arf";
+	case ST_BOUNCE_CHALLENGE:	return "challenge";
+	default:			return "not-bounce";
+	}
+}
+
+/* --- the working state of one parse -------------------------------------- */
+
+struct bctx {
+	struct st_arena *a;
+	struct st_msg *m;
+	struct st_bounce *b;
+	struct gbuf text;	/* text/plain parts (decoded, LF) */
+	struct gbuf html;	/* text/html parts, tags removed */
+	struct gbuf dsn;	/* message/delivery-status parts */
+	struct gbuf arf;	/* message/feedback-report parts */
+	const char *orig;	/* from a MIME part */
+	size_t	orig_len;
+	const char *orig_where;
+	int	nparts;
+	bool	report_dsn, report_arf;
+};
+
+/* Copy p[0..n) with LF line endings (CRLF and lone CR become LF). */
+static char *
+lf_copy(struct st_arena *a, const char *p, size_t n, size_t *outlen)
+{
+	char *s, *o;
+	size_t i;
+
+	if ((s = st_arena_alloc(a, n + 1)) == NULL)
+		return NULL;
+	for (i = 0, o = s; i < n; i++) {
+		if (p[i] == '\r') {
+			*o++ = '\n';
+			if (i + 1 < n && p[i + 1] == '\n')
+				i++;
+		} else
+			*o++ = p[i];
+	}
+	*o = '\0';
+	*outlen = (size_t)(o - s);
+	return s;
+}
+
+/* Convert text in charset cs (may be NULL) to UTF-8 and append it to g
+ * with LF line endings. */
+static void
+put_text(struct gbuf *g, const char *p, size_t n, const char *cs)
+{
+	char *conv = NULL;
+	gsize outlen = 0;
+	size_t i, start;
+
+	if (n == 0)
+		return;
+	if (cs != NULL && (g_ascii_strcasecmp(cs, "utf-8") == 0 ||
+	    g_ascii_strcasecmp(cs, "us-ascii") == 0 ||
+	    g_ascii_strcasecmp(cs, "utf8") == 0))
+		cs = NULL;
+	if (cs == NULL && !g_utf8_validate(p, (gssize)n, NULL)) {
+		/* raw 8-bit with no (or a wrong) label: the usual suspects */
+		if (memchr(p, 0x1b, n) != NULL)
+			cs = "ISO-2022-JP";
+		else
+			cs = "CP932";
+	}
+	if (cs == NULL && memchr(p, 0x1b, n) != NULL)
+		cs = "ISO-2022-JP";
+	if (cs != NULL) {
+		const char *ic = g_mime_charset_iconv_name(cs);
+
+		conv = g_convert_with_fallback(p, (gssize)n, "UTF-8",
+		    ic ? ic : cs, "?", NULL, &outlen, NULL);
+		if (conv == NULL)
+			conv = g_convert_with_fallback(p, (gssize)n, "UTF-8",
+			    "Windows-1252", "?", NULL, &outlen, NULL);
+		if (conv != NULL) {
+			p = conv;
+			n = outlen;
+		}
+	}
+	/* LF line endings */
+	for (i = 0, start = 0; i < n; i++) {
+		if (p[i] == '\r') {
+			gbuf_put(g, p + start, i - start);
+			gbuf_put(g, "\n", 1);
+			if (i + 1 < n && p[i + 1] == '\n')
+				i++;
+			start = i + 1;
+		}
+	}
+	gbuf_put(g, p + start, n - start);
+	if (g->len > 0 && g->p[g->len - 1] != '\n')
+		gbuf_put(g, "\n", 1);
+	g_free(conv);
+}
+
+/* Remove tags and decode the few entities bounces use. */
+static void
+put_html(struct gbuf *g, const char *p, size_t n)
+{
+	struct gbuf t = { .max = ST_MAX_BOUNCE_TEXT };
+	size_t i;
+	bool tag = false;
+
+	for (i = 0; i < n; i++) {
+		char c = p[i];
+
+		if (c == '<') {
+			tag = true;
+			if (i + 3 < n && (strncasecmp(p + i, "<br", 3) == 0 ||
+			    strncasecmp(p + i, "<p", 2) == 0 ||
+			    strncasecmp(p + i, "<tr", 3) == 0 ||
+			    strncasecmp(p + i, "<div", 4) == 0))
+				gbuf_put(&t, "\n", 1);
+			continue;
+		}
+		if (c == '>' && tag) {
+			tag = false;
+			continue;
+		}
+		if (tag)
+			continue;
+		if (c == '&') {
+			static const struct { const char *e, *r; } ENT[] = {
+				{ "&lt;", "<" }, { "&gt;", ">" },
+				{ "&amp;", "&" }, { "&nbsp;", " " },
+				{ "&quot;", "\"" }, { "&#39;", "'" } };
+			size_t k;
+
+			for (k = 0; k < sizeof(ENT) / sizeof(ENT[0]); k++)
+				if (n - i >= strlen(ENT[k].e) &&
+				    strncasecmp(p + i, ENT[k].e,
+				    strlen(ENT[k].e)) == 0) {
+					gbuf_put(&t, ENT[k].r, 1);
+					i += strlen(ENT[k].e) - 1;
+					break;
+				}
+			if (k < sizeof(ENT) / sizeof(ENT[0]))
+				continue;
+		}
+		gbuf_put(&t, &c, 1);
+	}
+	if (t.p != NULL)
+		gbuf_put(g, t.p, t.len);
+	gbuf_free(&t);
+}
+
+/* The decoded content of a leaf part. */
+static GByteArray *
+part_bytes(GMimePart *part, GMimeStream **keep)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeStream *mem;
+
+	if (w == NULL)
+		return NULL;
+	mem = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(w, mem);
+	*keep = mem;
+	return g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+}
+
+static void
+set_orig(struct bctx *c, const char *p, size_t n, const char *where)
+{
+	size_t len;
+	char *s;
+
+	if (c->orig != NULL || n == 0)
+		return;
+	if (n > ST_MAX_BOUNCE_ORIGINAL)
+		n = ST_MAX_BOUNCE_ORIGINAL;
+	/* skip leading blank lines and an mbox "From " line */
+	while (n > 0 && (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
+	if ((s = lf_copy(c->a, p, n, &len)) == NULL)
+		return;
+	c->orig = s;
+	c->orig_len = len;
+	c->orig_where = where;
+}
+
+static void
+walk(struct bctx *c, GMimeObject *o, int depth)
+{
+	GMimeContentType *ct;
+	const char *type, *sub;
+
+	if (o == NULL || depth > ST_MAX_MIME_DEPTH ||
+	    ++c->nparts > ST_MAX_MIME_PARTS)
+		return;
+	if (GMIME_IS_MULTIPART(o)) {
+		int i, n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
+
+		for (i = 0; i < n; i++)
+			walk(c, g_mime_multipart_get_part(GMIME_MULTIPART(o),
+			    i), depth + 1);
+		return;
+	}
+	if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *em = g_mime_message_part_get_message(
+		    GMIME_MESSAGE_PART(o));
+
+		if (em != NULL && c->orig == NULL) {
+			char *h = g_mime_object_get_headers(GMIME_OBJECT(em),
+			    NULL);
+
+			if (h != NULL) {
+				set_orig(c, h, strlen(h), "message/rfc822");
+				g_free(h);
+			}
+		}
+		return;
+	}
+	if (!GMIME_IS_PART(o))
+		return;
+	ct = g_mime_object_get_content_type(o);
+	type = ct ? g_mime_content_type_get_media_type(ct) : "text";
+	sub = ct ? g_mime_content_type_get_media_subtype(ct) : "plain";
+	if (type == NULL || sub == NULL)
+		return;
+	{
+		GMimeStream *keep = NULL;
+		GByteArray *ba;
+		const char *cs = g_mime_object_get_content_type_parameter(o,
+		    "charset");
+
+		if (g_ascii_strcasecmp(type, "message") == 0 &&
+		    (g_ascii_strcasecmp(sub, "delivery-status") == 0 ||
+		    g_ascii_strcasecmp(sub, "global-delivery-status") == 0)) {
+			if ((ba = part_bytes(GMIME_PART(o), &keep)) != NULL) {
+				put_text(&c->dsn, (const char *)ba->data,
+				    ba->len, cs);
+				gbuf_put(&c->dsn, "\n", 1);
+			}
+		} else if (g_ascii_strcasecmp(type, "message") == 0 &&
+		    g_ascii_strcasecmp(sub, "feedback-report") == 0) {
+			if ((ba = part_bytes(GMIME_PART(o), &keep)) != NULL)
+				put_text(&c->arf, (const char *)ba->data,
+				    ba->len, cs);
+		} else if ((g_ascii_strcasecmp(type, "text") == 0 ||
+		    g_ascii_strcasecmp(type, "message") == 0) &&
+		    (g_ascii_strncasecmp(sub, "rfc822-header", 13) == 0 ||
+		    g_ascii_strcasecmp(sub, "rfc822") == 0 ||
+		    g_ascii_strcasecmp(sub, "global") == 0 ||
+		    g_ascii_strcasecmp(sub, "global-headers") == 0)) {
+			if ((ba = part_bytes(GMIME_PART(o), &keep)) != NULL)
+				set_orig(c, (const char *)ba->data, ba->len,
+				    g_ascii_strcasecmp(sub, "rfc822") == 0 ?
+				    "message/rfc822" : "text/rfc822-headers");
+		} else if (g_ascii_strcasecmp(type, "text") == 0 &&
+		    g_ascii_strcasecmp(sub, "html") == 0) {
+			if ((ba = part_bytes(GMIME_PART(o), &keep)) != NULL) {
+				struct gbuf u = { .max = ST_MAX_BOUNCE_TEXT };
+
+				put_text(&u, (const char *)ba->data, ba->len,
+				    cs);
+				if (u.p != NULL)
+					put_html(&c->html, u.p, u.len);
+				gbuf_free(&u);
+			}
+		} else if (g_ascii_strcasecmp(type, "text") == 0 ||
+		    (g_ascii_strcasecmp(type, "message") == 0 &&
+		    c->text.len == 0)) {
+			if ((ba = part_bytes(GMIME_PART(o), &keep)) != NULL)
+				put_text(&c->text, (const char *)ba->data,
+				    ba->len, cs);
+		}
+		if (keep != NULL)
+			g_object_unref(keep);
+	}
+}
+
+/* A charset= parameter in a Content-Type value (span); NULL when none. */
+static char *
+ct_param(struct st_arena *a, const char *v, size_t n, const char *name)
+{
+	const char *f = memcasestr(v, n, name), *s, *e;
+
+	if (f == NULL)
+		return NULL;
+	s = f + strlen(name);
+	while (s < v + n && (*s == ' ' || *s == '"' || *s == '\''))
+		s++;
+	for (e = s; e < v + n && *e != '"' && *e != ';' && *e != ' ' &&
+	    *e != '\'' && *e != '\r' && *e != '\n' && *e != '\t'; e++)
+		;
+	return e > s ? st_arena_strndup(a, s, (size_t)(e - s)) : NULL;
+}
+
+/* Read the body: through GMime, or directly for simple text mail. */
+static void
+read_body(struct bctx *c, const char *lf, size_t lflen, size_t body_off)
+{
+	const struct st_header *h = st_msg_get(c->m, "Content-Type", 0);
+	const struct st_header *te = st_msg_get(c->m,
+	    "Content-Transfer-Encoding", 0);
+	bool simple = true;
+
+	if (h != NULL) {
+		const char *v = h->value;
+		size_t n = h->value_len;
+
+		while (n > 0 && (*v == ' ' || *v == '\t')) {
+			v++;
+			n--;
+		}
+		if (memcasestr(v, n < 64 ? n : 64, "multipart") != NULL ||
+		    memcasestr(v, n < 64 ? n : 64, "message/") != NULL ||
+		    (n >= 5 && strncasecmp(v, "text/", 5) != 0))
+			simple = false;
+		if (memcasestr(v, n, "report-type=delivery-status") ||
+		    memcasestr(v, n, "report-type=\"delivery-status"))
+			c->report_dsn = true;
+		if (memcasestr(v, n, "feedback-report") != NULL)
+			c->report_arf = true;
+	}
+	if (te != NULL) {
+		const char *v = te->value;
+		size_t n = te->value_len;
+
+		while (n > 0 && (*v == ' ' || *v == '\t')) {
+			v++;
+			n--;
+		}
+		if (n >= 6 && (strncasecmp(v, "base64", 6) == 0 ||
+		    strncasecmp(v, "quoted", 6) == 0))
+			simple = false;
+	}
+	if (simple) {
+		char *cs = h ? ct_param(c->a, h->value, h->value_len,
+		    "charset=") : NULL;
+
+		if (body_off < lflen)
+			put_text(&c->text, lf + body_off, lflen - body_off, cs);
+		return;
+	}
+	{
+		GMimeStream *s = g_mime_stream_mem_new_with_buffer(lf, lflen);
+		GMimeParser *p = g_mime_parser_new_with_stream(s);
+		GMimeMessage *msg;
+
+		g_mime_parser_set_format(p, GMIME_FORMAT_MESSAGE);
+		msg = g_mime_parser_construct_message(p, NULL);
+		if (msg != NULL) {
+			walk(c, g_mime_message_get_mime_part(msg), 0);
+			g_object_unref(msg);
+		}
+		g_object_unref(p);
+		g_object_unref(s);
+	}
+	if (c->text.len == 0 && c->html.len > 0)
+		gbuf_put(&c->text, c->html.p, c->html.len);
+}
+
+/* --- DSN fields ----------------------------------------------------------- */
+
+struct dsn_rcpt {
+	const char *final, *orig, *action, *status, *remote, *diag;
+	size_t	final_n, orig_n, action_n, status_n, remote_n, diag_n;
+};
+
+/* The value after "type;" (RFC 3464 address-type / diagnostic-type). */
+static void
+strip_type(const char **v, size_t *n)
+{
+	const char *semi = memchr(*v, ';', *n);
+
+	if (semi != NULL && semi - *v < 20) {
+		size_t k;
+		bool word = true;
+
+		for (k = 0; *v + k < semi; k++)
+			if (!isalnum((unsigned char)(*v)[k]) &&
+			    (*v)[k] != '-' && (*v)[k] != ' ' &&
+			    (*v)[k] != '.' && (*v)[k] != '_')
+				word = false;
+		if (word) {
+			*n -= (size_t)(semi + 1 - *v);
+			*v = semi + 1;
+		}
+	}
+	while (*n > 0 && (**v == ' ' || **v == '\t')) {
+		(*v)++;
+		(*n)--;
+	}
+	while (*n > 0 && ((*v)[*n - 1] == ' ' || (*v)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+/* Parse DSN fields from text (any order, blank lines or not) into b.
+ * Returns the number of recipients added. */
+static size_t
+parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
+{
+	size_t pos = 0, ll, nr = 0, cap = 0, i, added = 0;
+	const char *l;
+	struct dsn_rcpt *rv = NULL, *cur = NULL;
+	const char *fname = NULL, *fval = NULL;
+	size_t fname_n = 0, fval_n = 0;
+	struct gbuf val = { .max = 65536 };
+	bool more = true;
+
+	while (more) {
+		more = next_line(t, len, &pos, &l, &ll);
+		if (more && ll > 0 && (*l == ' ' || *l == '\t') &&
+		    fname != NULL) {
+			gbuf_put(&val, " ", 1);
+			gbuf_put(&val, l, ll);
+			continue;
+		}
+		/* flush the previous field */
+		if (fname != NULL) {
+			char *v = st_arena_strndup(c->a, val.p ? val.p : "",
+			    val.len);
+
+			fval = v;
+			fval_n = v ? strlen(v) : 0;
+#define IS(name) (fname_n == strlen(name) && \
+    strncasecmp(fname, name, fname_n) == 0)
+			if (v != NULL && IS("Reporting-MTA")) {
+				strip_type(&fval, &fval_n);
+				if (*c->b->reporting_mta == '\0')
+					c->b->reporting_mta = st_arena_strndup(
+					    c->a, fval, fval_n);
+			} else if (v != NULL && (IS("Final-Recipient") ||
+			    IS("Original-Recipient") ||
+			    IS("X-Actual-Recipient"))) {
+				bool fin = !IS("Original-Recipient");
+
+				if (cur == NULL || (fin && cur->final) ||
+				    (!fin && (cur->orig || cur->final))) {
+					if (IS("X-Actual-Recipient") && cur)
+						goto flushed;
+					if (nr == cap) {
+						size_t nc = cap ? cap * 2 : 4;
+						struct dsn_rcpt *nv;
+
+						if (nc > ST_MAX_BOUNCE_RCPTS)
+							goto flushed;
+						nv = realloc(rv,
+						    nc * sizeof(*nv));
+						if (nv == NULL)
+							goto flushed;
+						rv = nv;
+						cap = nc;
+					}
+					cur = &rv[nr++];
+					memset(cur, 0, sizeof(*cur));
+				}
+				strip_type(&fval, &fval_n);
+				if (fin && cur->final == NULL) {
+					cur->final = fval;
+					cur->final_n = fval_n;
+				} else if (!fin) {
+					cur->orig = fval;
+					cur->orig_n = fval_n;
+				}
+			} else if (cur != NULL && v != NULL) {
+				if (IS("Action")) {
+					cur->action = fval;
+					cur->action_n = fval_n;
+				} else if (IS("Status")) {
+					cur->status = fval;
+					cur->status_n = fval_n;
+				} else if (IS("Remote-MTA")) {
+					strip_type(&fval, &fval_n);
+					cur->remote = fval;
+					cur->remote_n = fval_n;
+				} else if (IS("Diagnostic-Code")) {
+					strip_type(&fval, &fval_n);
+					cur->diag = fval;
+					cur->diag_n = fval_n;
+				}
+			}
+#undef IS
+flushed:
+			fname = NULL;
+			val.len = 0;
+		}
+		if (!more)
+			break;
+		if (line_is_field(l, ll)) {
+			const char *colon = memchr(l, ':', ll);
+
+			fname = l;
+			fname_n = (size_t)(colon - l);
+			while (fname_n > 0 && (fname[fname_n - 1] == ' ' ||
+			    fname[fname_n - 1] == '\t'))
+				fname_n--;
+			val.len = 0;
+			gbuf_put(&val, colon + 1, ll - (size_t)(colon + 1 - l));
+			if (val.p == NULL)
+				gbuf_put(&val, " ", 1);
+		}
+	}
+	gbuf_free(&val);
+	for (i = 0; i < nr; i++) {
+		struct dsn_rcpt *d = &rv[i];
+		const char *addr = d->final;
+		size_t an = d->final_n;
+		struct st_bounce_rcpt *r;
+
+		if (addr == NULL || memchr(addr, '@', an) == NULL) {
+			if (d->orig != NULL && memchr(d->orig, '@', d->orig_n)) {
+				addr = d->orig;
+				an = d->orig_n;
+			}
+		}
+		if (addr == NULL || an == 0)
+			continue;
+		if ((r = st_bounce_add_rcpt(c->a, c->b, addr, an)) == NULL)
+			continue;
+		added++;
+		if (d->action != NULL)
+			r->action = st_bounce_oneline(c->a, d->action,
+			    d->action_n);
+		if (d->status != NULL) {
+			char sb[16];
+
+			if (st_bounce_find_status(d->status, d->status_n, sb,
+			    sizeof(sb)))
+				r->status = st_arena_strdup(c->a, sb);
+		}
+		if (d->remote != NULL)
+			r->remote_mta = st_bounce_oneline(c->a, d->remote,
+			    d->remote_n);
+		if (d->diag != NULL && d->diag_n > 0)
+			r->diagnostic = st_bounce_oneline(c->a, d->diag,
+			    d->diag_n);
+		if (*r->diagnostic == '\0' && tc != NULL) {
+			char *td = st_bounce_text_diag(tc, r->address);
+
+			if (td != NULL)
+				r->diagnostic = td;
+		}
+		if (r->action == NULL)
+			r->action = "";
+		if (r->status == NULL)
+			r->status = "";
+		if (r->remote_mta == NULL)
+			r->remote_mta = "";
+		if (r->diagnostic == NULL)
+			r->diagnostic = "";
+	}
+	free(rv);
+	return added;
+}
+
+/* Where inline DSN fields begin in text (a line that starts with one). */
+static bool
+find_inline_dsn(const char *t, size_t len, size_t *start)
+{
+	size_t pos = 0, ll;
+	const char *l;
+
+	while (next_line(t, len, &pos, &l, &ll)) {
+		if ((ll > 14 && strncasecmp(l, "Reporting-MTA:", 14) == 0) ||
+		    (ll > 16 && strncasecmp(l, "Final-Recipient:", 16) == 0) ||
+		    (ll > 19 && strncasecmp(l, "Original-Recipient:", 19) ==
+		    0)) {
+			*start = (size_t)(l - t);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* --- ARF ------------------------------------------------------------------- */
+
+static void
+parse_arf(struct bctx *c, const char *t, size_t len)
+{
+	size_t pos = 0, ll;
+	const char *l;
+	const char *ftype = "";
+	size_t first = c->b->nrcpts, i;
+
+	while (next_line(t, len, &pos, &l, &ll)) {
+		const char *v;
+		size_t n;
+
+		if (!line_is_field(l, ll))
+			continue;
+		v = memchr(l, ':', ll) + 1;
+		n = ll - (size_t)(v - l);
+		while (n > 0 && (*v == ' ' || *v == '\t')) {
+			v++;
+			n--;
+		}
+		if (ll > 14 && strncasecmp(l, "Feedback-Type:", 14) == 0)
+			ftype = st_bounce_oneline(c->a, v, n);
+		else if (ll > 16 && strncasecmp(l, "Original-Rcpt-To:", 16) ==
+		    0 && memchr(v, '@', n) != NULL)
+			st_bounce_add_rcpt(c->a, c->b, v, n);
+		else if (ll > 14 && strncasecmp(l, "Reporting-MTA:", 14) == 0) {
+			strip_type(&v, &n);
+			c->b->reporting_mta = st_bounce_oneline(c->a, v, n);
+		}
+	}
+	if (ftype == NULL || *ftype == '\0')
+		ftype = "abuse";
+	/* no Original-Rcpt-To: the original's To addresses */
+	if (c->b->nrcpts == first && c->orig != NULL) {
+		struct st_msg om;
+
+		if (st_msg_parse(&om, c->a, c->orig, c->orig_len) == ST_OK) {
+			const struct st_header *h;
+			size_t k;
+
+			for (k = 0; (h = st_msg_get(&om, "To", k)) != NULL;
+			    k++) {
+				char *v = st_hdr_unfold(c->a, h->value,
+				    h->value_len, NULL);
+				size_t j, n = v ? strlen(v) : 0;
+
+				for (j = 0; v != NULL && j < n; j++) {
+					size_t s = j, e = j;
+
+					if (v[j] != '@')
+						continue;
+					while (s > 0 && addr_char(
+					    (unsigned char)v[s - 1]))
+						s--;
+					while (e + 1 < n && (isalnum(
+					    (unsigned char)v[e + 1]) ||
+					    v[e + 1] == '.' || v[e + 1] == '-'))
+						e++;
+					if (s < j && e > j)
+						st_bounce_add_rcpt(c->a, c->b,
+						    v + s, e + 1 - s);
+					j = e;
+				}
+			}
+		}
+	}
+	for (i = first; i < c->b->nrcpts; i++) {
+		c->b->rcpts[i].reason = "feedback";
+		c->b->rcpts[i].feedback_type = ftype;
+		c->b->rcpts[i].diagnostic = "";
+	}
+}
+
+/* --- auto-replies and challenges --------------------------------------------- */
+
+static bool
+hdr_has(struct st_msg *m, const char *name, const char *needle)
+{
+	const struct st_header *h = st_msg_get(m, name, 0);
+
+	if (h == NULL)
+		return false;
+	return needle == NULL || memcasestr(h->value, h->value_len, needle);
+}
+
+static const char *const AUTOREPLY_SUBJECTS[] = {
+	"auto:", "autoreply", "auto-reply", "auto reply", "auto response",
+	"autoresponse", "auto-response", "automatic reply",
+	"automatische antwort", "réponse automatique", "respuesta automática",
+	"risposta automatica", "out of office", "out of the office",
+	"vacation", "away from", "on leave", "abwesenheit", "absence",
+	"自動応答", "自動返信", "自動送信", "不在", NULL
+};
+
+static bool
+is_autoreply(struct st_msg *m, const char *subject)
+{
+	size_t k;
+
+	if (hdr_has(m, "Auto-Submitted", "auto-replied") ||
+	    hdr_has(m, "X-Autoreply", NULL) ||
+	    hdr_has(m, "X-Autorespond", NULL) ||
+	    hdr_has(m, "X-Autoresponder", NULL) ||
+	    hdr_has(m, "X-Vacation", NULL) ||
+	    hdr_has(m, "X-Mail-Autoreply", NULL) ||
+	    hdr_has(m, "Precedence", "auto_reply") ||
+	    hdr_has(m, "X-Precedence", "auto_reply"))
+		return true;
+	for (k = 0; AUTOREPLY_SUBJECTS[k] != NULL; k++)
+		if (memcasestr(subject, strlen(subject),
+		    AUTOREPLY_SUBJECTS[k]) != NULL)
+			return true;
+	return false;
+}
+
+static const char *const CHALLENGE_PHRASES[] = {
+	"please confirm", "confirm that you", "confirm your message",
+	"confirm your e-mail", "confirm your email", "verify that you",
+	"verify your message", "verify your email", "verification",
+	"challenge", "prove you are", "prove that you are",
+	"are a human", "not a robot", "approve your message",
+	"awaiting confirmation", "awaiting your confirmation",
+	"whitelist", "white list", "approved sender", "approved-sender",
+	"spam protection", "anti-spam", "held until", "is being held",
+	"has been held", "to have your message delivered",
+	"will be delivered once", "only accepts email from",
+	"tmda", "boxbe", "spamarrest", "spam arrest", "sender verification",
+	NULL
+};
+
+static bool
+is_challenge(struct st_msg *m, const char *subject, const char *t,
+    size_t len)
+{
+	size_t k;
+	int score = 0;
+
+	if (hdr_has(m, "X-TMDA-Fingerprint", NULL) ||
+	    hdr_has(m, "X-Boxbe-Activity", NULL) ||
+	    hdr_has(m, "X-Challenge", NULL) ||
+	    hdr_has(m, "X-Challenge-Response", NULL))
+		return true;
+	for (k = 0; CHALLENGE_PHRASES[k] != NULL; k++) {
+		if (memcasestr(subject, strlen(subject), CHALLENGE_PHRASES[k]))
+			score += 2;
+		if (memcasestr(t, len < 16384 ? len : 16384,
+		    CHALLENGE_PHRASES[k]))
+			score++;
+	}
+	return score >= 3;
+}
+
+/* --- who and when ---------------------------------------------------------- */
+
+static const char *const BOUNCE_SUBJECTS[] = {
+	"undeliver", "undelivered", "returned mail", "return mail",
+	"delivery status notification", "delivery failure",
+	"delivery failed", "delivery has failed", "failure notice",
+	"mail delivery failed", "mail system error", "non-delivery",
+	"nondeliverable", "non deliverable", "not delivered",
+	"could not send", "could not be delivered", "delivery problem",
+	"delivery notification", "mail failure", "delivery report",
+	"bounce", "rejected", "message not delivered", "warning: could not",
+	"delayed mail", "delivery delayed", "unable to deliver",
+	"failed delivery", "returned", "error", "failed", "fehlgeschlagen",
+	"unzustellbar", "non remis", "配信", "不達", "エラー", "届きません",
+	NULL
+};
+
+static bool
+sender_is_system(const char *from, const char *from_display,
+    const char *rp, bool rp_present)
+{
+	static const char *const LOCALS[] = { "mailer-daemon", "postmaster",
+		"mail-daemon", "maildaemon", "mailerdaemon", "mdaemon",
+		"bounce", "bounces", "mail.delivery", "mailadmin",
+		"nobody", "root", "double-bounce", "mail-delivery",
+		"notifications", "mailer", NULL };
+	size_t k;
+
+	if (rp_present && (rp == NULL || *rp == '\0' || strcmp(rp, "<>") == 0))
+		return true;
+	for (k = 0; LOCALS[k] != NULL && from != NULL; k++) {
+		size_t n = strlen(LOCALS[k]);
+
+		if (strncasecmp(from, LOCALS[k], n) == 0 &&
+		    (from[n] == '@' || from[n] == '\0'))
+			return true;
+	}
+	if (from_display != NULL &&
+	    (memcasestr(from_display, strlen(from_display), "mail delivery")
+	    || memcasestr(from_display, strlen(from_display), "mailer-daemon")
+	    || memcasestr(from_display, strlen(from_display), "postmaster")
+	    || memcasestr(from_display, strlen(from_display), "mail system")))
+		return true;
+	return false;
+}
+
+/* Bare address of the first field name, "" when none. */
+static const char *
+hdr_addr(struct st_msg *m, const char *name)
+{
+	const struct st_header *h = st_msg_get(m, name, 0);
+	char *a;
+
+	if (h == NULL)
+		return "";
+	a = st_addr_extract(m->arena, h->value, h->value_len);
+	return a ? a : "";
+}
+
+/* "for <addr>" in a Received value. */
+static const char *
+received_for(struct st_arena *a, const char *v, size_t n)
+{
+	const char *f = memcasestr(v, n, "for "), *s, *e;
+
+	while (f != NULL) {
+		s = f + 4;
+		while (s < v + n && (*s == ' ' || *s == '<'))
+			s++;
+		for (e = s; e < v + n && addr_char((unsigned char)*e) &&
+		    *e != '>'; e++)
+			;
+		if (e < v + n && *e == '@')
+			for (e++; e < v + n && (isalnum((unsigned char)*e) ||
+			    *e == '.' || *e == '-'); e++)
+				;
+		if (e > s && memchr(s, '@', (size_t)(e - s)) != NULL)
+			return st_arena_strndup(a, s, (size_t)(e - s));
+		f = memcasestr(f + 4, (size_t)(v + n - (f + 4)), "for ");
+	}
+	return "";
+}
+
+static void
+arrival(struct st_msg *m, struct st_bounce *b)
+{
+	const struct st_header *h = st_msg_get(m, "Received", 0);
+	struct st_date d;
+
+	if (h != NULL) {
+		const char *semi = NULL, *p;
+
+		for (p = h->value; p < h->value + h->value_len; p++)
+			if (*p == ';')
+				semi = p;
+		if (semi != NULL && st_date_parse(semi + 1,
+		    (size_t)(h->value + h->value_len - semi - 1), &d)) {
+			b->has_arrival = true;
+			b->arrival = d.utc;
+			return;
+		}
+	}
+	if ((h = st_msg_get(m, "Date", 0)) != NULL &&
+	    st_date_parse(h->value, h->value_len, &d)) {
+		b->has_arrival = true;
+		b->arrival = d.utc;
+	}
+}
+
+/* The bouncing system's name when no Reporting-MTA says it. */
+static const char *
+guess_reporter(struct bctx *c, const char *from, const char *text,
+    size_t len)
+{
+	static const char *const INTRO[] = {
+		"this is the qmail-send program at ",
+		"this is the mail system at host ",
+		"this is the mail delivery agent at ",
+		"the mail server at ", NULL };
+	size_t k;
+	const char *at;
+
+	for (k = 0; INTRO[k] != NULL; k++) {
+		const char *f = memcasestr(text, len < 8192 ? len : 8192,
+		    INTRO[k]), *s, *e;
+
+		if (f == NULL)
+			continue;
+		s = f + strlen(INTRO[k]);
+		for (e = s; e < text + len && (isalnum((unsigned char)*e) ||
+		    *e == '.' || *e == '-'); e++)
+			;
+		while (e > s && e[-1] == '.')
+			e--;
+		if (e > s)
+			return st_arena_strndup(c->a, s, (size_t)(e - s));
+	}
+	if (from != NULL && (at = strchr(from, '@')) != NULL &&
+	    strchr(at, '.') != NULL)
+		return st_arena_strdup(c->a, at + 1);
+	return "";
+}
+
+/* --- the entry point ---------------------------------------------------------- */
+
+enum st_status
+st_bounce_parse(struct st_msg *m, struct st_bounce *b, struct st_error *err)
+{
+	struct bctx c;
+	struct text_ctx tc;
+	struct st_msg lm;
+	const char *lf, *from, *from_disp, *subject, *rp = NULL;
+	size_t lflen, text_len, start, k;
+	bool rp_present, sys, bounce = false, have_inline = false;
+	const struct st_header *h;
+	const char *orig_from = "";
+	int score;
+
+	st_library_init();
+	memset(b, 0, sizeof(*b));
+	b->reporting_mta = b->orig_where = b->to_addr = b->delivered_to =
+	    b->in_reply_to = "";
+	memset(&c, 0, sizeof(c));
+	c.a = m->arena;
+	c.m = m;
+	c.b = b;
+	c.text.max = c.html.max = c.dsn.max = c.arf.max = ST_MAX_BOUNCE_TEXT;
+
+	if ((lf = lf_copy(m->arena, m->buf, m->len, &lflen)) == NULL ||
+	    st_msg_parse(&lm, m->arena, lf, lflen) != ST_OK)
+		return st_error_set(err, ST_ENOMEM, "message too complex: "
+		    "memory limit reached");
+
+	/* who sent it, to whom, when */
+	from = hdr_addr(m, "From");
+	from_disp = st_msg_decoded(m, "From");
+	subject = st_msg_decoded(m, "Subject");
+	if (subject == NULL)
+		subject = "";
+	rp_present = (h = st_msg_get(m, "Return-Path", 0)) != NULL;
+	if (rp_present)
+		rp = st_addr_extract(m->arena, h->value, h->value_len);
+	b->to_addr = hdr_addr(m, "To");
+	b->delivered_to = hdr_addr(m, "Delivered-To");
+	if (*b->delivered_to == '\0')
+		b->delivered_to = hdr_addr(m, "X-Original-To");
+	if (*b->delivered_to == '\0')
+		b->delivered_to = hdr_addr(m, "Envelope-To");
+	if (*b->delivered_to == '\0' && (h = st_msg_get(m, "Received", 0)))
+		b->delivered_to = received_for(m->arena, h->value,
+		    h->value_len);
+	if (*b->in_reply_to == '\0')
+		b->in_reply_to = hdr_addr(m, "In-Reply-To");
+	if (*b->in_reply_to == '\0' && (h = st_msg_get(m, "References", 0))) {
+		/* the last id */
+		const char *p = h->value + h->value_len, *lt;
+
+		for (lt = p; lt > h->value && lt[-1] != '<'; lt--)
+			;
+		if (lt > h->value) {
+			const char *gt = memchr(lt, '>', (size_t)(p - lt));
+
+			if (gt != NULL)
+				b->in_reply_to = st_arena_strndup(m->arena, lt,
+				    (size_t)(gt - lt));
+		}
+	}
+	arrival(m, b);
+
+	/* the body */
+	read_body(&c, lf, lflen, lm.body_off);
+	text_len = c.text.len;
+	if (c.text.p != NULL && st_bounce_find_inline(c.text.p, c.text.len,
+	    &start)) {
+		have_inline = true;
+		/* DSN fields written inline are not the original */
+		if (c.orig == NULL)
+			set_orig(&c, c.text.p + start, c.text.len - start,
+			    "inline");
+		text_len = start;
+	}
+	if (c.orig != NULL) {
+		b->orig = c.orig;
+		b->orig_len = c.orig_len;
+		b->orig_where = c.orig_where;
+		{
+			struct st_msg om;
+
+			if (st_msg_parse(&om, m->arena, c.orig, c.orig_len) ==
+			    ST_OK) {
+				const struct st_header *oh = st_msg_get(&om,
+				    "From", 0);
+
+				if (oh != NULL) {
+					char *fa = st_addr_extract(m->arena,
+					    oh->value, oh->value_len);
+
+					orig_from = fa ? fa : "";
+				}
+			}
+		}
+	}
+	(void)have_inline;
+
+	memset(&tc, 0, sizeof(tc));
+	tc.a = m->arena;
+	tc.text = c.text.p ? c.text.p : "";
+	tc.len = text_len;
+	tc.exclude[tc.nexclude++] = from;
+	tc.exclude[tc.nexclude++] = b->to_addr;
+	tc.exclude[tc.nexclude++] = rp;
+	tc.exclude[tc.nexclude++] = orig_from;
+	tc.exclude[tc.nexclude++] = b->delivered_to;
+
+	sys = sender_is_system(from, from_disp, rp, rp_present);
+
+	/* 1. feedback report */
+	if (c.arf.len > 0 || c.report_arf) {
+		b->kind = ST_BOUNCE_ARF;
+		parse_arf(&c, c.arf.p ? c.arf.p : "", c.arf.len);
+		goto done;
+	}
+	/* 2. delivery status notification */
+	if (c.dsn.len > 0 && parse_dsn(&c, c.dsn.p, c.dsn.len, &tc) > 0)
+		b->kind = ST_BOUNCE_DSN;
+	else if (c.text.p != NULL && find_inline_dsn(c.text.p, c.text.len,
+	    &start) && parse_dsn(&c, c.text.p + start, c.text.len - start,
+	    &tc) > 0)
+		b->kind = ST_BOUNCE_DSN;
+	if (b->kind == ST_BOUNCE_DSN) {
+		if (*b->reporting_mta == '\0')
+			b->reporting_mta = guess_reporter(&c, from, tc.text,
+			    tc.len);
+		for (k = 0; k < b->nrcpts; k++)
+			st_bounce_classify(m->arena, &b->rcpts[k], tc.text,
+			    tc.len);
+		goto done;
+	}
+	/* 3. a plain-text bounce */
+	score = st_bounce_text_score(tc.text, tc.len);
+	{
+		bool subj = false;
+
+		for (k = 0; BOUNCE_SUBJECTS[k] != NULL; k++)
+			if (memcasestr(subject, strlen(subject),
+			    BOUNCE_SUBJECTS[k]) != NULL)
+				subj = true;
+		if ((h = st_msg_get(m, "X-Failed-Recipients", 0)) != NULL)
+			bounce = true;
+		else if (c.report_dsn)
+			bounce = true;
+		else if (sys && (subj || score >= 1))
+			bounce = true;
+		else if (subj && score >= 2)
+			bounce = true;
+		else if (score >= 4 && c.orig != NULL)
+			bounce = true;
+	}
+	if (bounce && !(is_autoreply(m, subject) && !sys && score < 2)) {
+		b->kind = ST_BOUNCE_VENDOR;
+		if ((h = st_msg_get(m, "X-Failed-Recipients", 0)) != NULL) {
+			char *v = st_hdr_unfold(m->arena, h->value,
+			    h->value_len, NULL);
+
+			if (v != NULL)
+				st_bounce_header_rcpts(&tc, b, v);
+		}
+		if (b->nrcpts == 0 &&
+		    st_bounce_text_rcpts(&tc, b) == ST_ENOMEM)
+			return st_error_set(err, ST_ENOMEM, "message too "
+			    "complex: memory limit reached");
+		if (b->nrcpts == 0 && b->orig != NULL) {
+			/* the text names nobody: the original's To */
+			struct st_msg om;
+
+			if (st_msg_parse(&om, m->arena, b->orig, b->orig_len)
+			    == ST_OK && st_msg_count(&om, "To") == 1) {
+				const char *oto = hdr_addr(&om, "To");
+
+				if (strchr(oto, '@') != NULL &&
+				    memchr(oto, ',', strlen(oto)) == NULL) {
+					struct st_bounce_rcpt *r =
+					    st_bounce_add_rcpt(m->arena, b, oto,
+					    strlen(oto));
+
+					if (r != NULL)
+						r->diagnostic =
+						    st_bounce_oneline(m->arena,
+						    tc.text, tc.len < 1024 ?
+						    tc.len : 1024);
+				}
+			}
+		}
+		b->reporting_mta = guess_reporter(&c, from, tc.text, tc.len);
+		for (k = 0; k < b->nrcpts; k++) {
+			if (b->rcpts[k].diagnostic == NULL)
+				b->rcpts[k].diagnostic = "";
+			b->rcpts[k].action = "failed";
+			st_bounce_classify(m->arena, &b->rcpts[k], tc.text,
+			    tc.len);
+		}
+		goto done;
+	}
+	/* 4. an auto-reply, 5. a challenge */
+	if (is_challenge(m, subject, tc.text, tc.len) &&
+	    (sys || hdr_has(m, "Auto-Submitted", NULL) ||
+	    hdr_has(m, "X-TMDA-Fingerprint", NULL) ||
+	    hdr_has(m, "X-Boxbe-Activity", NULL) ||
+	    hdr_has(m, "X-Challenge", NULL) ||
+	    hdr_has(m, "X-Challenge-Response", NULL) ||
+	    hdr_has(m, "Precedence", NULL))) {
+		struct st_bounce_rcpt *r = NULL;
+
+		b->kind = ST_BOUNCE_CHALLENGE;
+		if (strchr(from, '@') != NULL)
+			r = st_bounce_add_rcpt(m->arena, b, from, strlen(from));
+		if (r != NULL) {
+			r->reason = "onhold";
+			r->diagnostic = st_bounce_oneline(m->arena, subject,
+			    strlen(subject));
+		}
+		b->reporting_mta = guess_reporter(&c, from, tc.text, tc.len);
+		goto done;
+	}
+	if (is_autoreply(m, subject)) {
+		struct st_bounce_rcpt *r = NULL;
+
+		b->kind = ST_BOUNCE_AUTOREPLY;
+		if (strchr(from, '@') != NULL)
+			r = st_bounce_add_rcpt(m->arena, b, from, strlen(from));
+		if (r != NULL) {
+			r->reason = "vacation";
+			r->diagnostic = st_bounce_oneline(m->arena, subject,
+			    strlen(subject));
+		}
+		b->reporting_mta = guess_reporter(&c, from, tc.text, tc.len);
+		goto done;
+	}
+	/* not a bounce: no original either */
+	b->kind = ST_BOUNCE_NONE;
+	b->orig = NULL;
+	b->orig_len = 0;
+	b->orig_where = "";
+done:
+	if (b->reporting_mta == NULL)
+		b->reporting_mta = "";
+	gbuf_free(&c.text);
+	gbuf_free(&c.html);
+	gbuf_free(&c.dsn);
+	gbuf_free(&c.arf);
+	return ST_OK;
+}
+
+/* --- the original through the trace ---------------------------------------- */
+
+static void
+top_hop(const struct st_bounce *b, struct st_top_hop *top)
+{
+	memset(top, 0, sizeof(*top));
+	if (b->reporting_mta != NULL && *b->reporting_mta)
+		top->by = b->reporting_mta;
+}
+
+enum st_status
+st_bounce_hops_original(struct st_msg *m, const struct st_bounce *b,
+    struct st_msg *om, struct st_trace *t)
+{
+	enum st_status rc;
+
+	memset(t, 0, sizeof(*t));
+	if (b->orig == NULL)
+		return ST_EINVAL;
+	if ((rc = st_msg_parse(om, m->arena, b->orig, b->orig_len)) != ST_OK)
+		return rc;
+	if (om->nhdrs == 0)
+		return ST_EPARSE;
+	return st_trace_hops(om, t);
+}
+
+enum st_status
+st_bounce_trace_original(struct st_msg *m, const struct st_bounce *b,
+    const struct st_config *cfg, struct st_msg *om, struct st_trace *t,
+    struct st_error *err)
+{
+	struct st_top_hop top;
+	enum st_status rc;
+
+	memset(t, 0, sizeof(*t));
+	if (b->orig == NULL)
+		return st_error_set(err, ST_EINVAL, "no copy of the original "
+		    "message in the bounce");
+	if ((rc = st_msg_parse(om, m->arena, b->orig, b->orig_len)) != ST_OK)
+		return st_error_set(err, rc, "%s", st_strerror(rc));
+	if (om->nhdrs == 0)
+		return st_error_set(err, ST_EPARSE, "the copy of the original "
+		    "has no header fields");
+	top_hop(b, &top);
+	return st_trace_message(om, cfg, &top, t, err);
+}

@@ -1,0 +1,71 @@
+/*
+ * bounce_int.h - what the files of the bounce module share (private).
+ */
+#ifndef ST_BOUNCE_INT_H
+#define ST_BOUNCE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "spamtrace/bounce.h"
+
+/* A growable byte buffer (malloc'd, capped), for text being assembled. */
+struct gbuf {
+	char   *p;
+	size_t	len, cap, max;
+	bool	truncated;
+};
+void	gbuf_put(struct gbuf *g, const char *s, size_t n);
+void	gbuf_free(struct gbuf *g);
+
+/* Lines of LF text: *line/*llen get the next line (no LF); false at end. */
+bool	next_line(const char *text, size_t len, size_t *pos, const char **line,
+	    size_t *llen);
+
+/* Case-insensitive search of needle (NUL-terminated, lower case) in a
+ * span; returns the position or NULL. */
+const char *memcasestr(const char *p, size_t n, const char *needle);
+
+/* Does a line (span) look like a header field "Name: value"? */
+bool	line_is_field(const char *l, size_t n);
+
+/* What the text reader needs and gives. */
+struct text_ctx {
+	struct st_arena *a;
+	const char *text;	/* decoded, LF, the human-readable parts */
+	size_t	len;
+	/* addresses that are not failed recipients: the bounce's own From,
+	 * To, Return-Path, and the original's sender */
+	const char *exclude[8];
+	size_t	nexclude;
+	const char *failed_hdr;	/* X-Failed-Recipients value or NULL */
+};
+
+/* Where, in text, the copy of the original begins (a header block after
+ * a separator, or any convincing header block); false when none.  *start
+ * is the first header line. */
+bool	st_bounce_find_inline(const char *text, size_t len, size_t *start);
+
+/* Is this text a bounce's (the vendor phrases)?  Returns a score. */
+int	st_bounce_text_score(const char *text, size_t len);
+
+/* Read the failed recipients out of plain text into b (appends). */
+enum st_status st_bounce_text_rcpts(struct text_ctx *c, struct st_bounce *b);
+
+/* Add one recipient (address copied, others arena strings or NULL). */
+struct st_bounce_rcpt *st_bounce_add_rcpt(struct st_arena *a,
+	    struct st_bounce *b, const char *addr, size_t addr_len);
+
+/* Fill status/reply_code/reason/remote_mta of r from its diagnostic and,
+ * when the diagnostic says nothing, from the whole text. */
+void	st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
+	    const char *whole, size_t whole_len);
+
+/* One line of text for the output: white space runs made one space,
+ * control characters dropped, at most ST_MAX_DIAGNOSTIC bytes. */
+char   *st_bounce_oneline(struct st_arena *a, const char *p, size_t n);
+
+/* Is c a character of an address's local part / domain? */
+bool	addr_char(unsigned char c);
+
+#endif

@@ -1,0 +1,911 @@
+/*
+ * reasons.c - why a delivery failed, in Sisimai's vocabulary: the data
+ * tables and the small function that applies them.
+ *
+ * DESCRIPTION
+ *	st_bounce_reason() looks, in this order, at:
+ *	1. the diagnostic text, against PHRASES_STRONG: phrases that say
+ *	   plainly what happened ("mailbox full", "user unknown",
+ *	   "relay access denied").  A mail server's words are more precise
+ *	   than the code it chose, which is often a generic 5.0.0 / 5.7.1 /
+ *	   550 (RFC 3463 section 1: "the detail code ... may be generic").
+ *	2. the RFC 3463 status code, against STATUS_TABLE (exact code, then
+ *	   class.subject with any detail);
+ *	3. the text again, against PHRASES_WEAK (words such as "rejected",
+ *	   "refused" that only say which side said no);
+ *	4. the SMTP reply code, against REPLY_TABLE (RFC 5321 4.2.2 and
+ *	   4.2.3 meanings: 552 storage, 551 user not local, 530/535 auth);
+ *	and answers "onhold" when there was a code but nothing decisive, and
+ *	"undefined" when nothing at all.
+ *
+ * SOURCES OF FACTS
+ *	STATUS_TABLE: RFC 3463 (Enhanced Mail System Status Codes) and its
+ *	updates in the IANA "Enumerated Status Codes" registry: RFC 3886,
+ *	RFC 4468, RFC 4865, RFC 4954, RFC 5248, RFC 7372 (X.7.20 - X.7.26:
+ *	DKIM, SPF, reverse DNS), RFC 7505 (X.1.10, X.7.27: null MX),
+ *	RFC 8689 (X.7.30 REQUIRETLS), RFC 8617 (X.7.29 ARC).
+ *	REPLY_TABLE: RFC 5321 4.2.2 / 4.2.3, RFC 4954 (530, 535, 538).
+ *	PHRASES_*: written for this project from the wording of the bounces
+ *	that MTAs and providers send (sendmail, Postfix, qmail, Exim,
+ *	Exchange, Gmail, Yahoo, the Japanese carriers ...), as seen in the
+ *	public set-of-emails corpus and in the MTAs' own documentation.
+ *	The reason names are Sisimai's vocabulary (its documentation lists
+ *	them); no code or pattern was taken from Sisimai.
+ *
+ * LIMITS
+ *	The text is examined up to ST_MAX_REASON_TEXT bytes, lower-cased and
+ *	with runs of white space made one space; phrases are plain
+ *	substrings (no regular expressions: nothing to blow up).
+ */
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spamtrace/bounce.h"
+#include "spamtrace/limits.h"
+
+struct phrase {
+	const char *reason;
+	const char *text;	/* lower case, single spaces */
+};
+
+/*
+ * Checked first, in order: the first phrase found decides.  Specific
+ * before general: "mailbox full" before "rejected", a blocklist name
+ * before the word "spam", "cannot find your hostname" before "client
+ * host rejected".
+ */
+static const struct phrase PHRASES_STRONG[] = {
+	/* the message carried a virus */
+	{ "virusdetected", "virus detected" },
+	{ "virusdetected", "virus found" },
+	{ "virusdetected", "contains a virus" },
+	{ "virusdetected", "infected with" },
+	{ "virusdetected", "malware" },
+	{ "virusdetected", "virus infected" },
+
+	/* the recipient's mailbox has no room */
+	{ "mailboxfull", "mailbox full" },
+	{ "mailboxfull", "mailbox is full" },
+	{ "mailboxfull", "mail box full" },
+	{ "mailboxfull", "mailbox has exceeded" },
+	{ "mailboxfull", "mailbox size limit" },
+	{ "mailboxfull", "mailbox would exceed" },
+	{ "mailboxfull", "mailbox exceeds" },
+	{ "mailboxfull", "mailbox is over" },
+	{ "mailboxfull", "mailfolder is full" },
+	{ "mailboxfull", "inbox is full" },
+	{ "mailboxfull", "account is full" },
+	{ "mailboxfull", "over quota" },
+	{ "mailboxfull", "overquota" },
+	{ "mailboxfull", "over the quota" },
+	{ "mailboxfull", "quota exceeded" },
+	{ "mailboxfull", "exceeded quota" },
+	{ "mailboxfull", "quota exceed" },
+	{ "mailboxfull", "exceeded the quota" },
+	{ "mailboxfull", "exceeds the quota" },
+	{ "mailboxfull", "exceed the quota" },
+	{ "mailboxfull", "quota full" },
+	{ "mailboxfull", "disk quota" },
+	{ "mailboxfull", "storage quota" },
+	{ "mailboxfull", "exceeded storage" },
+	{ "mailboxfull", "exceeded its storage" },
+	{ "mailboxfull", "exceeded the storage" },
+	{ "mailboxfull", "not enough storage space" },
+	{ "mailboxfull", "mailbox quota" },
+	{ "mailboxfull", "user has exceeded" },
+	{ "mailboxfull", "user is over" },
+	{ "mailboxfull", "too much mail data" },
+	{ "mailboxfull", "out of storage" },
+	{ "mailboxfull", "maildir over" },
+	{ "mailboxfull", "insufficient storage in the mailbox" },
+	{ "mailboxfull", "is out of space" },
+	{ "mailboxfull", "exceeding its mailbox" },
+
+	/* the message is bigger than allowed */
+	{ "mesgtoobig", "message too big" },
+	{ "mesgtoobig", "message too large" },
+	{ "mesgtoobig", "message is too large" },
+	{ "mesgtoobig", "message is too big" },
+	{ "mesgtoobig", "message size exceeds" },
+	{ "mesgtoobig", "message exceeds maximum" },
+	{ "mesgtoobig", "message length exceeds" },
+	{ "mesgtoobig", "message is larger than" },
+	{ "mesgtoobig", "size of the message exceeds" },
+	{ "mesgtoobig", "exceeds size limit" },
+	{ "mesgtoobig", "exceeds the size limit" },
+	{ "mesgtoobig", "exceeded the size limit" },
+	{ "mesgtoobig", "maximum message size" },
+	{ "mesgtoobig", "size limit exceeded" },
+	{ "mesgtoobig", "mail size limit" },
+	{ "mesgtoobig", "message size limit" },
+
+	/* too many recipients or messages for a limit */
+	{ "exceedlimit", "too many recipients" },
+	{ "exceedlimit", "recipient limit" },
+
+	/* the account exists but is closed or suspended */
+	{ "suspend", "mailbox disabled" },
+	{ "suspend", "mailbox is disabled" },
+	{ "suspend", "account disabled" },
+	{ "suspend", "account is disabled" },
+	{ "suspend", "account has been disabled" },
+	{ "suspend", "has been disabled" },
+	{ "suspend", "account is inactive" },
+	{ "suspend", "mailbox is inactive" },
+	{ "suspend", "inactive account" },
+	{ "suspend", "inactive user" },
+	{ "suspend", "account inactive" },
+	{ "suspend", "mailbox inactive" },
+	{ "suspend", "account has been suspended" },
+	{ "suspend", "account is suspended" },
+	{ "suspend", "suspended account" },
+	{ "suspend", "mailbox suspended" },
+	{ "suspend", "recipient suspended" },
+	{ "suspend", "temporarily suspended" },
+	{ "suspend", "has been suspended" },
+	{ "suspend", "is suspended" },
+	{ "suspend", "account expired" },
+	{ "suspend", "account has expired" },
+	{ "suspend", "account closed" },
+	{ "suspend", "account is closed" },
+	{ "suspend", "mailbox is frozen" },
+	{ "suspend", "account is frozen" },
+	{ "suspend", "has been frozen" },
+	{ "suspend", "not an active" },
+	{ "suspend", "is not active" },
+	{ "suspend", "deactivated" },
+	{ "suspend", "discontinued" },
+	{ "suspend", "account is locked" },
+	{ "suspend", "account has been locked" },
+	{ "suspend", "mailbox unavailable: inactive" },
+
+	/* the recipient has moved */
+	{ "hasmoved", "has moved" },
+	{ "hasmoved", "address has changed" },
+	{ "hasmoved", "user not local; please try" },
+	{ "hasmoved", "no longer at this address" },
+
+	/* the server does not relay for us */
+	{ "norelaying", "relay access denied" },
+	{ "norelaying", "relaying denied" },
+	{ "norelaying", "relaying not allowed" },
+	{ "norelaying", "relaying not permitted" },
+	{ "norelaying", "relaying is not allowed" },
+	{ "norelaying", "relaying mail to" },
+	{ "norelaying", "relay not permitted" },
+	{ "norelaying", "relay denied" },
+	{ "norelaying", "relay prohibited" },
+	{ "norelaying", "not permitted to relay" },
+	{ "norelaying", "not allowed to relay" },
+	{ "norelaying", "unable to relay" },
+	{ "norelaying", "we do not relay" },
+	{ "norelaying", "no relaying" },
+	{ "norelaying", "mail relay denied" },
+	{ "norelaying", "isn't in my list of allowed rcpthosts" },
+	{ "norelaying", "not in my list of allowed rcpthosts" },
+	{ "norelaying", "isn't allowed to relay" },
+	{ "norelaying", "relay access is denied" },
+	{ "norelaying", "attempted to relay" },
+
+	/* the sending host has no or a bad reverse name */
+	{ "requireptr", "cannot find your hostname" },
+	{ "requireptr", "cannot find your reverse hostname" },
+	{ "requireptr", "reverse dns" },
+	{ "requireptr", "reverse-dns" },
+	{ "requireptr", "reverse lookup" },
+	{ "requireptr", "reverse hostname" },
+	{ "requireptr", "reverse name" },
+	{ "requireptr", "no ptr" },
+	{ "requireptr", "ptr record" },
+	{ "requireptr", "ptr lookup" },
+	{ "requireptr", "rdns" },
+	{ "requireptr", "cannot resolve your address" },
+	{ "requireptr", "cannot resolve your hostname" },
+	{ "requireptr", "hostname lookup failed" },
+	{ "requireptr", "no reverse" },
+	{ "requireptr", "does not have a reverse" },
+	{ "requireptr", "unresolvable ip" },
+	{ "requireptr", "ip name lookup failed" },
+	{ "requireptr", "domain name of your ip" },
+	{ "requireptr", "host name of your ip" },
+	{ "requireptr", "please use the smtp server of your isp" },
+	{ "requireptr", "dynamic ip" },
+	{ "requireptr", "dynamic address" },
+	{ "requireptr", "dynamic-ip" },
+	{ "requireptr", "dialup" },
+	{ "requireptr", "dial-up" },
+	{ "requireptr", "residential" },
+	{ "requireptr", "generic hostname" },
+	{ "requireptr", "generic reverse" },
+
+	/* SPF, DKIM, DMARC said no */
+	{ "authfailure", "spf check" },
+	{ "authfailure", "spf fail" },
+	{ "authfailure", "spf validation" },
+	{ "authfailure", "spf record" },
+	{ "authfailure", "spf=fail" },
+	{ "authfailure", "spf: " },
+	{ "authfailure", "sender policy framework" },
+	{ "authfailure", "does not designate" },
+	{ "authfailure", "not designated" },
+	{ "authfailure", "dkim" },
+	{ "authfailure", "dmarc" },
+	{ "authfailure", "unauthenticated email" },
+	{ "authfailure", "unauthenticated mail" },
+	{ "authfailure", "authentication checks" },
+	{ "authfailure", "sender authentication" },
+	{ "authfailure", "sender id" },
+	{ "authfailure", "sender-id" },
+	{ "authfailure", "auth-failure" },
+
+	/* TLS or SMTP authentication required or failed */
+	{ "failedstarttls", "starttls failed" },
+	{ "failedstarttls", "tls negotiation failed" },
+	{ "failedstarttls", "tls handshake failed" },
+	{ "securityerror", "must issue a starttls" },
+	{ "securityerror", "must issue starttls" },
+	{ "securityerror", "encryption required" },
+	{ "securityerror", "tls required" },
+	{ "securityerror", "requires tls" },
+	{ "securityerror", "authentication required" },
+	{ "securityerror", "authentication is required" },
+	{ "securityerror", "authentication failed" },
+	{ "securityerror", "authentication credentials invalid" },
+	{ "securityerror", "auth required" },
+	{ "securityerror", "login failed" },
+	{ "securityerror", "invalid credentials" },
+	{ "securityerror", "unauthorized sender" },
+	{ "securityerror", "user not authenticated" },
+	{ "securityerror", "security policies" },
+
+	/* the sender's reputation */
+	{ "badreputation", "poor reputation" },
+	{ "badreputation", "bad reputation" },
+	{ "badreputation", "low reputation" },
+	{ "badreputation", "reputation of" },
+	{ "badreputation", "sender reputation" },
+	{ "badreputation", "ip reputation" },
+
+	/* no such recipient */
+	{ "userunknown", "user unknown" },
+	{ "userunknown", "unknown user" },
+	{ "userunknown", "no such user" },
+	{ "userunknown", "user not found" },
+	{ "userunknown", "user does not exist" },
+	{ "userunknown", "user doesn't exist" },
+	{ "userunknown", "user doesn't have a" },
+	{ "userunknown", "user not known" },
+	{ "userunknown", "user invalid" },
+	{ "userunknown", "invalid user" },
+	{ "userunknown", "unknown recipient" },
+	{ "userunknown", "recipient unknown" },
+	{ "userunknown", "recipient not found" },
+	{ "userunknown", "recipient does not exist" },
+	{ "userunknown", "recipient address rejected: user unknown" },
+	{ "userunknown", "recipient address rejected: unknown" },
+	{ "userunknown", "recipient address rejected: invalid" },
+	{ "userunknown", "recipient address rejected: undeliverable" },
+	{ "userunknown", "recipient address rejected: access denied" },
+	{ "userunknown", "recipient is not" },
+	{ "userunknown", "recipient rejected" },
+	{ "userunknown", "recipient no longer" },
+	{ "userunknown", "no such recipient" },
+	{ "userunknown", "invalid recipient" },
+	{ "userunknown", "bad recipient" },
+	{ "userunknown", "unknown local part" },
+	{ "userunknown", "unknown local-part" },
+	{ "userunknown", "no such mailbox" },
+	{ "userunknown", "mailbox not found" },
+	{ "userunknown", "mailbox does not exist" },
+	{ "userunknown", "mailbox doesn't exist" },
+	{ "userunknown", "mailbox unknown" },
+	{ "userunknown", "unknown mailbox" },
+	{ "userunknown", "invalid mailbox" },
+	{ "userunknown", "not a valid mailbox" },
+	{ "userunknown", "no mailbox" },
+	{ "userunknown", "mailbox unavailable" },
+	{ "userunknown", "mailbox not available" },
+	{ "userunknown", "bad destination mailbox" },
+	{ "userunknown", "address unknown" },
+	{ "userunknown", "unknown address" },
+	{ "userunknown", "addressee unknown" },
+	{ "userunknown", "address does not exist" },
+	{ "userunknown", "address doesn't exist" },
+	{ "userunknown", "address not found" },
+	{ "userunknown", "address could not be found" },
+	{ "userunknown", "no such address" },
+	{ "userunknown", "invalid address" },
+	{ "userunknown", "address is invalid" },
+	{ "userunknown", "address rejected" },
+	{ "userunknown", "account does not exist" },
+	{ "userunknown", "account doesn't exist" },
+	{ "userunknown", "account that you tried to reach does not exist" },
+	{ "userunknown", "no account by that name" },
+	{ "userunknown", "no such account" },
+	{ "userunknown", "is not a known user" },
+	{ "userunknown", "not a known user" },
+	{ "userunknown", "unknown or illegal alias" },
+	{ "userunknown", "not our customer" },
+	{ "userunknown", "non-existent" },
+	{ "userunknown", "nonexistent user" },
+	{ "userunknown", "nonexistent mailbox" },
+	{ "userunknown", "no such person" },
+	{ "userunknown", "user reject" },
+	{ "userunknown", "does not exist here" },
+	{ "userunknown", "not listed in domino directory" },
+	{ "userunknown", "not listed in public name & address book" },
+	{ "userunknown", "no valid recipients" },
+	{ "userunknown", "unrouteable address" },
+	{ "userunknown", "not found in directory" },
+	{ "userunknown", "recipient not listed" },
+	{ "userunknown", "no user" },
+	{ "userunknown", "not have an account" },
+	{ "userunknown", "doesn't have an account" },
+	{ "userunknown", "cannot be found" },
+	{ "userunknown", "could not be found" },
+	{ "userunknown", "is unknown" },
+	{ "userunknown", "unknown in" },
+	{ "userunknown", "no mail box" },
+	{ "userunknown", "mailbox unavailable" },
+
+	/* no such domain or host */
+	{ "hostunknown", "host unknown" },
+	{ "hostunknown", "unknown host" },
+	{ "hostunknown", "host not found" },
+	{ "hostunknown", "host or domain name not found" },
+	{ "hostunknown", "domain not found" },
+	{ "hostunknown", "domain name not found" },
+	{ "hostunknown", "no such domain" },
+	{ "hostunknown", "unknown domain" },
+	{ "hostunknown", "domain does not exist" },
+	{ "hostunknown", "domain doesn't exist" },
+	{ "hostunknown", "nonexistent domain" },
+	{ "hostunknown", "non-existent domain" },
+	{ "hostunknown", "name or service not known" },
+	{ "hostunknown", "unroutable" },
+	{ "hostunknown", "no mx" },
+	{ "hostunknown", "mx record" },
+	{ "hostunknown", "dns error" },
+	{ "hostunknown", "domain is not" },
+	{ "hostunknown", "invalid domain" },
+	{ "hostunknown", "domain is invalid" },
+	{ "hostunknown", "recipient domain" },
+	{ "hostunknown", "no route for" },
+
+	/* too many connections or messages in a period */
+	{ "toomanyconn", "too many connections" },
+	{ "toomanyconn", "too many concurrent" },
+	{ "toomanyconn", "too many simultaneous" },
+	{ "toomanyconn", "too many sessions" },
+	{ "toomanyconn", "connection limit" },
+	{ "toomanyconn", "connections from your" },
+	{ "speeding", "rate limit" },
+	{ "speeding", "ratelimit" },
+	{ "speeding", "rate-limit" },
+	{ "speeding", "sending rate" },
+	{ "speeding", "too many messages" },
+	{ "speeding", "too many emails" },
+	{ "speeding", "throttl" },
+	{ "speeding", "receiving mail at a rate" },
+	{ "speeding", "exceeded the rate" },
+
+	/* the domain accepts no mail at all */
+	{ "notaccept", "does not accept mail" },
+	{ "notaccept", "does not accept e-mail" },
+	{ "notaccept", "does not accept email" },
+	{ "notaccept", "not accepting mail" },
+	{ "notaccept", "accepts no mail" },
+	{ "notaccept", "no mail accepted" },
+	{ "notaccept", "null mx" },
+	{ "notaccept", "mail is not accepted" },
+	{ "notaccept", "not accepting network messages" },
+
+	/* the receiving system has no room */
+	{ "systemfull", "insufficient system storage" },
+	{ "systemfull", "system full" },
+	{ "systemfull", "disk full" },
+	{ "systemfull", "no space left" },
+	{ "systemfull", "out of disk" },
+	{ "systemfull", "mail system full" },
+
+	/* the sending address or host is on a block list */
+	{ "blocked", "spamhaus" },
+	{ "blocked", "spamcop" },
+	{ "blocked", "sorbs" },
+	{ "blocked", "barracudacentral" },
+	{ "blocked", "blacklist" },
+	{ "blocked", "black list" },
+	{ "blocked", "blocklist" },
+	{ "blocked", "block list" },
+	{ "blocked", "dnsbl" },
+	{ "blocked", "rbl" },
+	{ "blocked", "listed at" },
+	{ "blocked", "listed in" },
+	{ "blocked", "listed on" },
+	{ "blocked", "listed by" },
+	{ "blocked", "is listed" },
+	{ "blocked", "client host rejected" },
+	{ "blocked", "client host blocked" },
+	{ "blocked", "access denied. ip" },
+	{ "blocked", "ip address blocked" },
+	{ "blocked", "your ip" },
+	{ "blocked", "ip address" },
+	{ "blocked", "your host" },
+	{ "blocked", "your server" },
+	{ "blocked", "connection refused by" },
+	{ "blocked", "connection rejected" },
+	{ "blocked", "refused to talk" },
+	{ "blocked", "banned" },
+	{ "blocked", "blocked using" },
+	{ "blocked", "has been blocked" },
+	{ "blocked", "have been blocked" },
+	{ "blocked", "temporarily blocked" },
+	{ "blocked", "is blocked" },
+	{ "blocked", "blocked by" },
+	{ "blocked", "blocked for" },
+	{ "blocked", "mail from ip" },
+	{ "blocked", "messages from" },
+
+	/* the content looked like spam */
+	{ "spamdetected", "spam detected" },
+	{ "spamdetected", "detected as spam" },
+	{ "spamdetected", "classified as spam" },
+	{ "spamdetected", "considered spam" },
+	{ "spamdetected", "looks like spam" },
+	{ "spamdetected", "appears to be spam" },
+	{ "spamdetected", "identified as spam" },
+	{ "spamdetected", "rejected as spam" },
+	{ "spamdetected", "marked as spam" },
+	{ "spamdetected", "spam message" },
+	{ "spamdetected", "spam content" },
+	{ "spamdetected", "spam score" },
+	{ "spamdetected", "spamassassin" },
+	{ "spamdetected", "high probability of spam" },
+	{ "spamdetected", "likely spam" },
+	{ "spamdetected", "suspected spam" },
+	{ "spamdetected", "unsolicited" },
+	{ "spamdetected", "spam" },
+	{ "spamdetected", "bulk mail" },
+	{ "spamdetected", "junk mail" },
+
+	/* a policy of the receiving side */
+	{ "policyviolation", "policy violation" },
+	{ "policyviolation", "violates our" },
+	{ "policyviolation", "violation of" },
+	{ "policyviolation", "content policy" },
+	{ "policyviolation", "email policy" },
+	{ "policyviolation", "mail policy" },
+	{ "policyviolation", "prohibited by" },
+	{ "policyviolation", "not allowed by policy" },
+	{ "policyviolation", "policy reasons" },
+	{ "policyviolation", "local policy" },
+	{ "policyviolation", "security policy" },
+	{ "policyviolation", "acceptable use" },
+	{ "policyviolation", "prohibited attachment" },
+	{ "policyviolation", "attachment is not allowed" },
+	{ "policyviolation", "file type" },
+
+	/* the message is not RFC 5322 */
+	{ "notcompliantrfc", "rfc 5322" },
+	{ "notcompliantrfc", "rfc5322" },
+	{ "notcompliantrfc", "rfc 2822" },
+	{ "notcompliantrfc", "rfc2822" },
+	{ "notcompliantrfc", "rfc 822" },
+	{ "notcompliantrfc", "rfc822 compliant" },
+	{ "notcompliantrfc", "not rfc compliant" },
+	{ "notcompliantrfc", "non-compliant" },
+	{ "notcompliantrfc", "duplicate header" },
+	{ "notcompliantrfc", "multiple from" },
+	{ "notcompliantrfc", "multiple addresses in from" },
+
+	/* the content itself */
+	{ "contenterror", "content error" },
+	{ "contenterror", "invalid header" },
+	{ "contenterror", "header error" },
+	{ "contenterror", "illegal header" },
+	{ "contenterror", "malformed" },
+	{ "contenterror", "line too long" },
+	{ "contenterror", "message content" },
+	{ "contenterror", "bare lf" },
+	{ "contenterror", "invalid character" },
+
+	/* SMTP syntax */
+	{ "syntaxerror", "syntax error" },
+	{ "syntaxerror", "command unrecognized" },
+	{ "syntaxerror", "command not recognized" },
+	{ "syntaxerror", "unrecognized command" },
+	{ "syntaxerror", "bad sequence of commands" },
+	{ "syntaxerror", "invalid command" },
+
+	/* the recipient (or its domain) refuses this sender or content */
+	{ "filtered", "domain filter" },
+	{ "filtered", "recipient refuses" },
+	{ "filtered", "refused by the recipient" },
+	{ "filtered", "rejected by the recipient" },
+	{ "filtered", "rejected by recipient" },
+	{ "filtered", "recipient has rejected" },
+	{ "filtered", "message rejected by" },
+	{ "filtered", "due to user filter" },
+	{ "filtered", "filtered" },
+	{ "filtered", "refuses to accept" },
+	{ "filtered", "user refuses" },
+	{ "filtered", "does not wish to receive" },
+	{ "filtered", "not accepting messages from" },
+	{ "filtered", "has restricted" },
+	{ "filtered", "restricted to" },
+	{ "filtered", "only accepts mail from" },
+	{ "filtered", "rejected by the" },
+
+	/* the sender was refused */
+	{ "rejected", "sender rejected" },
+	{ "rejected", "sender address rejected" },
+	{ "rejected", "sender denied" },
+	{ "rejected", "sender verify failed" },
+	{ "rejected", "sender verification" },
+	{ "rejected", "sender not allowed" },
+	{ "rejected", "sender is not allowed" },
+	{ "rejected", "sender blocked" },
+	{ "rejected", "sender domain" },
+	{ "rejected", "invalid sender" },
+	{ "rejected", "bad sender" },
+	{ "rejected", "unknown sender" },
+	{ "rejected", "sender unknown" },
+	{ "rejected", "domain of sender address" },
+	{ "rejected", "from address rejected" },
+	{ "rejected", "envelope sender" },
+	{ "rejected", "your envelope sender" },
+	{ "rejected", "return path" },
+	{ "rejected", "return-path" },
+	{ "rejected", "mail from" },
+
+	/* the MTA gave up retrying */
+	{ "expired", "delivery time expired" },
+	{ "expired", "message expired" },
+	{ "expired", "delivery expired" },
+	{ "expired", "retry time" },
+	{ "expired", "retry timeout" },
+	{ "expired", "retry limit" },
+	{ "expired", "lifetime exceeded" },
+	{ "expired", "too long in queue" },
+	{ "expired", "was not delivered within" },
+	{ "expired", "could not be delivered for" },
+	{ "expired", "cannot send message for" },
+	{ "expired", "timeout waiting" },
+	{ "expired", "timed out" },
+	{ "expired", "time out" },
+	{ "expired", "timeout" },
+	{ "expired", "have been failing for" },
+	{ "expired", "has been failing for" },
+	{ "expired", "giving up" },
+	{ "expired", "deferred for" },
+	{ "expired", "could not be delivered within" },
+	{ "expired", "undeliverable for" },
+
+	/* the network between the MTAs */
+	{ "networkerror", "connection refused" },
+	{ "networkerror", "network is unreachable" },
+	{ "networkerror", "no route to host" },
+	{ "networkerror", "lost connection" },
+	{ "networkerror", "connection reset" },
+	{ "networkerror", "connection closed" },
+	{ "networkerror", "connection dropped" },
+	{ "networkerror", "could not connect" },
+	{ "networkerror", "unable to connect" },
+	{ "networkerror", "failed to connect" },
+	{ "networkerror", "temporary failure in name resolution" },
+	{ "networkerror", "name server" },
+	{ "networkerror", "dns lookup" },
+	{ "networkerror", "mail loop" },
+	{ "networkerror", "loops back" },
+	{ "networkerror", "routing loop" },
+	{ "networkerror", "too many hops" },
+	{ "networkerror", "hop count" },
+
+	/* a local delivery program failed */
+	{ "mailererror", "mailer error" },
+	{ "mailererror", "command died" },
+	{ "mailererror", "command failed" },
+	{ "mailererror", "program failed" },
+	{ "mailererror", "pipe to |" },
+	{ "mailererror", "x-unix;" },
+
+	/* the receiving system failed */
+	{ "systemerror", "system error" },
+	{ "systemerror", "internal error" },
+	{ "systemerror", "server error" },
+	{ "systemerror", "local error" },
+	{ "systemerror", "temporary local problem" },
+	{ "systemerror", "mail system problem" },
+	{ "systemerror", "configuration error" },
+	{ "systemerror", "misconfigured" },
+	{ "systemerror", "too many errors" },
+	{ "systemerror", "service unavailable" },
+	{ "systemerror", "system problem" },
+};
+
+/* Checked after the status code: words that only say who refused. */
+static const struct phrase PHRASES_WEAK[] = {
+	{ "rejected", "not permitted" },
+	{ "rejected", "not allowed" },
+	{ "rejected", "access denied" },
+	{ "rejected", "denied" },
+	{ "rejected", "refused" },
+	{ "rejected", "rejected" },
+	{ "blocked", "blocked" },
+	{ "blocked", "block" },
+	{ "policyviolation", "policy" },
+};
+
+/*
+ * RFC 3463 (and the registry's later codes): "C.S.D" exact first, then
+ * "S.D" for any class.  A 4.x.x code in a final failure means the MTA
+ * gave up retrying: handled by the caller's action, not here.
+ */
+struct status_map {
+	const char *code;	/* "1.1" = any class; "4.4.1" = exact */
+	const char *reason;
+};
+
+static const struct status_map STATUS_TABLE[] = {
+	{ "4.4.1", "expired" },		/* no answer from host, given up */
+	{ "4.4.2", "expired" },		/* bad connection, given up */
+	{ "1.1", "userunknown" },	/* bad destination mailbox address */
+	{ "1.2", "hostunknown" },	/* bad destination system address */
+	{ "1.3", "userunknown" },	/* bad destination mailbox syntax */
+	{ "1.6", "hasmoved" },		/* destination mailbox has moved */
+	{ "1.7", "rejected" },		/* bad sender's mailbox syntax */
+	{ "1.8", "rejected" },		/* bad sender's system address */
+	{ "1.10", "notaccept" },	/* RFC 7505: recipient has null MX */
+	{ "2.1", "suspend" },		/* mailbox disabled */
+	{ "2.2", "mailboxfull" },	/* mailbox full */
+	{ "2.3", "exceedlimit" },	/* message length exceeds limit */
+	{ "2.4", "systemerror" },	/* mailing list expansion problem */
+	{ "3.0", "systemerror" },	/* other or undefined mail system */
+	{ "3.1", "systemfull" },	/* mail system full */
+	{ "3.2", "notaccept" },		/* not accepting network messages */
+	{ "3.3", "systemerror" },	/* not capable of selected features */
+	{ "3.4", "mesgtoobig" },	/* message too big for system */
+	{ "3.5", "systemerror" },	/* system incorrectly configured */
+	{ "4.0", "networkerror" },	/* other network or routing status */
+	{ "4.3", "systemerror" },	/* directory server failure */
+	{ "4.4", "hostunknown" },	/* unable to route */
+	{ "4.5", "systemfull" },	/* mail system congestion */
+	{ "4.6", "networkerror" },	/* routing loop detected */
+	{ "4.7", "expired" },		/* delivery time expired */
+	{ "5.1", "syntaxerror" },	/* invalid command */
+	{ "5.2", "syntaxerror" },	/* syntax error */
+	{ "5.3", "exceedlimit" },	/* too many recipients */
+	{ "5.4", "syntaxerror" },	/* invalid command arguments */
+	{ "5.5", "syntaxerror" },	/* wrong protocol version */
+	{ "5.6", "securityerror" },	/* RFC 4954: auth line too long */
+	{ "6.0", "contenterror" },	/* other media error */
+	{ "6.1", "contenterror" },	/* media not supported */
+	{ "6.2", "contenterror" },	/* conversion required, prohibited */
+	{ "6.3", "contenterror" },	/* conversion required, unsupported */
+	{ "6.4", "contenterror" },	/* conversion with loss */
+	{ "6.5", "contenterror" },	/* conversion failed */
+	{ "6.6", "contenterror" },	/* message content not available */
+	{ "6.7", "contenterror" },	/* RFC 6531: non-ASCII, no SMTPUTF8 */
+	{ "6.8", "contenterror" },
+	{ "6.9", "contenterror" },
+	{ "6.10", "contenterror" },
+	{ "7.1", "rejected" },		/* delivery not authorized */
+	{ "7.2", "rejected" },		/* list expansion prohibited */
+	{ "7.3", "securityerror" },	/* security conversion required */
+	{ "7.4", "securityerror" },	/* security features unsupported */
+	{ "7.5", "securityerror" },	/* cryptographic failure */
+	{ "7.6", "securityerror" },	/* crypto algorithm unsupported */
+	{ "7.7", "securityerror" },	/* message integrity failure */
+	{ "7.8", "securityerror" },	/* RFC 4954: credentials invalid */
+	{ "7.9", "securityerror" },	/* RFC 4954: mechanism too weak */
+	{ "7.10", "securityerror" },	/* RFC 5248: encryption needed */
+	{ "7.11", "securityerror" },	/* RFC 5248: encryption required */
+	{ "7.12", "securityerror" },	/* RFC 5248: password transition */
+	{ "7.13", "suspend" },		/* RFC 5248: user account disabled */
+	{ "7.14", "securityerror" },	/* RFC 5248: trust relationship */
+	{ "7.15", "rejected" },		/* RFC 6710: priority too low */
+	{ "7.16", "mesgtoobig" },	/* RFC 6710: too big for priority */
+	{ "7.17", "hasmoved" },		/* RFC 7293: mailbox owner changed */
+	{ "7.18", "hasmoved" },		/* RFC 7293: domain owner changed */
+	{ "7.19", "syntaxerror" },	/* RFC 7293: RRVS not supported */
+	{ "7.20", "authfailure" },	/* RFC 7372: no passing DKIM */
+	{ "7.21", "authfailure" },	/* no acceptable DKIM signature */
+	{ "7.22", "authfailure" },	/* no valid author-matched DKIM */
+	{ "7.23", "authfailure" },	/* SPF validation failed */
+	{ "7.24", "authfailure" },	/* SPF validation error */
+	{ "7.25", "requireptr" },	/* reverse DNS validation failed */
+	{ "7.26", "authfailure" },	/* multiple authentication checks */
+	{ "7.27", "notaccept" },	/* RFC 7505: sender has null MX */
+	{ "7.28", "speeding" },		/* RFC 8689?: mail flood detected */
+	{ "7.29", "authfailure" },	/* RFC 8617: ARC validation */
+	{ "7.30", "securityerror" },	/* RFC 8689: REQUIRETLS */
+};
+
+/* RFC 5321 4.2.2/4.2.3 and RFC 4954: only the codes with one meaning. */
+static const struct {
+	const char *code, *reason;
+} REPLY_TABLE[] = {
+	{ "552", "mailboxfull" },	/* exceeded storage allocation */
+	{ "452", "systemfull" },	/* insufficient system storage */
+	{ "551", "hasmoved" },		/* user not local; please try */
+	{ "553", "userunknown" },	/* mailbox name not allowed */
+	{ "530", "securityerror" },	/* RFC 4954: authentication required */
+	{ "535", "securityerror" },	/* RFC 4954: credentials invalid */
+	{ "538", "securityerror" },	/* RFC 4954: encryption required */
+	{ "500", "syntaxerror" },	/* syntax error, command unrecognized */
+	{ "501", "syntaxerror" },	/* syntax error in arguments */
+	{ "502", "syntaxerror" },	/* command not implemented */
+	{ "503", "syntaxerror" },	/* bad sequence of commands */
+	{ "421", "toomanyconn" },	/* service not available, closing */
+};
+
+/* Lower-case, single-spaced copy of text (at most ST_MAX_REASON_TEXT). */
+static char *
+normalise(const char *text, size_t len, size_t *outlen)
+{
+	char *s, *o;
+	size_t i;
+	bool sp = true;
+
+	if (len > ST_MAX_REASON_TEXT)
+		len = ST_MAX_REASON_TEXT;
+	if ((s = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = 0, o = s; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
+		    c == '\0') {
+			if (!sp)
+				*o++ = ' ';
+			sp = true;
+			continue;
+		}
+		*o++ = (char)tolower(c);
+		sp = false;
+	}
+	*o = '\0';
+	*outlen = (size_t)(o - s);
+	return s;
+}
+
+static const char *
+match_table(const struct phrase *t, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strstr(s, t[i].text) != NULL)
+			return t[i].reason;
+	return NULL;
+}
+
+static const char *
+status_reason(const char *status)
+{
+	size_t i;
+	const char *sd;
+
+	if (status == NULL || status[0] < '2' || status[0] > '5' ||
+	    status[1] != '.')
+		return NULL;
+	/* Sisimai's private 5.0.9xx codes and x.0.0 say nothing */
+	sd = status + 2;
+	for (i = 0; i < sizeof(STATUS_TABLE) / sizeof(STATUS_TABLE[0]); i++)
+		if (strlen(STATUS_TABLE[i].code) == 5 &&
+		    strcmp(STATUS_TABLE[i].code, status) == 0)
+			return STATUS_TABLE[i].reason;
+	for (i = 0; i < sizeof(STATUS_TABLE) / sizeof(STATUS_TABLE[0]); i++)
+		if (strlen(STATUS_TABLE[i].code) != 5 &&
+		    strcmp(STATUS_TABLE[i].code, sd) == 0)
+			return STATUS_TABLE[i].reason;
+	return NULL;
+}
+
+const char *
+st_bounce_reason(const char *status, const char *reply_code,
+    const char *text, size_t len)
+{
+	char *s = NULL;
+	size_t n = 0;
+	const char *r = NULL;
+
+	if (status != NULL && status[0] == '2')
+		return "delivered";
+	if (text != NULL && len > 0)
+		s = normalise(text, len, &n);
+	if (s != NULL)
+		r = match_table(PHRASES_STRONG,
+		    sizeof(PHRASES_STRONG) / sizeof(PHRASES_STRONG[0]), s);
+	if (r == NULL)
+		r = status_reason(status);
+	if (r == NULL && s != NULL)
+		r = match_table(PHRASES_WEAK,
+		    sizeof(PHRASES_WEAK) / sizeof(PHRASES_WEAK[0]), s);
+	if (r == NULL && reply_code != NULL && *reply_code) {
+		size_t i;
+
+		for (i = 0; i < sizeof(REPLY_TABLE) / sizeof(REPLY_TABLE[0]);
+		    i++)
+			if (strcmp(REPLY_TABLE[i].code, reply_code) == 0)
+				r = REPLY_TABLE[i].reason;
+	}
+	free(s);
+	if (r != NULL)
+		return r;
+	if ((status != NULL && *status) || (reply_code != NULL &&
+	    *reply_code))
+		return "onhold";
+	return "undefined";
+}
+
+/* --- finding codes in text ----------------------------------------------- */
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+bool
+st_bounce_find_status(const char *t, size_t len, char *buf, size_t size)
+{
+	size_t i, j, k;
+
+	for (i = 0; i + 4 < len + 0 && i + 5 <= len; i++) {
+		if (t[i] < '2' || t[i] > '5' || t[i] == '3' || t[i + 1] != '.')
+			continue;
+		if (i > 0 && (is_digit(t[i - 1]) || t[i - 1] == '.' ||
+		    isalpha((unsigned char)t[i - 1])))
+			continue;
+		j = i + 2;
+		for (k = j; k < len && is_digit(t[k]) && k - j < 3; k++)
+			;
+		if (k == j || k >= len || t[k] != '.')
+			continue;
+		j = k + 1;
+		for (k = j; k < len && is_digit(t[k]) && k - j < 3; k++)
+			;
+		if (k == j)
+			continue;
+		if (k < len && (is_digit(t[k]) || (t[k] == '.' && k + 1 < len &&
+		    is_digit(t[k + 1])) || isalpha((unsigned char)t[k])))
+			continue;
+		if (k - i + 1 > size)
+			return false;
+		memcpy(buf, t + i, k - i);
+		buf[k - i] = '\0';
+		return true;
+	}
+	return false;
+}
+
+bool
+st_bounce_find_reply_code(const char *t, size_t len, char *buf, size_t size)
+{
+	size_t i;
+
+	if (size < 4)
+		return false;
+	for (i = 0; i + 3 <= len; i++) {
+		if (t[i] < '2' || t[i] > '5' || !is_digit(t[i + 1]) ||
+		    !is_digit(t[i + 2]))
+			continue;
+		if (t[i + 1] > '5')
+			continue;
+		if (i > 0 && (is_digit(t[i - 1]) || t[i - 1] == '.' ||
+		    t[i - 1] == '#' || isalpha((unsigned char)t[i - 1]) ||
+		    t[i - 1] == '-' || t[i - 1] == ':' || t[i - 1] == '/'))
+			continue;
+		if (i + 3 < len && t[i + 3] != ' ' && t[i + 3] != '-' &&
+		    t[i + 3] != '\t' && t[i + 3] != '\n' && t[i + 3] != '\'' &&
+		    t[i + 3] != ']' && t[i + 3] != ')' && t[i + 3] != ',')
+			continue;
+		memcpy(buf, t + i, 3);
+		buf[3] = '\0';
+		return true;
+	}
+	return false;
+}

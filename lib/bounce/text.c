@@ -1,0 +1,843 @@
+/*
+ * text.c - reading bounces written for people: the failed recipients and
+ * the diagnostic around each, the copy of the original quoted inline, and
+ * whether a text is a bounce's at all.
+ *
+ * DESCRIPTION
+ *	MTAs that send no RFC 3464 report (qmail, old sendmail, Exim,
+ *	Postfix's text part, Exchange, Domino, Courier, the Japanese carriers,
+ *	webmail providers) all write the same few things in their own words:
+ *	a sentence saying delivery failed, each failed address on a line of
+ *	its own (or after "RCPT TO:" in a session transcript, or after a
+ *	"Recipient:" label), the remote server's reply near it, and a
+ *	separator before the copy of the message.  Rather than one parser per
+ *	vendor this file reads those shapes:
+ *	  tier 1  an address that starts a line ("<a@b>:", "a@b", "<a@b>...")
+ *	          or follows RCPT TO or a recipient label;
+ *	  tier 2  an address in a sentence about delivery ("to <a@b>");
+ *	  tier 3  any other address in the text.
+ *	The best tier found wins; the bounce's own addresses and the
+ *	original's sender never count.  The diagnostic of a recipient is the
+ *	text after it up to the next blank line (or further when that says
+ *	nothing), plus other lines naming it.
+ *
+ * LIMITS
+ *	Text up to ST_MAX_BOUNCE_TEXT, ST_MAX_BOUNCE_RCPTS recipients,
+ *	ST_MAX_DIAGNOSTIC bytes of diagnostic.  Works on spans; embedded NULs
+ *	are treated as white space.
+ *
+ * STANDARDS
+ *	RFC 5321 (reply codes, RCPT TO), RFC 3463 (status codes), RFC 5322
+ *	(header field syntax of the quoted original).
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bounce/bounce_int.h"
+#include "spamtrace/limits.h"
+
+/* --- small helpers ------------------------------------------------------- */
+
+void
+gbuf_put(struct gbuf *g, const char *s, size_t n)
+{
+	if (g->max && g->len + n > g->max) {
+		g->truncated = true;
+		n = g->len < g->max ? g->max - g->len : 0;
+	}
+	if (n == 0)
+		return;
+	if (g->cap - g->len < n + 1) {
+		size_t ncap = g->cap ? g->cap : 4096;
+		char *np;
+
+		while (ncap - g->len < n + 1)
+			ncap *= 2;
+		if ((np = realloc(g->p, ncap)) == NULL) {
+			g->truncated = true;
+			return;
+		}
+		g->p = np;
+		g->cap = ncap;
+	}
+	memcpy(g->p + g->len, s, n);
+	g->len += n;
+	g->p[g->len] = '\0';
+}
+
+void
+gbuf_free(struct gbuf *g)
+{
+	free(g->p);
+	memset(g, 0, sizeof(*g));
+}
+
+bool
+next_line(const char *text, size_t len, size_t *pos, const char **line,
+    size_t *llen)
+{
+	const char *p, *nl;
+
+	if (*pos >= len)
+		return false;
+	p = text + *pos;
+	nl = memchr(p, '\n', len - *pos);
+	*line = p;
+	if (nl == NULL) {
+		*llen = len - *pos;
+		*pos = len;
+	} else {
+		*llen = (size_t)(nl - p);
+		*pos = (size_t)(nl - text) + 1;
+	}
+	return true;
+}
+
+const char *
+memcasestr(const char *p, size_t n, const char *needle)
+{
+	size_t k = strlen(needle), i;
+
+	if (k == 0 || n < k)
+		return k == 0 ? p : NULL;
+	for (i = 0; i + k <= n; i++)
+		if (tolower((unsigned char)p[i]) == needle[0] &&
+		    strncasecmp(p + i, needle, k) == 0)
+			return p + i;
+	return NULL;
+}
+
+bool
+line_is_field(const char *l, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)l[i];
+
+		if (c == ':')
+			return i > 0;
+		if (c <= 32 || c >= 127)
+			return false;
+	}
+	return false;
+}
+
+bool
+addr_char(unsigned char c)
+{
+	return isalnum(c) || c >= 0x80 || strchr(".!#$%&'*+-/=?^_`{|}~",
+	    c) != NULL;
+}
+
+static bool
+blank(const char *l, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (l[i] != ' ' && l[i] != '\t' && l[i] != '\r' && l[i] != '\0')
+			return false;
+	return true;
+}
+
+char *
+st_bounce_oneline(struct st_arena *a, const char *p, size_t n)
+{
+	char *s, *o;
+	size_t i;
+	bool sp = true;
+
+	if ((s = st_arena_alloc(a, (n < ST_MAX_DIAGNOSTIC ? n :
+	    ST_MAX_DIAGNOSTIC) + 1)) == NULL)
+		return NULL;
+	for (i = 0, o = s; i < n && (size_t)(o - s) < ST_MAX_DIAGNOSTIC;
+	    i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+		    c == '\0' || c < 0x20 || c == 0x7f) {
+			if (!sp)
+				*o++ = ' ';
+			sp = true;
+			continue;
+		}
+		*o++ = (char)c;
+		sp = false;
+	}
+	/* do not cut a UTF-8 sequence in two */
+	while (o > s && (size_t)(o - s) >= ST_MAX_DIAGNOSTIC &&
+	    ((unsigned char)o[-1] & 0xc0) == 0x80)
+		o--;
+	if (o > s && ((unsigned char)o[-1] & 0xc0) == 0xc0)
+		o--;
+	while (o > s && o[-1] == ' ')
+		o--;
+	*o = '\0';
+	return s;
+}
+
+/* --- addresses in text ----------------------------------------------------- */
+
+/* The address around the '@' at p[at]; *s/*e its span.  Requires a local
+ * part and a domain with a dot (or an address literal). */
+static bool
+addr_at(const char *p, size_t n, size_t at, size_t *s, size_t *e)
+{
+	size_t i = at, j = at + 1;
+	bool dot = false;
+
+	while (i > 0 && addr_char((unsigned char)p[i - 1]) && p[i - 1] != '/')
+		i--;
+	while (i < at && (p[i] == '.' || p[i] == '\''))
+		i++;
+	if (i == at)
+		return false;
+	if (j < n && p[j] == '[') {
+		while (j < n && p[j] != ']' && j - at < 60)
+			j++;
+		if (j >= n || p[j] != ']')
+			return false;
+		*s = i;
+		*e = j + 1;
+		return true;
+	}
+	while (j < n && (isalnum((unsigned char)p[j]) || p[j] == '-' ||
+	    p[j] == '.' || p[j] == '_' || (unsigned char)p[j] >= 0x80)) {
+		if (p[j] == '.')
+			dot = true;
+		j++;
+	}
+	while (j > at + 1 && (p[j - 1] == '.' || p[j - 1] == '-'))
+		j--;
+	if (j == at + 1 || !dot || memchr(p + at + 1, '.', j - at - 1) == NULL)
+		return false;
+	*s = i;
+	*e = j;
+	return true;
+}
+
+static bool
+excluded(const struct text_ctx *c, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < c->nexclude; i++)
+		if (c->exclude[i] != NULL && strlen(c->exclude[i]) == n &&
+		    strncasecmp(c->exclude[i], p, n) == 0)
+			return true;
+	/* the bouncer's own mailboxes */
+	if (n > 14 && strncasecmp(p, "mailer-daemon@", 14) == 0)
+		return true;
+	return false;
+}
+
+struct cand {
+	size_t	s, e;		/* the address in the text */
+	size_t	line, line_end;	/* the line it is on */
+	int	tier;
+};
+
+/* Labels after which an address on the same line is a recipient. */
+static const char *const RCPT_LABELS[] = {
+	"rcpt to:", "recipient", "original-recipient", "final-recipient",
+	"failed address", "address:", "addresses:", "to:", "user:",
+	"mailbox:", "destination", "target mail address", "unknown user",
+	"invalid user", "your message to", "message to", "delivery to",
+	"deliver to", "delivered to", "could not be delivered to",
+	"undeliverable to", "for <", "to <", "addressee", "account:",
+	"e-mail address", "email address", "mail address", NULL
+};
+
+static int
+tier_of(const char *t, size_t line, size_t s, size_t line_end)
+{
+	size_t i = line;
+	size_t k;
+
+	/* an address that starts the line (after white space, quotes,
+	 * bullets, '<') */
+	while (i < s && (t[i] == ' ' || t[i] == '\t' || t[i] == '<' ||
+	    t[i] == '"' || t[i] == '\'' || t[i] == '*' || t[i] == '-' ||
+	    t[i] == '>' || t[i] == '[' || t[i] == '('))
+		i++;
+	if (i == s) {
+		/* but not a ">>> MAIL FROM" line or a Received fragment */
+		return 1;
+	}
+	/* "Label: <addr>": a known label before it on the line */
+	for (k = 0; RCPT_LABELS[k] != NULL; k++) {
+		const char *f = memcasestr(t + line, s - line, RCPT_LABELS[k]);
+
+		if (f != NULL && (size_t)(f - (t + line)) < 80)
+			return strncmp(RCPT_LABELS[k], "rcpt", 4) == 0 ||
+			    strstr(RCPT_LABELS[k], "recipient") != NULL ? 1 : 2;
+	}
+	(void)line_end;
+	return 3;
+}
+
+/* Lines whose addresses are never failed recipients. */
+static bool
+skip_line(const char *l, size_t n)
+{
+	static const char *const SKIP[] = {
+		"message-id", "in-reply-to", "references", "return-path",
+		"reply-to", "sender:", "from:", "received:", "mail from",
+		"envelope-from", "x-postfix-sender", "errors-to", "content-id",
+		"x-original-sender", "dkim-signature", "list-", "x-sender",
+		"postmaster", "abuse@", "for more information", "help",
+		"please contact", "please send mail", "the sender", "sent by",
+		"envelope sender", "originator", NULL
+	};
+	size_t i;
+
+	while (n > 0 && (*l == ' ' || *l == '\t' || *l == '>' || *l == '<')) {
+		l++;
+		n--;
+	}
+	for (i = 0; SKIP[i] != NULL; i++) {
+		const char *f = memcasestr(l, n, SKIP[i]);
+
+		if (f == NULL)
+			continue;
+		/* header names count only at the start of the line */
+		if (strchr(SKIP[i], ':') != NULL || strcmp(SKIP[i],
+		    "message-id") == 0 || strcmp(SKIP[i], "references") == 0)
+			if (f != l)
+				continue;
+		return true;
+	}
+	return false;
+}
+
+/* Collect the candidate addresses of the text, best tier first. */
+static size_t
+collect(const struct text_ctx *c, struct cand *cv, size_t max, int *best)
+{
+	const char *t = c->text;
+	size_t pos = 0, lpos, ll, n = 0, i, s, e;
+	const char *l;
+
+	*best = 4;
+	while (next_line(t, c->len, &pos, &l, &ll)) {
+		lpos = (size_t)(l - t);
+		if (memchr(l, '@', ll) == NULL || skip_line(l, ll))
+			continue;
+		for (i = 0; i < ll; i++) {
+			int tier;
+			size_t k;
+			bool dup = false;
+
+			if (l[i] != '@')
+				continue;
+			if (!addr_at(t, c->len, lpos + i, &s, &e)) 
+				continue;
+			if (e > lpos + ll)
+				continue;
+			if (excluded(c, t + s, e - s))
+				goto next;
+			tier = tier_of(t, lpos, s, lpos + ll);
+			for (k = 0; k < n; k++)
+				if (cv[k].e - cv[k].s == e - s &&
+				    strncasecmp(t + cv[k].s, t + s, e - s) ==
+				    0) {
+					dup = true;
+					if (tier < cv[k].tier) {
+						cv[k].tier = tier;
+						cv[k].s = s;
+						cv[k].e = e;
+						cv[k].line = lpos;
+						cv[k].line_end = lpos + ll;
+					}
+				}
+			if (!dup && n < max) {
+				cv[n].s = s;
+				cv[n].e = e;
+				cv[n].line = lpos;
+				cv[n].line_end = lpos + ll;
+				cv[n].tier = tier;
+				n++;
+			}
+			if (tier < *best)
+				*best = tier;
+next:
+			i = e - lpos;
+		}
+	}
+	return n;
+}
+
+/* Does a span say anything (a code or a reason word)? */
+static bool
+says_something(const char *p, size_t n)
+{
+	char b[16];
+	const char *r;
+
+	if (st_bounce_find_status(p, n, b, sizeof(b)) ||
+	    st_bounce_find_reply_code(p, n, b, sizeof(b)))
+		return true;
+	r = st_bounce_reason(NULL, NULL, p, n);
+	return strcmp(r, "undefined") != 0 && strcmp(r, "onhold") != 0;
+}
+
+/* The diagnostic of the candidate k: the rest of its line and the lines
+ * after it up to a blank line (or to the next candidate, or 15 lines, when
+ * that said nothing), then other lines naming the address. */
+static char *
+diagnostic(struct st_arena *a, const struct text_ctx *c,
+    const struct cand *cv, size_t ncv, size_t k, int best)
+{
+	const char *t = c->text;
+	size_t stop = c->len, pos, ll, i, nlines = 0;
+	const char *l;
+	struct gbuf g = { .max = ST_MAX_REASON_TEXT };
+	char *r;
+	size_t endpara;
+
+	for (i = 0; i < ncv; i++)
+		if (cv[i].tier == best && cv[i].line > cv[k].line &&
+		    cv[i].line < stop)
+			stop = cv[i].line;
+	/* rest of the line */
+	gbuf_put(&g, t + cv[k].e, cv[k].line_end - cv[k].e);
+	gbuf_put(&g, "\n", 1);
+	pos = cv[k].line_end < c->len ? cv[k].line_end + 1 : c->len;
+	/* the paragraph that follows */
+	while (pos < stop && next_line(t, stop, &pos, &l, &ll)) {
+		if (blank(l, ll))
+			break;
+		gbuf_put(&g, l, ll);
+		gbuf_put(&g, "\n", 1);
+	}
+	endpara = pos;
+	if (g.p == NULL || !says_something(g.p, g.len)) {
+		pos = endpara;
+		while (pos < stop && nlines < 15 && next_line(t, stop, &pos,
+		    &l, &ll)) {
+			if (blank(l, ll))
+				continue;
+			if (st_bounce_find_inline(l, ll, &(size_t){ 0 }))
+				break;
+			gbuf_put(&g, l, ll);
+			gbuf_put(&g, "\n", 1);
+			nlines++;
+		}
+	}
+	/* other lines that name the address and carry a code */
+	pos = 0;
+	nlines = 0;
+	while (nlines < 4 && next_line(t, c->len, &pos, &l, &ll)) {
+		size_t lp = (size_t)(l - t);
+		char b[8];
+
+		if (lp == cv[k].line || ll > 600)
+			continue;
+		if (memcasestr(l, ll, "rcpt to") != NULL)
+			continue;
+		{
+			char needle[256];
+			size_t an = cv[k].e - cv[k].s, j;
+
+			if (an >= sizeof(needle))
+				continue;
+			for (j = 0; j < an; j++)
+				needle[j] = (char)tolower(
+				    (unsigned char)t[cv[k].s + j]);
+			needle[an] = '\0';
+			if (memcasestr(l, ll, needle) == NULL)
+				continue;
+		}
+		if (!st_bounce_find_reply_code(l, ll, b, sizeof(b)))
+			continue;
+		gbuf_put(&g, l, ll);
+		gbuf_put(&g, "\n", 1);
+		nlines++;
+	}
+	r = st_bounce_oneline(a, g.p ? g.p : "", g.len);
+	gbuf_free(&g);
+	return r;
+}
+
+struct st_bounce_rcpt *
+st_bounce_add_rcpt(struct st_arena *a, struct st_bounce *b, const char *addr,
+    size_t n)
+{
+	struct st_bounce_rcpt *r;
+	char *s;
+	size_t i;
+
+	while (n > 0 && (*addr == '<' || *addr == ' ' || *addr == '"')) {
+		addr++;
+		n--;
+	}
+	while (n > 0 && (addr[n - 1] == '>' || addr[n - 1] == ' ' ||
+	    addr[n - 1] == '.' || addr[n - 1] == '"' || addr[n - 1] == ','))
+		n--;
+	if (n == 0)
+		return NULL;
+	for (i = 0; i < b->nrcpts; i++)
+		if (strlen(b->rcpts[i].address) == n &&
+		    strncasecmp(b->rcpts[i].address, addr, n) == 0)
+			return &b->rcpts[i];
+	if (b->nrcpts >= ST_MAX_BOUNCE_RCPTS) {
+		b->rcpts_dropped++;
+		return NULL;
+	}
+	if ((b->nrcpts & (b->nrcpts - 1)) == 0) {
+		size_t ncap = b->nrcpts ? b->nrcpts * 2 : 4;
+		struct st_bounce_rcpt *nv = st_arena_grow(a, b->rcpts,
+		    b->nrcpts, ncap, sizeof(*nv));
+
+		if (nv == NULL)
+			return NULL;
+		b->rcpts = nv;
+	}
+	r = &b->rcpts[b->nrcpts];
+	if ((s = st_bounce_oneline(a, addr, n)) == NULL)
+		return NULL;
+	/* the domain is case-insensitive: lower-case it */
+	{
+		char *at = strrchr(s, '@');
+
+		if (at != NULL)
+			for (; *at; at++)
+				*at = (char)tolower((unsigned char)*at);
+	}
+	b->nrcpts++;
+	r->address = s;
+	r->status = r->reason = r->reply_code = r->remote_mta =
+	    r->diagnostic = r->action = r->feedback_type = "";
+	return r;
+}
+
+enum st_status
+st_bounce_text_rcpts(struct text_ctx *c, struct st_bounce *b)
+{
+	struct cand *cv;
+	size_t n, k;
+	int best;
+	size_t max = 256;
+
+	if (c->len == 0)
+		return ST_OK;
+	if ((cv = calloc(max, sizeof(*cv))) == NULL)
+		return ST_ENOMEM;
+	n = collect(c, cv, max, &best);
+	for (k = 0; k < n; k++) {
+		struct st_bounce_rcpt *r;
+
+		if (cv[k].tier != best || best > 2)
+			continue;
+		r = st_bounce_add_rcpt(c->a, b, c->text + cv[k].s,
+		    cv[k].e - cv[k].s);
+		if (r == NULL)
+			continue;
+		if (*r->diagnostic == '\0')
+			r->diagnostic = diagnostic(c->a, c, cv, n, k, best);
+		if (r->diagnostic == NULL)
+			r->diagnostic = "";
+	}
+	free(cv);
+	return ST_OK;
+}
+
+/* Find the diagnostic for an address named elsewhere (a header, the DSN)
+ * in the text: the lines around where the text names it. */
+static char *
+diag_for(struct st_arena *a, const struct text_ctx *c, const char *addr)
+{
+	struct cand cv[64];
+	size_t n, k;
+	int best;
+
+	n = collect(c, cv, 64, &best);
+	for (k = 0; k < n; k++)
+		if (strlen(addr) == cv[k].e - cv[k].s &&
+		    strncasecmp(addr, c->text + cv[k].s, cv[k].e - cv[k].s) ==
+		    0)
+			return diagnostic(a, c, cv, n, k, cv[k].tier);
+	return NULL;
+}
+
+/* Recipients named by a header (X-Failed-Recipients): exact. */
+void	st_bounce_header_rcpts(struct text_ctx *c, struct st_bounce *b,
+	    const char *v);
+void
+st_bounce_header_rcpts(struct text_ctx *c, struct st_bounce *b, const char *v)
+{
+	size_t n = strlen(v), i, s, e;
+
+	for (i = 0; i < n; i++) {
+		struct st_bounce_rcpt *r;
+
+		if (v[i] != '@' || !addr_at(v, n, i, &s, &e))
+			continue;
+		r = st_bounce_add_rcpt(c->a, b, v + s, e - s);
+		if (r != NULL && *r->diagnostic == '\0') {
+			char *d = diag_for(c->a, c, r->address);
+
+			r->diagnostic = d ? d : "";
+		}
+		i = e;
+	}
+}
+
+/* Diagnostic for a DSN recipient that had no Diagnostic-Code. */
+char   *st_bounce_text_diag(struct text_ctx *c, const char *addr);
+char *
+st_bounce_text_diag(struct text_ctx *c, const char *addr)
+{
+	return diag_for(c->a, c, addr);
+}
+
+/* --- remote MTA in a diagnostic --------------------------------------------- */
+
+static const char *
+remote_mta(struct st_arena *a, const char *d)
+{
+	static const char *const KEYS[] = { "remote host ", "host ",
+		"while talking to ", "remote server ", "server ", "mx ",
+		NULL };
+	size_t k, n = strlen(d);
+
+	for (k = 0; KEYS[k] != NULL; k++) {
+		const char *f = memcasestr(d, n, KEYS[k]), *s, *e;
+
+		while (f != NULL) {
+			s = f + strlen(KEYS[k]);
+			if (f > d && isalpha((unsigned char)f[-1]))
+				goto again;
+			while (*s == '[' || *s == '<' || *s == '(')
+				s++;
+			for (e = s; *e && (isalnum((unsigned char)*e) ||
+			    *e == '.' || *e == '-' || *e == ':' || *e == '_');
+			    e++)
+				;
+			while (e > s && (e[-1] == '.' || e[-1] == ':'))
+				e--;
+			if (e - s > 3 && memchr(s, '.', (size_t)(e - s)) != NULL)
+				return st_arena_strndup(a, s, (size_t)(e - s));
+again:
+			f = memcasestr(f + 1, n - (size_t)(f + 1 - d), KEYS[k]);
+		}
+	}
+	return "";
+}
+
+void
+st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
+    const char *whole, size_t whole_len)
+{
+	char b[16];
+	const char *d = r->diagnostic ? r->diagnostic : "";
+	size_t dn = strlen(d);
+	const char *reason;
+
+	if (*r->status == '\0') {
+		if (st_bounce_find_status(d, dn, b, sizeof(b)))
+			r->status = st_arena_strdup(a, b);
+		else if (whole != NULL && st_bounce_find_status(whole,
+		    whole_len < 65536 ? whole_len : 65536, b, sizeof(b)))
+			r->status = st_arena_strdup(a, b);
+		if (r->status == NULL)
+			r->status = "";
+	}
+	if (*r->reply_code == '\0') {
+		if (st_bounce_find_reply_code(d, dn, b, sizeof(b)))
+			r->reply_code = st_arena_strdup(a, b);
+		if (r->reply_code == NULL)
+			r->reply_code = "";
+	}
+	if (*r->remote_mta == '\0')
+		r->remote_mta = remote_mta(a, d);
+	if (*r->reason != '\0')
+		return;
+	/* the diagnostic's words, then the code, then the whole text */
+	reason = st_bounce_reason(NULL, NULL, d, dn);
+	if (strcmp(reason, "undefined") == 0) {
+		const char *sr = st_bounce_reason(r->status, r->reply_code,
+		    NULL, 0);
+
+		if (strcmp(sr, "onhold") != 0 && strcmp(sr, "undefined") != 0)
+			reason = sr;
+		else if (whole != NULL) {
+			reason = st_bounce_reason(r->status, r->reply_code,
+			    whole, whole_len);
+		}
+	}
+	/* A temporary code in a final failure: the MTA gave up. */
+	if ((strcmp(reason, "onhold") == 0 || strcmp(reason,
+	    "undefined") == 0 || strcmp(reason, "networkerror") == 0) &&
+	    r->status[0] == '4' && strcasecmp(r->action, "failed") == 0)
+		reason = "expired";
+	r->reason = reason;
+}
+
+/* --- the quoted original -------------------------------------------------- */
+
+/* Lines that introduce a copy of the message (lower case substrings). */
+static const char *const SEPARATORS[] = {
+	"original message", "copy of the message", "copy of your message",
+	"copy of the original", "returned message", "undelivered message",
+	"unsent message", "message header follows", "headers of the original",
+	"header of the original", "original message headers",
+	"text of the original", "bounced e-mail", "bounced message",
+	"returned mail follows", "message follows", "headers follow",
+	"header follows", "the message you sent", "your message reads",
+	"original mail", "below is the message", "below this line",
+	"message content", "attached is the original", "rfc822",
+	"message headers", "--- the header of the original",
+	"original header", NULL
+};
+
+static bool
+is_separator(const char *l, size_t n)
+{
+	size_t k;
+
+	if (n > 200)
+		return false;
+	for (k = 0; SEPARATORS[k] != NULL; k++)
+		if (memcasestr(l, n, SEPARATORS[k]) != NULL)
+			return true;
+	return false;
+}
+
+/* Field names that mark a block as a message's header. */
+static int
+key_field(const char *l, size_t n)
+{
+	static const char *const KEYS[] = { "received:", "from:", "to:",
+		"subject:", "date:", "message-id:", "return-path:",
+		"mime-version:", "content-type:", "x-mailer:", "cc:",
+		"reply-to:", "sender:", NULL };
+	size_t k;
+
+	for (k = 0; KEYS[k] != NULL; k++)
+		if (n >= strlen(KEYS[k]) && strncasecmp(l, KEYS[k],
+		    strlen(KEYS[k])) == 0)
+			return (int)k + 1;
+	return 0;
+}
+
+/* A header block starts at pos: at least two key fields (distinct) among
+ * its first lines, or one Received. */
+static bool
+block_at(const char *t, size_t len, size_t pos)
+{
+	size_t p = pos, ll, nf = 0;
+	const char *l;
+	unsigned seen = 0;
+	int keys = 0;
+
+	while (nf < 40 && next_line(t, len, &p, &l, &ll)) {
+		int k;
+
+		if (ll == 0 || blank(l, ll))
+			break;
+		if (*l == ' ' || *l == '\t') {
+			if (nf == 0)
+				return false;
+			continue;
+		}
+		if (!line_is_field(l, ll))
+			break;
+		nf++;
+		if ((k = key_field(l, ll)) != 0 && !(seen & (1u << k))) {
+			seen |= 1u << k;
+			keys++;
+			if (k == 1 && nf == 1)
+				keys++;
+		}
+	}
+	return keys >= 2;
+}
+
+bool
+st_bounce_find_inline(const char *t, size_t len, size_t *start)
+{
+	size_t pos = 0, lp, ll, p2, l2;
+	const char *l, *m;
+	bool after_sep = false;
+
+	/* first: a separator, then (after blank lines or a few lines of
+	 * prose) a header block */
+	while (next_line(t, len, &pos, &l, &ll)) {
+		lp = (size_t)(l - t);
+		if (!after_sep && is_separator(l, ll) && !line_is_field(l, ll)) {
+			size_t q = pos;
+			int tries = 0;
+
+			while (tries < 6 && next_line(t, len, &q, &m, &l2)) {
+				p2 = (size_t)(m - t);
+				if (blank(m, l2))
+					continue;
+				tries++;
+				if (line_is_field(m, l2) && block_at(t, len,
+				    p2)) {
+					*start = p2;
+					return true;
+				}
+			}
+		}
+		(void)lp;
+	}
+	/* then: any convincing header block in the text */
+	pos = 0;
+	while (next_line(t, len, &pos, &l, &ll)) {
+		lp = (size_t)(l - t);
+		if (line_is_field(l, ll) && key_field(l, ll) != 0 &&
+		    block_at(t, len, lp)) {
+			*start = lp;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* --- is this a bounce's text? ------------------------------------------------ */
+
+static const char *const BOUNCE_PHRASES[] = {
+	"could not be delivered", "couldn't be delivered",
+	"was not delivered", "wasn't delivered", "not be delivered",
+	"undeliverable", "undelivered", "delivery failed", "delivery failure",
+	"delivery has failed", "delivery to the following recipient",
+	"failed to deliver", "unable to deliver", "could not deliver",
+	"couldn't deliver", "wasn't able to deliver", "permanent error",
+	"permanent fatal error", "fatal error", "permanently",
+	"returned to sender", "returning message to sender",
+	"delivery status notification", "non-delivery", "nondelivery",
+	"delivery problem", "this is the mail system at host",
+	"this is the qmail-send program", "mail delivery system",
+	"mail delivery subsystem", "message was not sent",
+	"rejected your message", "your message was rejected",
+	"message could not", "error occurred while", "could not be sent",
+	"your message to", "recipient address rejected", "user unknown",
+	"mailbox full", "unknown user", "no such user",
+	"following recipients failed", "following addresses had",
+	"following address(es) failed", "did not reach the following",
+	"could not reach", "failure notice", "deliver your message",
+	"your message did not reach", "message you sent", "bounced",
+	"returned mail", "mail system error", "delivery error",
+	"smtp error", "remote host said", "said: 5", "said: 4",
+	"delayed", "have not yet been delivered",
+	"配信", "届きません", "送信できません", "エラー", "宛先", NULL
+};
+
+int
+st_bounce_text_score(const char *t, size_t len)
+{
+	size_t k;
+	int score = 0;
+
+	if (len > 32768)
+		len = 32768;
+	for (k = 0; BOUNCE_PHRASES[k] != NULL; k++)
+		if (memcasestr(t, len, BOUNCE_PHRASES[k]) != NULL)
+			score++;
+	return score;
+}

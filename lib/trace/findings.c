@@ -1,0 +1,749 @@
+/*
+ * findings.c - the rules: each looks at the analysed trace and adds a
+ * finding with a severity, the hop, the exact text that shows it and one
+ * or two sentences a person understands.  Codes are those of CONTRACT.md
+ * (never renamed; new ones added at the end of the table in the man page).
+ *
+ * Severity policy: high is kept for what honest mail does not do (a forged
+ * HELO naming a large provider or the recipient's own, an abused open
+ * relay, a joe-job, a provider address that never passed through the
+ * provider); medium for strong signs; low and info for what also happens
+ * in legitimate mail and only adds up with the rest.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "spamtrace/limits.h"
+#include "trace_int.h"
+
+static bool
+has(const char *s)
+{
+	return s != NULL && *s != '\0';
+}
+
+static const char *
+observed(const struct st_hop *h)
+{
+	if (!has(h->rdns) || strcasecmp(h->rdns, "unknown") == 0 ||
+	    h->rdns_unverified)
+		return "";
+	return h->rdns;
+}
+
+/* The part of a Received value that shows the client: "from ... by X". */
+static const char *
+from_part(struct st_analysis *an, const struct st_hop *h)
+{
+	const char *r = h->raw, *by;
+	size_t n;
+
+	if (r == NULL)
+		return "";
+	by = strcasestr(r, " by ");
+	n = by ? (size_t)(by - r) + 4 + strcspn(by + 4, " ;") : strlen(r);
+	if (n > 300)
+		n = 300;
+	return st_arena_strndup(an->a, r, n);
+}
+
+/* Hops whose client spoke over the public internet to the next host. */
+static bool
+public_hop(const struct st_hop *h)
+{
+	return h->parsed && has(h->ip) && !st_ip_is_private(h->ip) &&
+	    !st_ip_is_loopback(h->ip);
+}
+
+/* --- FORGED_HELO ------------------------------------------------------ */
+
+static void
+rule_forged_helo(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	size_t i;
+	char lit[64];
+
+	for (i = an->boundary < 0 ? t->nhops : (size_t)an->boundary;
+	    i < t->nhops; i++) {
+		const struct st_hop *h = &t->hops[i];
+		const char *helo = h->helo, *horg, *rorg, *prov, *byorg;
+
+		if (!h->parsed || !has(helo) || has(h->auth))
+			continue;
+		if (st_name_is_ip_literal(helo, lit, sizeof(lit))) {
+			if (has(h->ip) && strcmp(lit, h->ip) != 0 &&
+			    !st_ip_is_private(lit) && !st_ip_is_loopback(lit) &&
+			    public_hop(h))
+				st_add_findingf(an, "FORGED_HELO", ST_SEV_MEDIUM,
+				    h->index, from_part(an, h),
+				    "The client at %s introduced itself with "
+				    "the address %s, which is not its own.",
+				    h->ip, lit);
+			continue;
+		}
+		if (!st_name_is_fqdn(helo))
+			continue;
+		horg = st_org_of(an->a, helo);
+		rorg = st_org_of(an->a, observed(h));
+		byorg = st_org_of(an->a, h->by);
+		prov = st_provider_of_server_org(horg);
+		if (has(horg) && st_org_equiv(horg, rorg))
+			continue;
+		if (prov != NULL && !st_provider_has_server_org(prov, rorg) &&
+		    !st_provider_has_server_org(prov, byorg)) {
+			st_add_findingf(an, "FORGED_HELO", ST_SEV_HIGH, h->index,
+			    from_part(an, h),
+			    "The sending host called itself '%s', a name of "
+			    "%s's mail servers, but %s. %s's servers do not "
+			    "hand mail to other people's servers like this: "
+			    "the name is forged.", helo, prov,
+			    has(h->ip) ? (has(observed(h)) ?
+			    st_arena_printf(an->a, "its address %s is %s, not "
+			    "one of theirs", h->ip, observed(h)) :
+			    st_arena_printf(an->a, "its address %s has no "
+			    "name of theirs", h->ip)) :
+			    st_arena_printf(an->a, "it connected to %s, not "
+			    "through their network", has(h->by) ? h->by :
+			    "another server"), prov);
+			continue;
+		}
+		if (has(an->recipient_org) && (int)i >= an->boundary &&
+		    st_org_equiv(horg, an->recipient_org) && has(h->ip) &&
+		    !st_org_equiv(rorg, an->recipient_org) &&
+		    !st_net_contains(an->cfg ? an->cfg->trust_nets : NULL,
+		    an->cfg ? an->cfg->ntrust_nets : 0, h->ip)) {
+			st_add_findingf(an, "FORGED_HELO", ST_SEV_HIGH, h->index,
+			    from_part(an, h),
+			    "The client at %s claimed to be '%s', a host of "
+			    "the recipient's own organisation (%s); it is "
+			    "not one of them.", h->ip, helo, an->recipient_org);
+			continue;
+		}
+		if ((int)i == an->boundary && has(rorg) && has(horg) &&
+		    public_hop(h))
+			st_add_findingf(an, "FORGED_HELO", ST_SEV_LOW, h->index,
+			    from_part(an, h),
+			    "The client introduced itself as '%s' but its "
+			    "address %s belongs to %s. Common for "
+			    "misconfigured servers too; a hint, not proof.",
+			    helo, h->ip, rorg);
+	}
+}
+
+/* --- relays, dynamic senders, private networks, localhost ------------- */
+
+static void
+rule_relays(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	size_t i;
+
+	for (i = 0; i < t->nrelays; i++) {
+		const struct st_relay *r = &t->relays[i];
+		const struct st_hop *h = NULL;
+		size_t k;
+
+		if (strcmp(r->role, "third-party-relay") != 0)
+			continue;
+		/* evidence: the hop the relay wrote */
+		for (k = 0; k < t->nhops; k++)
+			if (t->hops[k].index == r->hop && k + 1 < t->nhops) {
+				h = &t->hops[k + 1];
+				break;
+			}
+		st_add_findingf(an, "THIRD_PARTY_RELAY", ST_SEV_HIGH, r->hop,
+		    h ? h->raw : "",
+		    "%s (%s) accepted this message from a client outside its "
+		    "own network and passed it on to another outside party: "
+		    "it is an open relay that was abused. Its postmaster "
+		    "should close it.", has(r->host) ? r->host : r->ip,
+		    has(r->ip) ? r->ip : "address not recorded");
+	}
+}
+
+static void
+rule_dynamic(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	const struct st_hop *h;
+	char why[96];
+	const char *name, *byorg, *norg;
+	int idx;
+
+	if (!t->source.present)
+		return;
+	/* the source, or the origin when they differ and the source is not
+	 * dynamic */
+	idx = an->source_hop;
+	if (idx < 0 || (size_t)idx >= t->nhops)
+		return;
+	h = &t->hops[idx];
+	name = observed(h);
+	if (has(h->auth) || !has(h->ip) ||
+	    !st_name_is_dynamic(name, h->ip, why, sizeof(why))) {
+		if (idx == an->boundary)
+			return;
+		h = &t->hops[an->boundary];
+		name = observed(h);
+		if (has(h->auth) || !has(h->ip) ||
+		    !st_name_is_dynamic(name, h->ip, why, sizeof(why)))
+			return;
+	}
+	byorg = st_org_of(an->a, h->by);
+	norg = st_org_of(an->a, name);
+	if (has(byorg) && st_org_equiv(byorg, norg))
+		return;		/* its own provider's server */
+	if (strstr(h->with, "HTTP") != NULL || strstr(h->with, "http"))
+		return;		/* webmail login */
+	st_add_findingf(an, "DYNAMIC_SENDER", ST_SEV_HIGH, h->index,
+	    from_part(an, h),
+	    "%s (%s) looks like an end-user or dynamic address (%s), yet it "
+	    "spoke SMTP directly to %s instead of its provider's submission "
+	    "service. This is what outbound port 25 blocking (OP25B) "
+	    "exists to stop.", h->ip, name, why,
+	    has(h->by) ? h->by : "someone else's server");
+}
+
+static void
+rule_no_rdns(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	const struct st_hop *h;
+
+	if (an->boundary < 0 || !t->origin.present)
+		return;
+	h = &t->hops[an->boundary];
+	if (!has(t->origin.ip) || has(h->auth) || !public_hop(h))
+		return;
+	if (has(h->rdns) && strcasecmp(h->rdns, "unknown") != 0)
+		return;
+	/* only where the receiving MTA's format records reverse names */
+	if (strcmp(h->mta, "postfix") != 0 && strcmp(h->mta, "sendmail") != 0 &&
+	    strcmp(h->mta, "exim") != 0 && strcmp(h->mta, "opensmtpd") != 0)
+		return;
+	st_add_findingf(an, "NO_RDNS", ST_SEV_MEDIUM, h->index,
+	    from_part(an, h),
+	    "The origin %s had no reverse DNS name when it connected. Real "
+	    "mail servers almost always have one.", t->origin.ip);
+}
+
+static void
+rule_private(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	size_t i;
+
+	if (an->boundary < 0)
+		return;
+	for (i = (size_t)an->boundary + 1; i < t->nhops; i++) {
+		const struct st_hop *h = &t->hops[i];
+
+		if (!h->parsed || !has(h->ip) || has(h->auth) ||
+		    !st_ip_is_private(h->ip))
+			continue;
+		if (!an->origin_dynamic && strcmp(t->source.why ? t->source.why :
+		    "", "") != 0 && strstr(t->source.why, "private") == NULL)
+			continue;
+		st_add_findingf(an, "PRIVATE_NETWORK_SENDER", ST_SEV_MEDIUM,
+		    h->index, h->raw,
+		    "A machine on a private network (%s%s%s) handed the "
+		    "message to a mail server of the sender's own (%s), which "
+		    "sent it straight out to the internet from %s: not a PC "
+		    "submitting to its provider, but a sender running its own "
+		    "gateway.", h->ip, has(h->helo) ? ", calling itself " : "",
+		    h->helo, has(h->by) ? h->by : "unnamed",
+		    has(t->origin.ip) ? t->origin.ip : "the origin");
+		return;
+	}
+}
+
+static void
+rule_localhost(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	size_t i;
+
+	if (an->boundary < 0)
+		return;
+	for (i = (size_t)an->boundary; i < t->nhops; i++) {
+		const struct st_hop *h = &t->hops[i];
+
+		if (!h->parsed)
+			continue;
+		if (public_hop(h) && !has(h->auth) &&
+		    st_name_is_localhost(h->helo)) {
+			st_add_findingf(an, "LOCALHOST_IDENTITY", ST_SEV_MEDIUM,
+			    h->index, from_part(an, h),
+			    "The host at %s introduced itself as '%s' on the "
+			    "public internet: a mail server set up by someone "
+			    "who did not configure its name.", h->ip, h->helo);
+			return;
+		}
+		if (public_hop(h) && !has(h->auth) && has(h->helo) &&
+		    !st_name_is_fqdn(h->helo) && h->helo[0] != '[' &&
+		    !st_name_is_ip_literal(h->helo, (char[64]){ 0 }, 64) &&
+		    (int)i == an->boundary) {
+			st_add_findingf(an, "LOCALHOST_IDENTITY", ST_SEV_LOW,
+			    h->index, from_part(an, h),
+			    "The host at %s introduced itself as '%s', which is "
+			    "not a fully qualified domain name.", h->ip,
+			    h->helo);
+			return;
+		}
+		if ((int)i > an->boundary && st_name_is_localhost(h->by) &&
+		    an->origin_dynamic) {
+			st_add_findingf(an, "LOCALHOST_IDENTITY", ST_SEV_MEDIUM,
+			    h->index, h->raw,
+			    "A mail server on the sender's side calls itself "
+			    "'%s' in the header it wrote.", h->by);
+			return;
+		}
+	}
+}
+
+/* --- times ---------------------------------------------------------------- */
+
+static void
+rule_times(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	size_t i;
+	int tol = an->cfg ? an->cfg->time_travel_tolerance : 900;
+	int skew = an->cfg ? an->cfg->date_skew_tolerance : 86400;
+	bool zero_done = false;
+
+	for (i = 0; i < t->nhops; i++) {
+		const struct st_hop *h = &t->hops[i];
+
+		if (!zero_done && h->has_date && h->date.tz_minus_zero &&
+		    h->trust != ST_TRUST_TRUSTED) {
+			const char *semi = strrchr(h->raw, ';');
+			const char *ev = semi ? semi + 1 : h->raw;
+
+			while (*ev == ' ' || *ev == '\t')
+				ev++;
+			st_add_findingf(an, "ZERO_TIMEZONE", ST_SEV_LOW,
+			    h->index, ev,
+			    "This hop stamps its time with '-0000' (local zone "
+			    "unknown), typical of qmail or an MTA installed "
+			    "without local-time support: %s.",
+			    strcmp(h->mta, "qmail") == 0 ? "this is qmail" :
+			    "the software is not configured for its zone");
+			zero_done = true;
+		}
+		if (i + 1 < t->nhops && h->has_date &&
+		    t->hops[i + 1].has_date &&
+		    t->hops[i + 1].date.utc - h->date.utc > tol) {
+			long long d = (long long)(t->hops[i + 1].date.utc -
+			    h->date.utc);
+
+			st_add_findingf(an, "TIME_TRAVEL", ST_SEV_LOW,
+			    t->hops[i + 1].index, t->hops[i + 1].raw,
+			    "Hop %d claims a time %lld minutes later than hop "
+			    "%d, which received the message after it: a clock "
+			    "is wrong, or the lower header is forged.",
+			    t->hops[i + 1].index, d / 60, h->index);
+		}
+	}
+	if (t->sum.has_date && t->origin.present && an->boundary >= 0 &&
+	    t->hops[an->boundary].has_date) {
+		long long d = (long long)(t->hops[an->boundary].date.utc -
+		    t->sum.date.utc);
+		long long ad = d < 0 ? -d : d;
+		char *ev;
+
+		if (ad > skew) {
+			ev = st_msg_unfolded(an->m, "Date");
+			st_add_findingf(an, "DATE_SKEW", ad > 7 * 86400 ?
+			    ST_SEV_MEDIUM : ST_SEV_LOW, 0,
+			    ev ? st_arena_printf(an->a, "Date: %s", ev) : "",
+			    "The Date header is %lld hours %s the time the "
+			    "origin was received: the sender's clock is wrong "
+			    "or the date is made up.", ad / 3600,
+			    d > 0 ? "before" : "after");
+		}
+	}
+}
+
+/* --- Message-ID --------------------------------------------------------- */
+
+static void
+rule_msgid(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	const char *mid = t->sum.message_id, *at, *gt;
+	char host[256];
+	size_t i, n;
+
+	if (!has(mid) || (at = strrchr(mid, '@')) == NULL)
+		return;
+	gt = strchr(at, '>');
+	n = gt ? (size_t)(gt - at - 1) : strlen(at + 1);
+	if (n == 0 || n >= sizeof(host))
+		return;
+	memcpy(host, at + 1, n);
+	host[n] = '\0';
+	for (i = 0; i < t->nhops; i++) {
+		const struct st_hop *h = &t->hops[i];
+		const char *who;
+
+		if (!h->parsed || !has(h->id) || strlen(h->id) < 5 ||
+		    !st_name_same_host(host, h->by) ||
+		    strstr(mid, h->id) == NULL)
+			continue;
+		if (h->trust == ST_TRUST_TRUSTED ||
+		    h->trust == ST_TRUST_BOUNDARY)
+			who = "the receiving side";
+		else
+			who = "a relay";
+		st_add_findingf(an, "MSGID_ADDED_BY_RELAY", ST_SEV_MEDIUM,
+		    h->index, st_arena_printf(an->a, "Message-ID: %s", mid),
+		    "The Message-ID was made by %s: it carries %s's name and "
+		    "the queue id %s of hop %d. The sending software sent "
+		    "none, which mail programs always do; bulk senders often "
+		    "don't.", who, h->by, h->id, h->index);
+		return;
+	}
+}
+
+/* --- sender addresses ----------------------------------------------------- */
+
+static bool
+path_has_org_of(struct st_analysis *an, const char *provider, const char *dorg)
+{
+	struct st_trace *t = an->t;
+	size_t i;
+
+	for (i = 0; i < t->nhops; i++) {
+		const struct st_hop *h = &t->hops[i];
+		const char *o1 = st_org_of(an->a, h->by);
+		const char *o2 = st_org_of(an->a, observed(h));
+
+		if (provider != NULL && (st_provider_has_server_org(provider,
+		    o1) || st_provider_has_server_org(provider, o2)))
+			return true;
+		if (dorg != NULL && has(dorg) && (st_org_equiv(o1, dorg) ||
+		    st_org_equiv(o2, dorg)))
+			return true;
+	}
+	return false;
+}
+
+static bool
+is_me(const struct st_config *cfg, const char *addr)
+{
+	return cfg != NULL && has(addr) && st_strlist_has_ci(&cfg->me, addr);
+}
+
+static void
+rule_sender(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	const char *from = t->sum.from_addr, *dom, *prov, *dorg;
+	char *ev;
+	bool me;
+
+	if (!has(from) || an->boundary < 0 || t->nhops == 0)
+		return;
+	dom = st_addr_domain(an->a, from);
+	if (!has(dom))
+		return;
+	me = is_me(an->cfg, from) || is_me(an->cfg, t->sum.return_path);
+	prov = st_provider_of_addr_domain(dom);
+	dorg = st_org_of(an->a, dom);
+	ev = st_msg_unfolded(an->m, "From");
+	ev = st_arena_printf(an->a, "From: %s", ev ? ev : from);
+	if (prov != NULL && !path_has_org_of(an, prov, NULL) &&
+	    st_msg_get(an->m, "List-Id", 0) == NULL &&
+	    !(an->boundary >= 0 && has(t->hops[an->boundary].auth)))
+		st_add_findingf(an, "FREEMAIL_NOT_VIA_PROVIDER", ST_SEV_HIGH,
+		    0, ev,
+		    "The sender address is at %s, a large mailbox provider, "
+		    "yet the message never passed through %s's servers: "
+		    "whoever sent it only wrote that address.", dom, prov);
+	if (me) {
+		st_add_findingf(an, "SENDER_FORGED", ST_SEV_HIGH, 0, ev,
+		    "The sender address is yours (%s), but you did not send "
+		    "this: the message came from %s. Someone forged your "
+		    "address (a joe-job); bounces of it will come back to "
+		    "you.", from, has(t->origin.ip) ? t->origin.ip :
+		    "elsewhere");
+		return;
+	}
+	if (prov != NULL || path_has_org_of(an, NULL, dorg))
+		return;
+	/* an unrelated domain: a finding when the path itself is suspect */
+	if (st_has_finding(t, "THIRD_PARTY_RELAY") ||
+	    st_has_finding(t, "DYNAMIC_SENDER") ||
+	    st_has_finding(t, "PRIVATE_NETWORK_SENDER"))
+		st_add_findingf(an, "SENDER_FORGED", ST_SEV_MEDIUM, 0, ev,
+		    "The sender address is at %s, but no server of %s handled "
+		    "the message, which came from %s: the address is very "
+		    "likely spoofed, and its owner a victim.", dom, dorg,
+		    has(t->origin.ip) ? t->origin.ip : "elsewhere");
+}
+
+/* --- addresses, chain, parse ------------------------------------------------ */
+
+static void
+rule_reserved(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	size_t i;
+
+	for (i = an->boundary < 0 ? 0 : (size_t)an->boundary; i < t->nhops;
+	    i++) {
+		const struct st_hop *h = &t->hops[i];
+
+		if (!h->parsed || !has(h->ip) || !st_ip_is_reserved(h->ip))
+			continue;
+		st_add_findingf(an, "RESERVED_IP", ST_SEV_MEDIUM, h->index,
+		    from_part(an, h),
+		    "The address %s is reserved (documentation, multicast or "
+		    "unallocated space) and can never send mail on the "
+		    "internet: this header is forged or broken.", h->ip);
+		return;
+	}
+}
+
+static void
+rule_chain(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	size_t i;
+	char lit[64];
+
+	if (an->boundary < 0)
+		return;
+	for (i = (size_t)an->boundary; i + 1 < t->nhops; i++) {
+		const struct st_hop *a = &t->hops[i], *b = &t->hops[i + 1];
+		const char *aname, *borg, *aorg;
+
+		if (!a->parsed || !b->parsed || !has(b->by) || b->local ||
+		    a->local)
+			continue;
+		aname = has(observed(a)) ? observed(a) : a->helo;
+		if (!has(aname) && !has(a->ip))
+			continue;
+		if (st_name_same_host(b->by, a->rdns) ||
+		    st_name_same_host(b->by, a->helo))
+			continue;
+		if (st_name_is_ip_literal(b->by, lit, sizeof(lit)) &&
+		    has(a->ip) && strcmp(lit, a->ip) == 0)
+			continue;
+		if (!st_name_is_fqdn(b->by) || st_name_is_localhost(b->by))
+			continue;
+		borg = st_org_of(an->a, b->by);
+		aorg = st_org_of(an->a, aname);
+		if (st_org_equiv(borg, aorg))
+			continue;
+		if (!has(aorg))
+			continue;
+		st_add_findingf(an, "CHAIN_BREAK", ST_SEV_MEDIUM, b->index,
+		    b->raw,
+		    "Hop %d says it was written by %s, but the host that "
+		    "passed the message on was %s: the headers from here down "
+		    "may be forged.", b->index, b->by, aname);
+		return;
+	}
+}
+
+static void
+rule_unparsed(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	size_t i;
+
+	for (i = 0; i < t->nhops; i++)
+		if (!t->hops[i].parsed)
+			st_add_findingf(an, "UNPARSEABLE_RECEIVED",
+			    t->hops[i].trust == ST_TRUST_TRUSTED ?
+			    ST_SEV_INFO : ST_SEV_LOW, t->hops[i].index,
+			    t->hops[i].raw,
+			    "This Received header could not be read; it is "
+			    "kept as it is.");
+	if (t->hops_dropped)
+		st_add_findingf(an, "TOO_MANY_HOPS", ST_SEV_MEDIUM, 0, "",
+		    "The message has %zu more Received headers than the %d "
+		    "analysed: a loop, or padding to hide the path.",
+		    t->hops_dropped, ST_MAX_HOPS);
+}
+
+/* --- what else a careful analyst points out -------------------------------- */
+
+static void
+rule_mailer(struct st_analysis *an)
+{
+	static const char *const muas[] = { "Becky!", "Outlook",
+	    "Thunderbird", "Eudora", "Sylpheed", "Claws Mail", "The Bat!",
+	    "Apple Mail", "Windows Mail", "Shuriken", "Datula", "AL-Mail",
+	    "EdMax", NULL };
+	struct st_trace *t = an->t;
+	const char *xm = t->sum.x_mailer;
+	size_t i;
+
+	if (!has(xm))
+		return;
+	for (i = 0; muas[i] != NULL; i++)
+		if (strcasestr(xm, muas[i]) != NULL)
+			break;
+	if (muas[i] == NULL)
+		return;
+	if (st_has_finding(t, "MSGID_ADDED_BY_RELAY"))
+		st_add_findingf(an, "XMAILER_MISMATCH", ST_SEV_MEDIUM, 0,
+		    st_arena_printf(an->a, "X-Mailer: %s", xm),
+		    "The message claims to be written with %s, which always "
+		    "makes its own Message-ID; this one had none until a "
+		    "server added it. The mail program is claimed, not real.",
+		    muas[i]);
+	else if (st_has_finding(t, "PRIVATE_NETWORK_SENDER") ||
+	    st_has_finding(t, "DYNAMIC_SENDER"))
+		st_add_findingf(an, "XMAILER_MISMATCH", ST_SEV_LOW, 0,
+		    st_arena_printf(an->a, "X-Mailer: %s", xm),
+		    "The message claims to be written with %s, a desktop mail "
+		    "program that sends through the user's provider; the path "
+		    "shows a mail server of the sender's own instead.",
+		    muas[i]);
+}
+
+static void
+rule_to(struct st_analysis *an)
+{
+	struct st_trace *t = an->t;
+	const char *rcpt = "";
+	int i;
+
+	if (an->boundary < 0)
+		return;
+	for (i = an->boundary; i >= 0; i--)
+		if (has(t->hops[i].for_)) {
+			rcpt = t->hops[i].for_;
+			break;
+		}
+	if (!has(rcpt) || !has(t->sum.to_addr))
+		return;
+	if (strcasestr(t->sum.to, rcpt) != NULL ||
+	    strcasecmp(rcpt, t->sum.to_addr) == 0)
+		return;
+	if (st_msg_get(an->m, "List-Id", 0) != NULL ||
+	    st_msg_get(an->m, "Cc", 0) != NULL)
+		return;
+	st_add_findingf(an, "TO_NOT_RECIPIENT", ST_SEV_INFO, i + 1 > 0 ?
+	    t->hops[i].index : 0, st_arena_printf(an->a, "To: %s", t->sum.to),
+	    "The message was delivered to %s, who is not in its To header: "
+	    "a blind copy, as bulk mail is usually sent.", rcpt);
+}
+
+static void
+rule_auth_results(struct st_analysis *an)
+{
+	const struct st_header *h = st_msg_get(an->m, "Authentication-Results",
+	    0);
+	static const char *const fails[] = { "spf=fail", "spf=softfail",
+	    "dkim=fail", "dmarc=fail", NULL };
+	char *v;
+	size_t i;
+
+	if (h == NULL || an->t->nhops == 0)
+		return;
+	v = st_hdr_unfold(an->a, h->value, h->value_len, NULL);
+	if (v == NULL)
+		return;
+	for (i = 0; fails[i] != NULL; i++)
+		if (strcasestr(v, fails[i]) != NULL) {
+			st_add_findingf(an, "AUTH_FAILED", i == 1 ? ST_SEV_LOW :
+			    ST_SEV_MEDIUM, 0, st_arena_printf(an->a,
+			    "Authentication-Results: %s", v),
+			    "The receiving server checked the sender's domain "
+			    "and the check failed (%s): the domain's owner did "
+			    "not authorise this sender.", fails[i]);
+			return;
+		}
+}
+
+void
+st_findings_run(struct st_analysis *an)
+{
+	rule_forged_helo(an);
+	rule_relays(an);
+	rule_dynamic(an);
+	rule_no_rdns(an);
+	rule_private(an);
+	rule_localhost(an);
+	rule_times(an);
+	rule_msgid(an);
+	rule_mailer(an);
+	rule_sender(an);
+	rule_reserved(an);
+	rule_chain(an);
+	rule_unparsed(an);
+	rule_to(an);
+	rule_auth_results(an);
+}
+
+/* --- DNS facts ------------------------------------------------------------ */
+
+void
+st_trace_add_dns(struct st_trace *t, struct st_arena *a, const char *ip,
+    const struct st_dns_info *dns)
+{
+	struct st_analysis an;
+	size_t i, k;
+	const char *rec = "";
+	int hop = 0;
+
+	if (ip == NULL || dns == NULL)
+		return;
+	memset(&an, 0, sizeof(an));
+	an.t = t;
+	an.a = a;
+	an.fcap = t->nfindings;		/* force a copy on growth */
+	if (t->origin.present && t->origin.ip && strcmp(t->origin.ip, ip) == 0) {
+		t->origin.dns = dns;
+		rec = t->origin.rdns;
+		hop = t->origin.hop;
+	}
+	if (t->source.present && t->source.ip && strcmp(t->source.ip, ip) == 0) {
+		t->source.dns = dns;
+		if (hop == 0)
+			hop = t->source.hop;
+	}
+	for (i = 0; i < t->nrelays; i++)
+		if (t->relays[i].ip && strcmp(t->relays[i].ip, ip) == 0) {
+			t->relays[i].dns = dns;
+			if (hop == 0)
+				hop = t->relays[i].hop;
+		}
+	for (k = 0; k < t->nhops && !has(rec); k++)
+		if (t->hops[k].index == hop)
+			rec = t->hops[k].rdns;
+	if (has(rec) && strcasecmp(rec, "unknown") != 0 && dns->nptr > 0) {
+		bool same = false;
+
+		for (i = 0; i < dns->nptr; i++)
+			if (st_name_same_host(rec, dns->ptr[i]))
+				same = true;
+		if (!same)
+			st_add_findingf(&an, "PTR_MISMATCH", ST_SEV_LOW, hop,
+			    rec, "The reverse name recorded in the header (%s) "
+			    "is not what %s's PTR says now (%s): names change, "
+			    "or the header is forged.", rec, ip, dns->ptr[0]);
+	}
+	if (dns->nptr > 0 && dns->fcrdns == 0)
+		st_add_findingf(&an, "NO_FCRDNS", ST_SEV_LOW, hop, dns->ptr[0],
+		    "%s's reverse name %s does not resolve back to it: the "
+		    "name proves nothing about the host.", ip, dns->ptr[0]);
+	for (i = 0; i < dns->nlisted; i++)
+		st_add_findingf(&an, "DNSBL_LISTED", strstr(dns->listed[i].zone,
+		    "dyn") || strstr(dns->listed[i].zone, "pbl") ?
+		    ST_SEV_MEDIUM : ST_SEV_MEDIUM, hop,
+		    st_arena_printf(a, "%s listed in %s: %s %s", ip,
+		    dns->listed[i].zone, dns->listed[i].answer,
+		    dns->listed[i].txt),
+		    "%s is listed in the DNS blocklist %s%s%s.", ip,
+		    dns->listed[i].zone, has(dns->listed[i].txt) ? ": " : "",
+		    dns->listed[i].txt);
+}

@@ -1,0 +1,323 @@
+/*
+ * names.c - host name helpers for the trace: FQDN and localhost tests,
+ * "same host" and "same organisation" comparisons, and the end-user /
+ * dynamic address test.
+ *
+ * The dynamic test combines three kinds of evidence, each a data table
+ * below: the reverse name embeds the address's own digits (decimal or
+ * hex); it holds a word used for consumer pools (dsl, ppp, dialup, pool,
+ * dhcp, cable, pub-ip ...); or it matches one of the six S25R patterns
+ * (Selective SMTP Rejection, Asami Hideo 2004-2005, the practice of
+ * Japanese mail administrators; the patterns are published facts).
+ * Names in the domains of the large providers of data/providers.txt, and
+ * names whose first label says mail server (mail, smtp, mx, mta, relay,
+ * out...), are never taken for dynamic.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "trace_int.h"
+
+bool
+st_name_is_fqdn(const char *name)
+{
+	const char *dot;
+
+	if (name == NULL || *name == '\0' || st_name_is_localhost(name))
+		return false;
+	dot = strchr(name, '.');
+	return dot != NULL && dot != name && dot[1] != '\0';
+}
+
+bool
+st_name_is_localhost(const char *name)
+{
+	return name != NULL && (strcasecmp(name, "localhost") == 0 ||
+	    strncasecmp(name, "localhost.", 10) == 0 ||
+	    strcasecmp(name, "localhost.localdomain") == 0 ||
+	    strcasecmp(name, "localdomain") == 0);
+}
+
+bool
+st_name_is_ip_literal(const char *name, char *ip, size_t size)
+{
+	size_t n;
+
+	if (name == NULL || *name == '\0')
+		return false;
+	n = strlen(name);
+	if (name[0] == '[' && n > 2 && name[n - 1] == ']')
+		return st_ip_normalise(name + 1, n - 2, ip, size);
+	return st_ip_normalise(name, n, ip, size);
+}
+
+static size_t
+label_len(const char *s)
+{
+	const char *d = strchr(s, '.');
+
+	return d ? (size_t)(d - s) : strlen(s);
+}
+
+bool
+st_name_same_host(const char *a, const char *b)
+{
+	size_t la, lb, na, nb;
+
+	if (a == NULL || b == NULL || *a == '\0' || *b == '\0')
+		return false;
+	na = strlen(a);
+	nb = strlen(b);
+	while (na && a[na - 1] == '.')
+		na--;
+	while (nb && b[nb - 1] == '.')
+		nb--;
+	if (na == nb && strncasecmp(a, b, na) == 0)
+		return true;
+	la = label_len(a);
+	lb = label_len(b);
+	/* "labmsrv." or "labmsrv" against "labmsrv.dept.example.ac.jp" */
+	if ((la >= na || lb >= nb) && la == lb && la > 0 &&
+	    strncasecmp(a, b, la) == 0)
+		return true;
+	return false;
+}
+
+bool
+st_org_equiv(const char *a, const char *b)
+{
+	const char *pa, *pb;
+
+	if (a == NULL || b == NULL || *a == '\0' || *b == '\0')
+		return false;
+	if (strcasecmp(a, b) == 0)
+		return true;
+	pa = st_provider_of_server_org(a);
+	pb = st_provider_of_server_org(b);
+	return pa != NULL && pb != NULL && strcmp(pa, pb) == 0;
+}
+
+const char *
+st_addr_domain(struct st_arena *a, const char *addr)
+{
+	const char *at;
+	char *d, *p;
+
+	if (addr == NULL || (at = strrchr(addr, '@')) == NULL || !at[1])
+		return "";
+	d = st_arena_strdup(a, at + 1);
+	if (d == NULL)
+		return "";
+	for (p = d; *p; p++) {
+		*p = (char)tolower((unsigned char)*p);
+		if (*p == '>' || *p == ' ')
+			*p = '\0';
+	}
+	return d;
+}
+
+/* --- the dynamic test ------------------------------------------------- */
+
+/* The six S25R patterns, applied to the lower-cased reverse name. */
+static const char *const s25r_patterns[] = {
+	"^[^.]*[0-9][^0-9.]+[0-9].*\\.",
+	"^[^.]*[0-9]{5}",
+	"^([^.]+\\.)?[0-9][^.]*\\.[^.]+\\..+\\.[a-z]",
+	"^[^.]*[0-9]\\.[^.]*[0-9]-[0-9]",
+	"^[^.]*[0-9]\\.[^.]*[0-9]\\.[^.]+\\..+\\.",
+	"^(dhcp|dialup|ppp|[achrsvx]?dsl)[^.]*[0-9]",
+};
+#define NS25R (sizeof(s25r_patterns) / sizeof(s25r_patterns[0]))
+
+/* Words of consumer access networks (whole tokens of the name). */
+static const char *const dynamic_words[] = {
+	"dyn", "dynamic", "dynip", "dial", "dialup", "dialin", "dip",
+	"ppp", "pppoe", "pppoa", "dsl", "adsl", "xdsl", "vdsl", "sdsl",
+	"cable", "catv", "pool", "dhcp", "client", "clients", "cust",
+	"customer", "home", "broadband", "bband", "ftth", "fttx", "fiber",
+	"fibre", "wireless", "wlan", "mobile", "resi",
+	"residential", "user", "users", "subscriber", "unassigned",
+	"flets", "bbtec", "hsd", "dialip", "modem", "tpnet", "pptp",
+	NULL
+};
+
+/* First labels that name a mail server. */
+static const char *const server_words[] = {
+	"mail", "smtp", "mx", "mta", "relay", "out", "outbound", "mailout",
+	"mo", "mr", "ms", "mxout", "postfix", "exim", "sendmail", "email",
+	"gateway", "gw", "lists", "list", "bounce", "ns", "www", "web",
+	NULL
+};
+
+static regex_t s25r[NS25R];
+static bool s25r_ok[NS25R];
+static pthread_once_t s25r_once = PTHREAD_ONCE_INIT;
+
+static void
+s25r_compile(void)
+{
+	size_t i;
+
+	for (i = 0; i < NS25R; i++)
+		s25r_ok[i] = regcomp(&s25r[i], s25r_patterns[i],
+		    REG_EXTENDED | REG_NOSUB) == 0;
+}
+
+static bool
+word_in(const char *w, size_t n, const char *const *list)
+{
+	size_t i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (strlen(list[i]) == n && strncasecmp(w, list[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* Does the name carry two or more of the address's octets as numbers,
+ * or the address in hex? */
+static bool
+embeds_ip(const char *name, const char *ip)
+{
+	unsigned char b[4];
+	char hex[9];
+	unsigned nums[32];
+	size_t nn = 0, i, j;
+	const char *p;
+	int hits = 0;
+
+	if (ip == NULL || inet_pton(AF_INET, ip, b) != 1)
+		return false;
+	snprintf(hex, sizeof(hex), "%02x%02x%02x%02x", b[0], b[1], b[2],
+	    b[3]);
+	if (strcasestr(name, hex) != NULL)
+		return true;
+	for (p = name; *p && nn < 32;) {
+		if (isdigit((unsigned char)*p)) {
+			unsigned v = 0;
+			int k = 0;
+
+			while (isdigit((unsigned char)*p) && k < 4) {
+				v = v * 10 + (unsigned)(*p - '0');
+				p++;
+				k++;
+			}
+			while (isdigit((unsigned char)*p))
+				p++;
+			nums[nn++] = v;
+		} else
+			p++;
+	}
+	/* count octets found in order (forwards or backwards) */
+	for (i = 0, j = 0; i < nn && j < 4; i++)
+		if (nums[i] == b[j]) {
+			j++;
+			hits = (int)j;
+		}
+	if (hits >= 2)
+		return true;
+	for (i = 0, j = 0; i < nn && j < 4; i++)
+		if (nums[i] == b[3 - j])
+			j++;
+	return j >= 2 && (nn >= 2);
+}
+
+bool
+st_name_is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
+{
+	char low[256], *p, *org_start;
+	const char *tok;
+	size_t i, n, first;
+	if (rdns == NULL || !st_name_is_fqdn(rdns) || strlen(rdns) >= sizeof(low))
+		return false;
+	for (i = 0; rdns[i]; i++)
+		low[i] = (char)tolower((unsigned char)rdns[i]);
+	low[i] = '\0';
+	/* the organisation part is not looked at ("ocn.ne.jp" itself is
+	 * not dynamic); find where the registrable domain starts: the last
+	 * two labels, three under a two-letter ccTLD second-level */
+	org_start = low + strlen(low);
+	{
+		int labels = 0;
+		char *q = org_start;
+		size_t tld = 0;
+
+		while (q > low) {
+			q--;
+			if (*q == '.') {
+				labels++;
+				if (labels == 1)
+					tld = strlen(q + 1);
+				if (labels == 2) {
+					/* "ne.jp", "co.uk": one more */
+					size_t sl = (size_t)(strchr(q + 1, '.') -
+					    (q + 1));
+
+					if (!(tld == 2 && sl <= 3))
+						break;
+				}
+				if (labels == 3)
+					break;
+			}
+		}
+		org_start = q == low ? low : q;
+	}
+	first = label_len(low);
+	{
+		char o[256];
+
+		st_org_into(low, o, sizeof(o));
+		if (st_provider_of_server_org(o) != NULL)
+			return false;	/* a large provider's own servers */
+	}
+	for (i = 0; server_words[i] != NULL; i++) {
+		size_t wl = strlen(server_words[i]);
+
+		/* "mail", "mail-sor-f41", "smtp2", "mx01.example" */
+		if (first >= wl && strncmp(low, server_words[i], wl) == 0 &&
+		    (first == wl || !isalpha((unsigned char)low[wl])))
+			return false;
+	}
+	if (word_in(low, first, server_words) ||
+	    (first > 4 && word_in(low, 4, server_words) &&
+	    isdigit((unsigned char)low[4])) ||
+	    (first > 2 && word_in(low, 2, server_words) &&
+	    isdigit((unsigned char)low[2])) ||
+	    (first > 3 && word_in(low, 3, server_words) &&
+	    isdigit((unsigned char)low[3])))
+		return false;
+	if (embeds_ip(low, ip)) {
+		snprintf(why, size, "the name embeds the address's digits");
+		return true;
+	}
+	if (strstr(low, "pub-ip") != NULL) {
+		snprintf(why, size, "the name says 'pub-ip'");
+		return true;
+	}
+	/* tokens of letters in the host part */
+	for (p = low; p < org_start;) {
+		while (p < org_start && !isalpha((unsigned char)*p))
+			p++;
+		tok = p;
+		while (p < org_start && isalpha((unsigned char)*p))
+			p++;
+		n = (size_t)(p - tok);
+		if (n > 0 && word_in(tok, n, dynamic_words)) {
+			snprintf(why, size, "the name says '%.*s'", (int)n, tok);
+			return true;
+		}
+	}
+	pthread_once(&s25r_once, s25r_compile);
+	for (i = 0; i < NS25R; i++)
+		if (s25r_ok[i] && regexec(&s25r[i], low, 0, NULL, 0) == 0) {
+			snprintf(why, size, "the name matches S25R pattern %zu",
+			    i + 1);
+			return true;
+		}
+	return false;
+}

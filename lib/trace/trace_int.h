@@ -1,0 +1,62 @@
+/*
+ * trace_int.h - what the files of the trace module share (not public).
+ */
+#ifndef ST_TRACE_INT_H
+#define ST_TRACE_INT_H
+
+#include <stdbool.h>
+
+#include "spamtrace/trace.h"
+
+/* providers.c: the large mailbox providers of data/providers.txt */
+const char *st_provider_of_server_org(const char *org);	/* name or NULL */
+const char *st_provider_of_addr_domain(const char *domain);
+bool	st_provider_has_server_org(const char *provider, const char *org);
+
+void	st_org_into(const char *host, char *out, size_t size);
+
+/* names.c: host name helpers */
+bool	st_name_is_fqdn(const char *name);
+bool	st_name_is_localhost(const char *name);
+bool	st_name_is_ip_literal(const char *name, char *ip, size_t size);
+/* Same host: equal names, or one unqualified and equal first labels. */
+bool	st_name_same_host(const char *a, const char *b);
+/* Does the reverse name look like an end-user or dynamic address?  why
+ * (if not NULL) gets a short reason ("S25R rule 3", "word 'dsl'" ...). */
+bool	st_name_is_dynamic(const char *rdns, const char *ip, char *why,
+	    size_t size);
+/* Same organisation: equal registrable domains or one provider. */
+bool	st_org_equiv(const char *org_a, const char *org_b);
+/* Domain part of an address, lower-case, in the arena ("" if none). */
+const char *st_addr_domain(struct st_arena *a, const char *addr);
+
+/* findings.c */
+struct st_analysis;
+void	st_findings_run(struct st_analysis *an);
+
+/* The working state of one analysis. */
+struct st_analysis {
+	struct st_trace *t;
+	struct st_msg *m;
+	struct st_arena *a;
+	const struct st_config *cfg;
+	int	boundary;	/* index into t->hops of the boundary hop, or
+				 * -1 when no hop is outside */
+	const char *recipient_org;	/* org of the top trusted host */
+	const char *recipient_domain;	/* domain of the envelope recipient */
+	const char *origin_host;	/* best name of the origin host */
+	bool	origin_dynamic;
+	char	origin_dynamic_why[64];
+	int	source_hop;	/* index of the hop the source ip is from */
+	size_t	fcap, rcap, ccap;
+};
+
+void	st_add_finding(struct st_analysis *an, const char *code,
+	    enum st_severity sev, int hop, const char *evidence,
+	    const char *explain);
+void	st_add_findingf(struct st_analysis *an, const char *code,
+	    enum st_severity sev, int hop, const char *evidence,
+	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+bool	st_has_finding(const struct st_trace *t, const char *code);
+
+#endif

@@ -1,0 +1,7 @@
+# The trace: data-driven cases (tests/trace/cases) and legitimate mail that
+# must not get a high-severity finding (tests/trace/legit).
+add_test(NAME trace_cases
+  COMMAND ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_trace.py ${ST_CLI})
+add_test(NAME trace_examples
+  COMMAND ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_examples.py ${ST_CLI}
+          ${CMAKE_SOURCE_DIR}/examples)
