@@ -67,6 +67,10 @@
  * kept in full (they grow with distinct values only); the examples kept
  * per origin for the HTML drill-down are capped. */
 #define ST_MAX_CAMPAIGN_EXAMPLES	20
+/* Bounces remembered while learning what the user's own mail looks like
+ * (their provider, their Message-ID domains): the first 20000 are plenty
+ * and keep the learning pass bounded. */
+#define ST_MAX_CAMPAIGN_LEARN	20000
 
 /* SMTP replies (RFC 5321 4.5.3.1.5: 512 octets per line); the client caps
  * one line and one whole multi-line reply. */

@@ -262,6 +262,11 @@ enum st_status st_smtp_quit(struct st_smtp_session *s,
 /* Close the connection (no QUIT) and free the session; NULL is fine. */
 void	st_smtp_close(struct st_smtp_session *s);
 
+/* QUIT was sent in this session: by st_smtp_quit(), or on the way out of
+ * a session abandoned after a timeout, garbage or a limit (the client then
+ * says QUIT without waiting for the answer). */
+bool	st_smtp_quit_sent(const struct st_smtp_session *s);
+
 /* The connection was made (TCP established) at some point. */
 bool	st_smtp_connected(const struct st_smtp_session *s);
 /* The address connected to, "192.0.2.1" or "2001:db8::1", or NULL. */

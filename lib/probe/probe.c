@@ -559,9 +559,10 @@ quit:
 	st_smtp_reply_free(&rp);
 	/* QUIT whenever the connection is still up: after a failure the
 	 * session is dead and st_smtp_quit refuses (nothing to say it to) */
-	if (st_smtp_quit(s, NULL, &err) == ST_OK)
-		r->quit_sent = true;
+	(void)st_smtp_quit(s, NULL, &err);
 done:
+	if (st_smtp_quit_sent(s))
+		r->quit_sent = true;
 	st_smtp_reply_free(&rp);
 	copy_transcript(r, s);
 	st_smtp_close(s);

@@ -70,6 +70,7 @@ struct toks {
 	struct tok t[ST_MAX_RECEIVED_TOKENS];
 	size_t	n;
 	bool	truncated;
+	bool	unbalanced;	/* an unclosed '(' was seen */
 };
 
 static bool
@@ -82,8 +83,7 @@ is_sp(unsigned char c)
 static bool
 is_wordch(unsigned char c)
 {
-	return !is_sp(c) && c != '(' && c != ')' && c != ';' && c != '"' &&
-	    c != ',';
+	return !is_sp(c) && c != '(' && c != ')' && c != ';' && c != '"';
 }
 
 /* End of the comment opened at s[i] == '(' (index after its ')', or n). */
@@ -112,6 +112,25 @@ comment_end(const char *s, size_t i, size_t n, size_t *inner_end)
 	return n;
 }
 
+/*
+ * After one unclosed comment every later '(' is read cheaply: it ends at
+ * its ')' or at the end of its first word, whichever comes first (a
+ * broken "(cipher=X id Y; date" keeps its id and date).  This also keeps
+ * the scan linear: no comment is searched to the end twice.
+ */
+static size_t
+short_comment_end(const char *s, size_t i, size_t n, size_t *inner_end)
+{
+	size_t j = i + 1;
+
+	while (j < n && is_sp((unsigned char)s[j]))
+		j++;
+	while (j < n && s[j] != ')' && !is_sp((unsigned char)s[j]))
+		j++;
+	*inner_end = j;
+	return j < n && s[j] == ')' ? j + 1 : j;
+}
+
 static void
 tokenize(const char *s, size_t i, size_t n, struct toks *tk)
 {
@@ -121,7 +140,7 @@ tokenize(const char *s, size_t i, size_t n, struct toks *tk)
 		unsigned char c = (unsigned char)s[i];
 		struct tok *t;
 
-		if (is_sp(c) || c == ',' || c == ')') {
+		if (is_sp(c) || c == ')') {
 			sp = true;
 			i++;
 			continue;
@@ -135,7 +154,15 @@ tokenize(const char *s, size_t i, size_t n, struct toks *tk)
 		t->lead_ws = 0;
 		sp = false;
 		if (c == '(') {
-			size_t ie, e = comment_end(s, i, n, &ie);
+			size_t ie, e;
+
+			if (tk->unbalanced)
+				e = short_comment_end(s, i, n, &ie);
+			else if ((e = comment_end(s, i, n, &ie)) == n &&
+			    (ie == n)) {
+				tk->unbalanced = true;
+				e = short_comment_end(s, i, n, &ie);
+			}
 
 			t->type = TK_COMMENT;
 			t->off = (uint32_t)(i + 1);
@@ -340,8 +367,9 @@ ip_word(struct span w, struct ipw *o)
 			o->port = true;
 		return true;
 	}
-	/* "a.b.c.d.port" inside brackets (old Exim) */
-	if (o->bracket) {
+	/* "a.b.c.d.port" (old Exim, some qmail): five numeric labels are no
+	 * host name, the fifth is the port */
+	{
 		size_t i, dots = 0, last = 0;
 
 		for (i = 0; i < a.n; i++) {
@@ -391,6 +419,7 @@ struct st {
 	struct ipw ipw;
 	enum ipform form;
 	struct span rdns_name;
+	struct span name_comment;	/* "(name)": no address in it */
 	struct span ident;
 
 	/* results */
@@ -642,6 +671,18 @@ from_comment(struct st *x, const struct tok *t)
 		x->unverified = true;
 		return;
 	}
+	/* '([ip]:port "EHLO name")' (Sun / Oracle Messaging Server) */
+	if (!x->have_helo_claim && ((q = find(c.p, c.n, "\"EHLO ")) != NULL ||
+	    (q = find(c.p, c.n, "\"HELO ")) != NULL)) {
+		const char *e = c.p + c.n, *h = q + 6;
+		size_t j = 0;
+
+		while (h + j < e && h[j] != '"' && !is_sp((unsigned char)h[j]))
+			j++;
+		x->have_helo_claim = true;
+		x->helo_claim.p = h;
+		x->helo_claim.n = j;
+	}
 	/* helo= / ident= (Exim, ecelerity) */
 	if (findi(c.p, c.n, "helo=") || findi(c.p, c.n, "ident=")) {
 		rest = c;
@@ -711,6 +752,9 @@ from_comment(struct st *x, const struct tok *t)
 	if (x->form == F_NONE && (sp_eq(w0, "unverified") ||
 	    sp_eq(w0, "softdnserr")))
 		x->unverified = true;
+	else if (x->form == F_NONE && w0.n == c.n && memchr(w0.p, '.', w0.n) &&
+	    x->name_comment.n == 0)
+		x->name_comment = w0;
 	if (x->form == F_NONE && (sp_eq(w0, "localhost") ||
 	    (w0.n > 10 && strncasecmp(w0.p + w0.n - 10, "@localhost", 10) ==
 	    0) || sp_eq(w0, "[local]") || (next_word(&rest, &w1) &&
@@ -730,6 +774,12 @@ from_clause(struct st *x)
 	if (a < b && t[a].type == TK_WORD) {
 		x->w = tok_span(x->s, &t[a]);
 		a++;
+		/* "from mail pickup service by": no client name */
+		if (sp_eq(x->w, "mail") && a + 1 < b &&
+		    kw(x, &t[a], "pickup") && kw(x, &t[a + 1], "service")) {
+			x->w.n = 0;
+			a += 2;
+		}
 	}
 	for (i = a; i < b; i++) {
 		if (t[i].type == TK_COMMENT) {
@@ -1027,7 +1077,8 @@ sendmail_version(struct span c)
 	    (sl = memchr(c.p, '/', c.n)) == NULL)
 		return false;
 	return memchr(c.p, '.', (size_t)(sl - c.p)) != NULL &&
-	    memchr(c.p, ' ', c.n) == NULL;
+	    memchr(c.p, ' ', c.n) == NULL && sl + 1 < c.p + c.n &&
+	    isdigit((unsigned char)sl[1]);
 }
 
 static const char *
@@ -1102,8 +1153,9 @@ static void
 decide(struct st *x)
 {
 	bool exim = strcmp(x->mta, "exim") == 0;
-	bool webmail = x->webmail_user || with_has(x, "HTTP") ||
-	    with_has(x, "HTTPS") || with_has(x, "HTTPU");
+	bool webmail = x->webmail_user || ((with_has(x, "HTTP") ||
+	    with_has(x, "HTTPS") || with_has(x, "HTTPU")) &&
+	    strcmp(x->mta, "exchange") != 0);
 	bool w_ip = x->w.n && is_ip_text(x->w);
 	struct span none = { "", 0 };
 
@@ -1113,6 +1165,13 @@ decide(struct st *x)
 		memcpy(x->ip, x->ipw.ip, sizeof(x->ip));
 	switch (x->form) {
 	case F_RDNS:
+		if (x->w.n == 0) {
+			/* "from (name [ip]) by" (McAfee, X5): the only name
+			 * given is read as the HELO, as SpamAssassin does */
+			if (!x->have_helo_claim)
+				x->helo = x->rdns_name;
+			break;
+		}
 		x->rdns = x->rdns_name;
 		if (!x->have_helo_claim)
 			x->helo = x->w;
@@ -1158,7 +1217,11 @@ decide(struct st *x)
 	case F_WORD:
 		if (x->helo_comment)
 			x->rdns = x->w;
-		else if (!x->have_helo_claim)
+		else if (x->name_comment.n && !x->have_helo_claim) {
+			/* old Exim: "from rdns (helo) [ip]" */
+			x->rdns = x->w;
+			x->helo = x->name_comment;
+		} else if (!x->have_helo_claim)
 			x->helo = x->w;
 		break;
 	case F_SELF:
@@ -1170,7 +1233,7 @@ decide(struct st *x)
 			x->helo = x->w;
 		break;
 	}
-	if (webmail && !x->have_helo_claim && x->form != F_NONE) {
+	if (x->webmail_user && !x->have_helo_claim && x->form != F_NONE) {
 		x->helo = none;
 		x->rdns = none;
 	}
@@ -1333,10 +1396,10 @@ st_received_parse(struct st_arena *a, const char *p, size_t len,
 	decide(x);
 	local_markers(x);
 
-	/* Exchange: "id 15.20.x" is the server build, not a queue id */
-	if (strcmp(x->mta, "exchange") == 0 && x->id.n &&
-	    isdigit((unsigned char)x->id.p[0]) && memchr(x->id.p, '.',
-	    x->id.n) && with_has(x, "Microsoft"))
+	/* Exchange "with mapi id 15.20.x": the build of the mailbox server,
+	 * no queue id (SpamAssassin drops it too).  "with Microsoft SMTP
+	 * Server ... id 15.20.x" is kept as written, as SpamAssassin does. */
+	if (x->id.n && with_has(x, "mapi"))
 		x->id.n = 0;
 	/* GMX submission: "(EHLO x) [ip] by mail.gmx.net" */
 	if (x->auth == NULL && x->form == F_WORD && x->helo_comment &&
@@ -1344,7 +1407,7 @@ st_received_parse(struct st_arena *a, const char *p, size_t len,
 		x->auth = "GMX";
 	/* Gmail submission ids carry "sm": "p16-v6sm7861105wro.29..." */
 	if (x->auth == NULL && strcmp(x->mta, "gmail") == 0 && x->id.n &&
-	    with_has(x, "ESMTPS")) {
+	    with_has(x, "ESMTPS") && find(raw, n, "(version=")) {
 		size_t k;
 
 		for (k = 1; k + 3 < x->id.n && k < 8; k++)

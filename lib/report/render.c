@@ -125,7 +125,8 @@ fmt_time(const struct st_report_incident *in, const struct labels *L,
 		    u.tm_sec);
 }
 
-/* Write "prefix" + text wrapped at 76 columns at blanks, continuation
+/* Write prefix + text wrapped at 76 columns at blanks (runs of blanks,
+ * tabs and line ends become one space or a line break), continuation
  * lines indented by indent spaces; hostile bytes made visible. */
 static void
 put_wrapped(struct rbuf *b, const char *prefix, const char *text,
@@ -134,6 +135,7 @@ put_wrapped(struct rbuf *b, const char *prefix, const char *text,
 	struct rbuf d;
 	const char *p, *e, *w;
 	size_t col;
+	bool line_start = true;
 
 	st_rb_init(&d, ST_MAX_HEADER_VALUE * 8);
 	st_rb_put_display(&d, text, strlen(text));
@@ -142,24 +144,24 @@ put_wrapped(struct rbuf *b, const char *prefix, const char *text,
 	st_rb_puts(b, prefix);
 	col = strlen(prefix);
 	while (p < e) {
-		while (p < e && (*p == ' ' || *p == '\n'))
+		while (p < e && (*p == ' ' || *p == '\n' || *p == '\t'))
 			p++;
 		w = p;
-		while (p < e && *p != ' ' && *p != '\n')
+		while (p < e && *p != ' ' && *p != '\n' && *p != '\t')
 			p++;
 		if (p == w)
 			break;
-		if (col > (size_t)indent && col + 1 + (size_t)(p - w) > 76) {
+		if (!line_start && col + 1 + (size_t)(p - w) > 76) {
 			st_rb_putc(b, '\n');
 			st_rb_printf(b, "%*s", indent, "");
 			col = (size_t)indent;
-		} else if (col > strlen(prefix) || (col > 0 &&
-		    prefix[strlen(prefix) - 1] != ' ')) {
+		} else if (!line_start) {
 			st_rb_putc(b, ' ');
 			col++;
 		}
 		st_rb_put(b, w, (size_t)(p - w));
 		col += (size_t)(p - w);
+		line_start = false;
 	}
 	st_rb_putc(b, '\n');
 	st_rb_free(&d);
@@ -178,17 +180,17 @@ put_incidents(struct rbuf *b, const struct st_report *r,
 		char line[1024];
 
 		fmt_time(in, L, when, sizeof(when));
-		snprintf(line, sizeof(line), "%3zu. %s  %s%s%s%s", i + 1,
-		    when, *in->origin_ip ? in->origin_ip : "?",
+		char num[32], mid[64];
+
+		snprintf(num, sizeof(num), "%3zu. ", i + 1);
+		snprintf(line, sizeof(line), "%s  %s%s%s%s", when,
+		    *in->origin_ip ? in->origin_ip : "?",
 		    *in->origin_host ? " (" : "", in->origin_host,
 		    *in->origin_host ? ")" : "");
-		put_wrapped(b, "", line, 9);
+		put_wrapped(b, num, line, 9);
 		if (*in->message_id) {
-			char mid[1024];
-
-			snprintf(mid, sizeof(mid), "     %s: %s", L->msgid,
-			    in->message_id);
-			put_wrapped(b, "", mid, 9);
+			snprintf(mid, sizeof(mid), "     %s: ", L->msgid);
+			put_wrapped(b, mid, in->message_id, 9);
 		}
 	}
 	if (r->ninc > n)
@@ -220,12 +222,12 @@ put_evidence(struct rbuf *b, const struct st_report *r,
 
 			if (f->hop > 0)
 				snprintf(head, sizeof(head),
-				    "  [%s] %s (%s %d)", f->severity, f->code,
+				    "[%s] %s (%s %d)", f->severity, f->code,
 				    L->hop, f->hop);
 			else
-				snprintf(head, sizeof(head), "  [%s] %s",
+				snprintf(head, sizeof(head), "[%s] %s",
 				    f->severity, f->code);
-			put_wrapped(b, "", head, 4);
+			put_wrapped(b, "  ", head, 4);
 			if (*f->evidence)
 				put_wrapped(b, "      ", f->evidence, 6);
 			if (*f->explain)

@@ -53,6 +53,7 @@ struct st_smtp_session {
 	bool	ever_connected;
 	bool	dead;			/* after a network/protocol failure */
 	bool	used_helo;
+	bool	quit_sent;
 	char	peer[64];
 	int64_t	deadline;		/* monotonic ms; 0: none */
 	/* input buffer */
@@ -272,10 +273,30 @@ st_smtp_close(struct st_smtp_session *s)
 	free(s);
 }
 
-/* Mark the session dead and return st (err is already filled). */
+/* Mark the session dead and return st (err is already filled).  When the
+ * peer is still there but no longer usable (timeout, garbage, a reply past
+ * a limit), say QUIT once without waiting, so even a tarpit is told we
+ * are leaving. */
 static enum st_status
 fail(struct st_smtp_session *s, enum st_status st)
 {
+	if (s->fd >= 0 && !s->quit_sent && (st == ST_ETIMEOUT ||
+	    st == ST_EPARSE || st == ST_ELIMIT)) {
+		bool ok;
+
+		if (s->ssl != NULL) {
+			ERR_clear_error();
+			ok = SSL_write(s->ssl, "QUIT\r\n", 6) == 6;
+			ERR_clear_error();
+		} else
+			ok = send(s->fd, "QUIT\r\n", 6,
+			    MSG_NOSIGNAL | MSG_DONTWAIT) == 6;
+		if (ok) {
+			s->quit_sent = true;
+			tr_add(s, "C: ", "QUIT", 4);
+			tr_note(s, "closing without waiting for a reply");
+		}
+	}
 	s->dead = true;
 	drop_connection(s);
 	return st;
@@ -685,6 +706,12 @@ st_smtp_connect(struct st_smtp_session *s, const char *host, const char *port,
 	tr_note(s, "connected to %s", s->peer);
 	return read_reply_until(s, banner, s->p.banner_timeout_ms,
 	    "waiting for the greeting", err);
+}
+
+bool
+st_smtp_quit_sent(const struct st_smtp_session *s)
+{
+	return s != NULL && s->quit_sent;
 }
 
 bool
@@ -1245,7 +1272,16 @@ st_smtp_quit(struct st_smtp_session *s, struct st_smtp_reply *reply,
 
 	if (reply == NULL)
 		reply = &tmp;
-	st = st_smtp_command(s, "QUIT", reply, err);
+	if (s->quit_sent) {
+		st_smtp_reply_init(reply, s->p.max_line, s->p.max_reply);
+		return st_error_set(err, ST_EINVAL, "QUIT already sent");
+	}
+	st_smtp_reply_init(reply, s->p.max_line, s->p.max_reply);
+	st = send_line_as(s, "QUIT", NULL, err);
+	if (st == ST_OK) {
+		s->quit_sent = true;
+		st = st_smtp_read_reply(s, reply, err);
+	}
 	if (reply == &tmp)
 		st_smtp_reply_free(&tmp);
 	if (st == ST_OK && s->ssl != NULL) {

@@ -45,6 +45,31 @@ has(const char *s)
 	return s != NULL && *s != '\0';
 }
 
+/* The first word after "from", when it is a host name (the name the
+ * client gave, in formats that record no reverse name). */
+static const char *
+from_word(struct st_analysis *an, const struct st_hop *h)
+{
+	const char *r = h->raw, *e;
+
+	if (has(h->helo))
+		return h->helo;
+	if (r == NULL || strncasecmp(r, "from ", 5) != 0)
+		return "";
+	r += 5;
+	while (*r == ' ')
+		r++;
+	for (e = r; *e && *e != ' ' && *e != '(' && *e != ';'; e++)
+		;
+	if (e - r > 253)
+		return "";
+	{
+		char *w = st_arena_strndup(an->a, r, (size_t)(e - r));
+
+		return w != NULL && st_name_is_fqdn(w) ? w : "";
+	}
+}
+
 /* The name the receiving server observed for the client, if believable. */
 static const char *
 observed_name(const struct st_hop *h)
@@ -110,7 +135,7 @@ chain_match(struct st_analysis *an, const struct st_hop *above,
 		return has(above->ip) && strcmp(lit, above->ip) == 0 ? 1 :
 		    (has(above->ip) ? 0 : -1);
 	if (st_name_same_host(by, above->rdns) ||
-	    st_name_same_host(by, above->helo))
+	    st_name_same_host(by, from_word(an, above)))
 		return 1;
 	if (st_name_is_localhost(by) && (st_name_is_localhost(above->helo) ||
 	    !st_name_is_fqdn(above->helo)))
@@ -118,7 +143,8 @@ chain_match(struct st_analysis *an, const struct st_hop *above,
 	if (!st_name_is_fqdn(by))
 		return -1;
 	o1 = org(an, by);
-	o2 = org(an, has(observed_name(above)) ? above->rdns : above->helo);
+	o2 = org(an, has(observed_name(above)) ? above->rdns :
+	    from_word(an, above));
 	if (has(o1) && st_org_equiv(o1, o2))
 		return 1;
 	return 0;
@@ -254,15 +280,23 @@ sender_inside(struct st_analysis *an, size_t i)
 	struct st_trace *t = an->t;
 	const struct st_hop *h = &t->hops[i], *below;
 	const char *name = observed_name(h), *o;
-	int cm;
 
 	if (h->local)
 		return true;
 	if (ip_trusted(an->cfg, h->ip) || host_trusted_by_name(an->cfg, name))
 		return true;
-	if (has(h->auth))
-		return false;		/* a submission: the client is the origin */
 	below = i + 1 < t->nhops ? &t->hops[i + 1] : NULL;
+	/* Exchange / Office 365 write "from HELO (ip) by ...": no reverse
+	 * name; between their own servers the name given is what there is,
+	 * and the chain check below corroborates it */
+	if (!has(name) && has(h->ip))
+		name = from_word(an, h);
+	o = org(an, has(name) ? name : (has(h->ip) ? "" : h->helo));
+	if (has(o) && st_org_equiv(o, an->recipient_org) && below != NULL &&
+	    chain_match(an, h, below) != 0)
+		return true;	/* another server of the same organisation */
+	if (has(h->auth))
+		return false;	/* a submission: the client is the origin */
 	if (has(h->ip) && st_ip_is_loopback(h->ip))
 		return below != NULL;
 	if (has(h->ip) && st_ip_is_private(h->ip))
@@ -270,11 +304,6 @@ sender_inside(struct st_analysis *an, size_t i)
 		    chain_match(an, h, below) != 0;
 	if (!has(h->ip) && !has(name) && !has(h->helo))
 		return below != NULL;	/* "by host with LMTP" and the like */
-	o = org(an, has(name) ? name : (has(h->ip) ? "" : h->helo));
-	if (has(o) && st_org_equiv(o, an->recipient_org) && below != NULL) {
-		cm = chain_match(an, h, below);
-		return cm != 0;
-	}
 	return false;
 }
 
@@ -494,6 +523,9 @@ source_and_roles(struct st_analysis *an)
 			    "best estimate", S(an->origin_host),
 			    has(rec->helo) ? rec->helo : rec->rdns);
 	}
+	if (role != NULL && !an->origin_dynamic &&
+	    strcmp(role, "sender-gateway") != 0 && rec_i > an->believed)
+		an->believed = rec_i;
 	if (role != NULL && an->boundary >= 0)
 		add_relay(an, t->origin.hop,
 		    has(an->origin_host) ? an->origin_host : "",
@@ -660,6 +692,7 @@ st_trace_message(struct st_msg *m, const struct st_config *cfg,
 
 	if (t->nhops > 0)
 		find_boundary(&an);
+	an.believed = an.boundary;
 	an.recipient_domain = recipient_domain(&an);
 	if (an.boundary >= 0) {
 		bh = &t->hops[an.boundary];

@@ -417,7 +417,9 @@ path_has_org_of(struct st_analysis *an, const char *provider, const char *dorg)
 	struct st_trace *t = an->t;
 	size_t i;
 
-	for (i = 0; i < t->nhops; i++) {
+	/* only hops whose record is believed: a forged lower header naming
+	 * the provider proves nothing */
+	for (i = 0; i < t->nhops && (int)i <= an->believed; i++) {
 		const struct st_hop *h = &t->hops[i];
 		const char *o1 = st_org_of(an->a, h->by);
 		const char *o2 = st_org_of(an->a, observed(h));

@@ -48,6 +48,7 @@ struct st_analysis {
 	bool	origin_dynamic;
 	char	origin_dynamic_why[64];
 	int	source_hop;	/* index of the hop the source ip is from */
+	int	believed;	/* deepest hop whose record is believed */
 	size_t	fcap, rcap, ccap;
 };
 
