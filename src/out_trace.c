@@ -2,6 +2,7 @@
  * out_trace.c - a trace as CONTRACT.md's JSON object, and as text for
  * people.  Shared by trace, bounces (the original's trace) and report.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -212,6 +213,66 @@ wrap(struct sbuf *b, const char *s, int indent, int width)
 	sbuf_putc(b, '\n');
 }
 
+/* Text with tabs and control characters shown as spaces. */
+static void
+put_clean(struct sbuf *b, const char *s)
+{
+	for (; *s; s++)
+		sbuf_putc(b, (unsigned char)*s < 0x20 ? ' ' : *s);
+}
+
+static bool
+has_code(const struct st_trace *t, const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < t->nfindings; i++)
+		if (strcmp(t->findings[i].code, code) == 0)
+			return true;
+	return false;
+}
+
+static bool
+hop_has_code(const struct st_trace *t, int hop, const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < t->nfindings; i++)
+		if (t->findings[i].hop == hop &&
+		    strcmp(t->findings[i].code, code) == 0)
+			return true;
+	return false;
+}
+
+/* One Received header; the part after the boundary in blue, a forged
+ * HELO name in red. */
+static void
+raw_hop(struct sbuf *b, const struct st_trace *t, const struct st_hop *h)
+{
+	const char *base = h->trust == ST_TRUST_UNTRUSTED ? C_BLUE : "";
+	const char *r = h->raw, *hit = NULL;
+
+	if (h->index == 0)
+		return;		/* the connection, not a header */
+	if (*h->helo && (hop_has_code(t, h->index, "FORGED_HELO") ||
+	    hop_has_code(t, h->index, "LOCALHOST_IDENTITY")))
+		hit = strstr(r, h->helo);
+	sbuf_printf(b, "  %sReceived: ", base);
+	if (hit != NULL) {
+		char *pre = strndup(r, (size_t)(hit - r));
+
+		if (pre != NULL) {
+			put_clean(b, pre);
+			free(pre);
+		}
+		sbuf_printf(b, "%s%s%s%s%s", C_RESET, C_RED, h->helo, C_RESET,
+		    base);
+		put_clean(b, hit + strlen(h->helo));
+	} else
+		put_clean(b, r);
+	sbuf_printf(b, "%s\n", *base ? C_RESET : "");
+}
+
 void
 out_trace_text(struct sbuf *b, const struct st_trace *t, const char *label)
 {
@@ -235,33 +296,38 @@ out_trace_text(struct sbuf *b, const struct st_trace *t, const char *label)
 		wrap(b, t->verdict, 2, 78);
 	}
 
-	sbuf_printf(b, "\n%sPath%s (newest first)\n", C_BOLD, C_RESET);
-	sbuf_printf(b, "  %-3s %-9s %-28s %-16s %-24s %-20s %s\n", "hop",
-	    "trust", "from (rdns / helo)", "ip", "by", "time (UTC)", "delay");
+	sbuf_printf(b, "\n%sPath%s (newest first; client -> receiving host)\n",
+	    C_BOLD, C_RESET);
 	for (i = 0; i < t->nhops; i++) {
 		const struct st_hop *h = &t->hops[i];
-		char who[256], delay[32] = "";
+		char delay[32] = "";
 		const char *tc = h->trust == ST_TRUST_UNTRUSTED ? C_BLUE :
 		    h->trust == ST_TRUST_BOUNDARY ? C_YELLOW : C_GREEN;
 
 		if (!h->parsed) {
-			sbuf_printf(b, "  %-3d %s%-9s%s %s(unparsed) %s%s\n",
+			sbuf_printf(b, "  %2d %s%-9s%s %s(not readable)%s\n",
 			    h->index, tc, st_trust_name(h->trust), C_RESET,
-			    C_RED, h->raw, C_RESET);
+			    C_RED, C_RESET);
 			continue;
 		}
-		snprintf(who, sizeof(who), "%s%s%s%s", dash(h->rdns),
-		    *h->helo ? " / " : "", h->helo, h->local ? " (local)" : "");
+		sbuf_printf(b, "  %2d %s%-9s%s %-15s %s", h->index, tc,
+		    st_trust_name(h->trust), C_RESET, dash(h->ip),
+		    *h->rdns ? h->rdns : (h->local ? "(local handover)" :
+		    "(no reverse name)"));
+		if (*h->helo)
+			sbuf_printf(b, " %shelo %s%s", C_DIM, h->helo, C_RESET);
+		if (*h->auth)
+			sbuf_printf(b, " %sauth %s%s", C_GREEN, h->auth, C_RESET);
 		if (h->has_date)
 			st_date_iso(h->date.utc, d, sizeof(d));
 		else
-			strcpy(d, "-");
+			strcpy(d, "no date");
 		if (h->has_date && i + 1 < t->nhops && t->hops[i + 1].has_date)
-			snprintf(delay, sizeof(delay), "%+llds",
+			snprintf(delay, sizeof(delay), " (%+llds)",
 			    (long long)(h->date.utc - t->hops[i + 1].date.utc));
-		sbuf_printf(b, "  %-3d %s%-9s%s %-28s %-16s %-24s %-20s %s\n",
-		    h->index, tc, st_trust_name(h->trust), C_RESET, who,
-		    dash(h->ip), dash(h->by), d, delay);
+		sbuf_printf(b, "\n     %-9s -> %s  %s%s%s%s  %s%s%s\n", "",
+		    dash(h->by), d, delay, h->date.tz[0] ? " " : "",
+		    h->date.tz, C_DIM, h->mta, C_RESET);
 	}
 
 	if (t->origin.present) {
@@ -292,8 +358,9 @@ out_trace_text(struct sbuf *b, const struct st_trace *t, const char *label)
 			    f->code, C_RESET);
 			if (f->hop > 0)
 				sbuf_printf(b, " (hop %d)", f->hop);
-			sbuf_printf(b, "\n         %s\"%s\"%s\n         ", C_BLUE,
-			    f->evidence, C_RESET);
+			sbuf_printf(b, "\n         %s\"", C_BLUE);
+			put_clean(b, f->evidence);
+			sbuf_printf(b, "\"%s\n         ", C_RESET);
 			wrap(b, f->explain, 9, 78);
 		}
 	}
@@ -304,15 +371,20 @@ out_trace_text(struct sbuf *b, const struct st_trace *t, const char *label)
 			    t->contacts[i].why);
 	}
 	if (t->nhops) {
-		sbuf_printf(b, "\n%sReceived headers%s (%sblue%s: written by "
-		    "hosts outside your trust, unverifiable)\n", C_BOLD,
-		    C_RESET, C_BLUE, C_RESET);
-		for (i = 0; i < t->nhops; i++) {
-			const struct st_hop *h = &t->hops[i];
-			bool bad = h->trust == ST_TRUST_UNTRUSTED;
-
-			sbuf_printf(b, "  %sReceived: %s%s\n", bad ? C_BLUE : "",
-			    h->raw, bad ? C_RESET : "");
-		}
+		sbuf_printf(b, "\n%sReceived headers%s (%sblue%s: written outside "
+		    "the trust boundary, unverifiable; %sred%s: shown forged)\n",
+		    C_BOLD, C_RESET, C_BLUE, C_RESET, C_RED, C_RESET);
+		for (i = 0; i < t->nhops; i++)
+			raw_hop(b, t, &t->hops[i]);
+		if (has_code(t, "SENDER_FORGED") ||
+		    has_code(t, "FREEMAIL_NOT_VIA_PROVIDER"))
+			sbuf_printf(b, "  %sFrom: %s%s\n", C_RED, t->sum.from,
+			    C_RESET);
+		if (has_code(t, "MSGID_ADDED_BY_RELAY"))
+			sbuf_printf(b, "  %sMessage-ID: %s%s\n", C_YELLOW,
+			    t->sum.message_id, C_RESET);
+		if (has_code(t, "XMAILER_MISMATCH"))
+			sbuf_printf(b, "  %sX-Mailer: %s%s\n", C_RED,
+			    t->sum.x_mailer, C_RESET);
 	}
 }

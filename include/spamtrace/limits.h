@@ -164,4 +164,17 @@
 #define ST_MAX_REPORT_DETAILED		5
 #define ST_MAX_REPORT_ARENA		(512u * 1024 * 1024)
 
+/* Milter (spamtrace milter): what one SMTP transaction may make us keep.
+ * The header block is what the trace reads; Postfix's header_size_limit
+ * defaults to 100 kB and sendmail's MaxHeadersLength to 32 kB, so 1 MB
+ * keeps any real header block whole.  Of the body only the start is kept,
+ * for the bounce reader: a bounce's report and the copy of the original's
+ * headers come first, and ST_MAX_BOUNCE_TEXT caps what it reads anyway.
+ * Past either cap the rest is not kept (the header says truncated=yes);
+ * the message still goes through.  The arena ceiling bounds what the
+ * analysis of those 2 MB may allocate (a failed allocation fails open). */
+#define ST_MAX_MILTER_HEADER	(1024u * 1024)
+#define ST_MAX_MILTER_BODY	(1024u * 1024)
+#define ST_MAX_MILTER_ARENA	(64u * 1024 * 1024)
+
 #endif

@@ -1054,6 +1054,56 @@ static const struct {
 	{ "Mirapoint", "mirapoint", false },
 	{ "with NNFMP", "yahoo", false },
 	{ "Yahoo", "yahoo", false },
+	{ "Hermes SMTP Server", "yahoo", false },
+	{ "R8/cf", "sendmail", false },
+	{ "Yandex", "yandex", false },
+	{ "Post.Office MTA", "postoffice", false },
+	{ "(Coremail)", "coremail", false },
+	{ "Active!Hunter", "activehunter", false },
+	{ "SurfControl", "surfcontrol", false },
+	{ "Mail2000", "mail2000", false },
+	{ "LiteMail", "litemail", false },
+	{ "(MOS ", "mirapoint", false },
+	{ "(Nemesis)", "nemesis", false },
+	{ "OpenMail", "openmail", false },
+	{ "(Lotus", "domino", false },
+	{ "(IBM Domino", "domino", false },
+	{ "(Sun Java", "iplanet", false },
+	{ "(Oracle Communications", "iplanet", false },
+	{ "(Mailtraq", "mailtraq", false },
+	{ "hMailServer", "hmailserver", false },
+	{ "(SmarterMail", "smartermail", false },
+	{ "(Axigen", "axigen", false },
+	{ "(Zoho", "zoho", false },
+	{ "ZohoMail", "zoho", false },
+	{ "(Proofpoint", "proofpoint", false },
+	{ "(PGP Universal", "pgp", false },
+	{ "(Barracuda", "barracuda", false },
+	{ "Trend Micro", "trendmicro", false },
+	{ "IronPort", "ironport", false },
+	{ "(JAMES ", "james", false },
+	{ "Apache JAMES", "james", false },
+	{ "(Sendmail", "sendmail", false },
+	{ "(Smail", "smail", false },
+	{ "MailMarshal", "mailmarshal", false },
+};
+
+/* Services known by the receiving host's domain. */
+static const struct {
+	const char *domain;
+	const char *mta;
+} hostsigs[] = {
+	{ "google.com", "gmail" }, { "googlemail.com", "gmail" },
+	{ "gmail.com", "gmail" }, { "yahoo.com", "yahoo" },
+	{ "yahoo.co.jp", "yahoo" }, { "yahoodns.net", "yahoo" },
+	{ "aol.com", "aol" }, { "messagelabs.com", "messagelabs" },
+	{ "amazonaws.com", "amazonses" }, { "amazonses.com", "amazonses" },
+	{ "outlook.com", "exchange" }, { "hotmail.com", "exchange" },
+	{ "exchangelabs.com", "exchange" }, { "mail.ru", "mailru" },
+	{ "yandex.net", "yandex" }, { "yandex.ru", "yandex" },
+	{ "zohomail.com", "zoho" }, { "zoho.com", "zoho" },
+	{ "gmx.net", "gmx" }, { "gmx.com", "gmx" }, { "web.de", "gmx" },
+	{ "icloud.com", "icloud" }, { "me.com", "icloud" },
 };
 
 static bool
@@ -1073,12 +1123,69 @@ sendmail_version(struct span c)
 {
 	const char *sl;
 
+	if (c.n >= 5 && c.p[0] == '8' && c.p[1] == '.' &&
+	    isdigit((unsigned char)c.p[2]) && memchr(c.p, '/', c.n) == NULL &&
+	    memchr(c.p, ' ', c.n) == NULL)
+		return true;		/* "(8.12.2)" */
 	if (c.n < 3 || !isdigit((unsigned char)c.p[0]) ||
 	    (sl = memchr(c.p, '/', c.n)) == NULL)
 		return false;
 	return memchr(c.p, '.', (size_t)(sl - c.p)) != NULL &&
 	    memchr(c.p, ' ', c.n) == NULL && sl + 1 < c.p + c.n &&
 	    isdigit((unsigned char)sl[1]);
+}
+
+/*
+ * Gmail's ids: "t14mr6497660wat.198", "x33csp82273qte", "x13si160442pfi.5",
+ * "15-v6sor8797614ois.145", "p16-v6sm7861105wro.29": a short prefix, a
+ * two or three letter kind, at least five digits, three lower-case
+ * letters, then a dot or the end.
+ */
+static bool
+gmail_id(struct span id)
+{
+	size_t i = 0, k, d;
+
+	while (i < id.n && i < 24) {
+		/* the kind: 2-3 lower-case letters after a digit or '6' */
+		for (k = 0; i + k < id.n && k < 4 && islower((unsigned char)
+		    id.p[i + k]); k++)
+			;
+		if (k >= 2 && k <= 3 && i > 0 && isdigit((unsigned char)
+		    id.p[i - 1])) {
+			for (d = 0; i + k + d < id.n && isdigit((unsigned char)
+			    id.p[i + k + d]); d++)
+				;
+			if (d >= 5 && i + k + d + 3 <= id.n &&
+			    islower((unsigned char)id.p[i + k + d]) &&
+			    islower((unsigned char)id.p[i + k + d + 1]) &&
+			    islower((unsigned char)id.p[i + k + d + 2]) &&
+			    (i + k + d + 3 == id.n ||
+			    id.p[i + k + d + 3] == '.'))
+				return true;
+		}
+		i += k ? k : 1;
+	}
+	return false;
+}
+
+/* Exim ids: 6-6-2 base-62 ("1FiWc9-0007Du-00"), or 6-11-4 (4.97+). */
+static bool
+exim_id(struct span id)
+{
+	size_t i;
+
+	if (id.n != 16 && id.n != 23)
+		return false;
+	for (i = 0; i < id.n; i++) {
+		bool dash = id.n == 16 ? (i == 6 || i == 13) :
+		    (i == 6 || i == 18);
+
+		if (dash != (id.p[i] == '-') || (!dash &&
+		    !isalnum((unsigned char)id.p[i])))
+			return false;
+	}
+	return true;
 }
 
 static const char *
@@ -1093,14 +1200,12 @@ guess_mta(struct st *x)
 		if (sp_prefix(c, "qmail ") || find(c.p, c.n, " invoked "))
 			return "qmail";
 	}
-	if (x->by.n) {
-		if (host_in(x->by, "google.com") ||
-		    host_in(x->by, "googlemail.com"))
-			return "gmail";
-		if (host_in(x->by, "yahoo.com") || host_in(x->by,
-		    "yahoo.co.jp") || find(x->by.p, x->by.n, ".yahoo."))
-			return "yahoo";
-	}
+	for (i = 0; x->by.n && i < sizeof(hostsigs) / sizeof(hostsigs[0]); i++)
+		if (host_in(x->by, hostsigs[i].domain) &&
+		    (strcmp(hostsigs[i].mta, "exchange") != 0 ||
+		    findi(x->s, x->n, "Microsoft") || with_has(x, "mapi") ||
+		    with_has(x, "HTTPS")))
+			return hostsigs[i].mta;
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (sigs[i].icase ? findi(x->s, x->n, sigs[i].needle) != NULL :
 		    find(x->s, x->n, sigs[i].needle) != NULL)
@@ -1116,9 +1221,14 @@ guess_mta(struct st *x)
 		}
 	}
 	/* Gmail's internal hops: "by 2002:a05:... with SMTP id xxcsp..." */
-	if (x->by.n && is_ip_text(x->by) && x->id.n &&
-	    (find(x->id.p, x->id.n, "csp") || with_has(x, "HTTP")))
+	if (x->id.n && gmail_id(x->id))
 		return "gmail";
+	if (x->by.n && is_ip_text(x->by) && x->id.n == 0 &&
+	    with_has(x, "HTTP"))
+		return "gmail";
+	/* Exim's message ids: "1FiWc9-0007Du-00" */
+	if (x->id.n && exim_id(x->id))
+		return "exim";
 	if (x->with.n && (sp_eq(x->with, "HTTP") || sp_eq(x->with, "HTTPS")))
 		return "webmail";
 	if (x->via_t >= 0 && sp_prefix(tok_span(x->s, &x->tk.t[x->via_t]),
@@ -1152,7 +1262,8 @@ is_unknownish(struct span w)
 static void
 decide(struct st *x)
 {
-	bool exim = strcmp(x->mta, "exim") == 0;
+	/* Exim's layout ("from rdns ([ip])") is read only when it signs */
+	bool exim = find(x->s, x->n, "Exim") != NULL;
 	bool webmail = x->webmail_user || ((with_has(x, "HTTP") ||
 	    with_has(x, "HTTPS") || with_has(x, "HTTPU")) &&
 	    strcmp(x->mta, "exchange") != 0);

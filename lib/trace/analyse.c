@@ -604,9 +604,22 @@ verdict(struct st_analysis *an)
 		    strcmp(c, "FREEMAIL_NOT_VIA_PROVIDER") == 0)
 			forged = true;
 	}
-	if (st_has_finding(t, "PRIVATE_NETWORK_SENDER"))
-		V(" The sender ran its own mail server for a private network "
-		    "and sent straight to the internet.");
+	for (i = 0; i < t->nfindings; i++)
+		if (strcmp(t->findings[i].code, "PRIVATE_NETWORK_SENDER") == 0) {
+			const struct st_hop *ph = NULL;
+			size_t k;
+
+			for (k = 0; k < t->nhops; k++)
+				if (t->hops[k].index == t->findings[i].hop)
+					ph = &t->hops[k];
+			if (ph != NULL)
+				V(" Behind it, a machine on a private network "
+				    "(%s%s%s) handed the message to the sender's "
+				    "own mail server, which sent it straight to "
+				    "the internet.", ph->ip, *ph->helo ? ", via " :
+				    "", ph->helo);
+			break;
+		}
 	if (forged) {
 		V(" Forged:");
 		if (st_has_finding(t, "FORGED_HELO"))
@@ -623,9 +636,9 @@ verdict(struct st_analysis *an)
 		V(" What to do: tell the relay's postmaster to close it "
 		    "(accept mail only for its own domains and users).");
 	if (dyn)
-		V(" %sThe sending machine is an end-user address talking SMTP "
+		V(" %she sending machine is an end-user address talking SMTP "
 		    "directly; its provider should block outbound port 25 "
-		    "(OP25B) for such customers.", relay ? "" : "What to do: ");
+		    "(OP25B) for such customers.", relay ? "T" : "What to do: t");
 	if (!relay && !dyn && t->ncontacts > 0)
 		V(" Report it to %s.", t->contacts[0].address);
 #undef V
@@ -726,6 +739,19 @@ st_trace_message(struct st_msg *m, const struct st_config *cfg,
 		recipient_side_relays(&an);
 	}
 	st_findings_run(&an);
+	/* most severe first, in rule order within a severity */
+	{
+		size_t i, k;
+
+		for (i = 1; i < t->nfindings; i++) {
+			struct st_finding f = t->findings[i];
+
+			for (k = i; k > 0 && t->findings[k - 1].severity <
+			    f.severity; k--)
+				t->findings[k] = t->findings[k - 1];
+			t->findings[k] = f;
+		}
+	}
 
 	/* contacts: the origin, the source, each abused relay */
 	if (t->origin.present && has(t->origin.org) && !has(bh->auth))
