@@ -30,6 +30,7 @@
 #include "arena.h"
 #include "bounce.h"
 #include "config.h"
+#include "limits.h"
 #include "trace.h"
 
 struct st_campaign;

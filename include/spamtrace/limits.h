@@ -142,11 +142,13 @@
 #define ST_DNS_MIN_RUN_TTL	300
 #define ST_DNS_MAX_TTL		86400
 
-/* A query that got no answer is not re-asked for this many seconds; a
- * resolver that answered nothing while this many queries failed is taken
- * as dead for ST_DNS_DEAD_SECS (its queries then fail at once). */
+/* A query that got no answer is not re-asked for this many seconds.  A
+ * resolver that answered nothing at all while this many queries failed
+ * (each after its retries), or a blocklist zone whose queries failed this
+ * many times in a row, is taken as dead for ST_DNS_DEAD_SECS: its queries
+ * then fail at once, so a mailbox costs one timeout, not one a message. */
 #define ST_DNS_RETRY_AFTER	60
-#define ST_DNS_DEAD_FAILS	4
+#define ST_DNS_DEAD_FAILS	2
 #define ST_DNS_DEAD_SECS	30
 
 /* Distinct warnings kept per resolver handle. */

@@ -18,7 +18,7 @@ struct gbuf {
 void	gbuf_put(struct gbuf *g, const char *s, size_t n);
 void	gbuf_free(struct gbuf *g);
 
-/* Lines of LF text: *line/*llen get the next line (no LF); false at end. */
+/* Lines of LF text: line and llen get the next line (no LF); false at end. */
 bool	next_line(const char *text, size_t len, size_t *pos, const char **line,
 	    size_t *llen);
 

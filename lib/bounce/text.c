@@ -181,7 +181,7 @@ st_bounce_oneline(struct st_arena *a, const char *p, size_t n)
 
 /* --- addresses in text ----------------------------------------------------- */
 
-/* The address around the '@' at p[at]; *s/*e its span.  Requires a local
+/* The address around the '@' at p[at]; s and e get its span.  Requires a local
  * part and a domain with a dot (or an address literal). */
 static bool
 addr_at(const char *p, size_t n, size_t at, size_t *s, size_t *e)

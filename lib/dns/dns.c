@@ -73,6 +73,8 @@ struct entry {
 	struct entry *hnext, *qnext;
 	char   *name;
 	int	type;
+	int	group;		/* 0: names (PTR, A, AAAA); 1 + zone index */
+	double	sent_at;	/* monotonic, when put on the network */
 	enum ent_state state;
 	double	expires;	/* monotonic seconds (ENT_DONE) */
 	struct dns_rrset rs;
@@ -113,7 +115,9 @@ struct st_dns {
 	size_t	inflight;
 	bool	pumping, stopping;
 	double	last_answer, dead_until;
-	unsigned fails_since_answer;
+	unsigned fails;		/* failed, no answer since they were sent */
+	unsigned *zone_fails;	/* per zone, since its last answer */
+	double	*zone_dead_until;
 	bool	batch_no_answer;	/* some question of the batch failed */
 	struct dns_disk *disk;
 	char   *warn[ST_DNS_MAX_WARNINGS];
@@ -254,16 +258,21 @@ complete(struct st_dns *d, struct entry *e)
 
 static void pump(struct st_dns *d);
 
+/* Questions of group fail at once: the resolver (or, for a blocklist,
+ * its zone) gave no answer lately. */
 static bool
-is_dead(struct st_dns *d)
+is_dead(struct st_dns *d, int group)
 {
-	return d->stopping || !d->ch_ok || mono() < d->dead_until;
+	double now = mono();
+
+	return d->stopping || !d->ch_ok || now < d->dead_until ||
+	    (group > 0 && now < d->zone_dead_until[group - 1]);
 }
 
 /* Ask (name, type); cb is called once with the result, maybe at once. */
 static void
-lookup(struct st_dns *d, const char *name, int type, lookup_cb cb,
-    void *arg, int aux)
+lookup(struct st_dns *d, const char *name, int type, int group,
+    lookup_cb cb, void *arg, int aux)
 {
 	static const struct dns_rrset oom = { .status = DNS_R_FAIL };
 	struct entry *e = find(d, name, type, true);
@@ -293,12 +302,13 @@ lookup(struct st_dns *d, const char *name, int type, lookup_cb cb,
 	e->waiters = w;
 	if (e->state != ENT_NEW)
 		return;		/* already asked: wait with the others */
+	e->group = group;
 	if (dns_disk_get(d->disk, name, type, &e->rs)) {
 		d->stats.disk_hits++;
 		complete(d, e);
 		return;
 	}
-	if (is_dead(d)) {
+	if (is_dead(d, group)) {
 		dns_rrset_clear(&e->rs);
 		e->rs.status = DNS_R_NOANSWER;
 		complete(d, e);
@@ -316,6 +326,41 @@ lookup(struct st_dns *d, const char *name, int type, lookup_cb cb,
 
 /* ------------------------------------------------------------- network */
 
+/* An answer came: the resolver and the entry's zone are alive. */
+static void
+alive(struct st_dns *d, struct entry *e, double now)
+{
+	d->stats.answered++;
+	d->last_answer = now;
+	d->fails = 0;
+	if (e->group > 0)
+		d->zone_fails[e->group - 1] = 0;
+}
+
+/*
+ * No answer for e.  It counts against the resolver only when nothing at
+ * all was answered since e was sent (else the resolver is alive and the
+ * zone asked about is the slow one), and against e's blocklist zone.
+ */
+static void
+dead_or_alive(struct st_dns *d, struct entry *e, double now)
+{
+	if (d->last_answer < e->sent_at &&
+	    ++d->fails >= ST_DNS_DEAD_FAILS && now >= d->dead_until) {
+		d->dead_until = now + ST_DNS_DEAD_SECS;
+		warnf(d, "resolver %s looks dead: no more DNS queries for "
+		    "%d s", d->resolver, ST_DNS_DEAD_SECS);
+	}
+	if (e->group > 0 &&
+	    ++d->zone_fails[e->group - 1] >= ST_DNS_DEAD_FAILS &&
+	    now >= d->zone_dead_until[e->group - 1] &&
+	    now >= d->dead_until) {
+		d->zone_dead_until[e->group - 1] = now + ST_DNS_DEAD_SECS;
+		warnf(d, "blocklist %s does not answer: not asked for %d s",
+		    d->zone[e->group - 1], ST_DNS_DEAD_SECS);
+	}
+}
+
 static void
 on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
     int alen)
@@ -330,9 +375,7 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	case ARES_SUCCESS:
 	case ARES_ENODATA:
 	case ARES_ENOTFOUND:
-		d->stats.answered++;
-		d->last_answer = now;
-		d->fails_since_answer = 0;
+		alive(d, e, now);
 		if (abuf == NULL || alen <= 0 ||
 		    !dns_parse_answer(abuf, (size_t)alen, e->name, e->type,
 		    &e->rs)) {
@@ -349,9 +392,7 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	case ARES_EFORMERR:
 	case ARES_EBADRESP:
 		/* the server is alive but would not say */
-		d->stats.answered++;
-		d->last_answer = now;
-		d->fails_since_answer = 0;
+		alive(d, e, now);
 		e->rs.status = DNS_R_FAIL;
 		break;
 	case ARES_ETIMEOUT:
@@ -359,24 +400,29 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	case ARES_ECANCELLED:
 	case ARES_EDESTRUCTION:
 		d->stats.failed++;
-		d->fails_since_answer++;
 		e->rs.status = DNS_R_NOANSWER;
 		if (status == ARES_ECONNREFUSED)
 			warnf(d, "resolver %s refused the connection (no DNS "
 			    "server there?): DNS results are partial",
 			    d->resolver);
+		else if (status != ARES_EDESTRUCTION &&
+		    d->last_answer >= e->sent_at && e->group > 0)
+			warnf(d, "blocklist %s: no answer within %d ms "
+			    "(through resolver %s): DNS results are partial",
+			    d->zone[e->group - 1], d->timeout_ms,
+			    d->resolver);
+		else if (status != ARES_EDESTRUCTION &&
+		    d->last_answer >= e->sent_at)
+			warnf(d, "resolver %s: some names got no answer "
+			    "within %d ms (their DNS servers may be down): "
+			    "DNS results are partial", d->resolver,
+			    d->timeout_ms);
 		else if (status != ARES_EDESTRUCTION)
 			warnf(d, "resolver %s did not answer within %d ms: "
 			    "DNS results are partial", d->resolver,
 			    d->timeout_ms);
-		if (d->fails_since_answer >= ST_DNS_DEAD_FAILS &&
-		    now - d->last_answer > d->timeout_ms / 1000.0 &&
-		    now >= d->dead_until) {
-			d->dead_until = now + ST_DNS_DEAD_SECS;
-			warnf(d, "resolver %s looks dead: no more DNS "
-			    "queries for %d s", d->resolver,
-			    ST_DNS_DEAD_SECS);
-		}
+		if (status != ARES_EDESTRUCTION && !d->stopping)
+			dead_or_alive(d, e, now);
 		break;
 	default:
 		d->stats.failed++;
@@ -397,20 +443,23 @@ pump(struct st_dns *d)
 	if (d->pumping)
 		return;
 	d->pumping = true;
-	while (d->qhead != NULL && (d->inflight < ST_DNS_MAX_INFLIGHT ||
-	    is_dead(d))) {
-		e = d->qhead;
+	while ((e = d->qhead) != NULL) {
+		bool dead = is_dead(d, e->group);
+
+		if (!dead && d->inflight >= ST_DNS_MAX_INFLIGHT)
+			break;
 		d->qhead = e->qnext;
 		if (d->qhead == NULL)
 			d->qtail = NULL;
 		e->qnext = NULL;
-		if (is_dead(d)) {
+		if (dead) {
 			dns_rrset_clear(&e->rs);
 			e->rs.status = DNS_R_NOANSWER;
 			complete(d, e);
 			continue;
 		}
 		e->state = ENT_INFLIGHT;
+		e->sent_at = mono();
 		d->inflight++;
 		d->stats.sent++;
 		ares_query(d->ch, e->name, DNS_C_IN, e->type, on_answer, e);
@@ -540,7 +589,7 @@ on_ptr(struct st_dns *d, const struct dns_rrset *rs, void *arg, int aux)
 	qsort(j->ptr, j->nptr, sizeof(j->ptr[0]), cmp_str);
 	for (i = 0; i < j->nptr; i++)
 		lookup(d, j->ptr[i], j->family == AF_INET ? DNS_T_A :
-		    DNS_T_AAAA, on_forward, j, 0);
+		    DNS_T_AAAA, 0, on_forward, j, 0);
 }
 
 static void
@@ -592,7 +641,7 @@ on_bl_a(struct st_dns *d, const struct dns_rrset *rs, void *arg, int zi)
 	qsort(z->code, z->ncode, sizeof(z->code[0]), cmp_addr);
 	if (z->ncode > 0 && st_dns_reverse_name(j->ip, d->zone[zi], name,
 	    sizeof(name)))
-		lookup(d, name, DNS_T_TXT, on_bl_txt, j, zi);
+		lookup(d, name, DNS_T_TXT, zi + 1, on_bl_txt, j, zi);
 }
 
 static bool
@@ -624,11 +673,12 @@ job_start(struct st_dns *d, struct job *j)
 	size_t zi;
 
 	if (st_dns_reverse_name(j->ip, NULL, name, sizeof(name)))
-		lookup(d, name, DNS_T_PTR, on_ptr, j, 0);
+		lookup(d, name, DNS_T_PTR, 0, on_ptr, j, 0);
 	for (zi = 0; zi < d->nzone && !j->skip_bl; zi++)
 		if (st_dns_reverse_name(j->ip, d->zone[zi], name,
 		    sizeof(name)))
-			lookup(d, name, DNS_T_A, on_bl_a, j, (int)zi);
+			lookup(d, name, DNS_T_A, (int)zi + 1, on_bl_a, j,
+			    (int)zi);
 }
 
 static void
@@ -956,7 +1006,11 @@ st_dns_new(struct st_dns **dp, const struct st_config *cfg,
 		goto fail;
 	}
 	if (cfg && cfg->dnsbl.n > 0 &&
-	    (d->zone = calloc(cfg->dnsbl.n, sizeof(*d->zone))) == NULL) {
+	    ((d->zone = calloc(cfg->dnsbl.n, sizeof(*d->zone))) == NULL ||
+	    (d->zone_fails = calloc(cfg->dnsbl.n,
+	    sizeof(*d->zone_fails))) == NULL ||
+	    (d->zone_dead_until = calloc(cfg->dnsbl.n,
+	    sizeof(*d->zone_dead_until))) == NULL)) {
 		rc = st_error_set(err, ST_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -1033,6 +1087,8 @@ fail:
 	for (i = 0; i < d->nzone; i++)
 		free(d->zone[i]);
 	free(d->zone);
+	free(d->zone_fails);
+	free(d->zone_dead_until);
 	free(d);
 	return rc;
 }
@@ -1065,6 +1121,8 @@ st_dns_free(struct st_dns *d)
 	for (i = 0; i < d->nzone; i++)
 		free(d->zone[i]);
 	free(d->zone);
+	free(d->zone_fails);
+	free(d->zone_dead_until);
 	for (i = 0; i < d->nwarn; i++)
 		free(d->warn[i]);
 	free(d);

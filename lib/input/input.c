@@ -47,6 +47,8 @@ struct st_input {
 	char   *buf;
 	size_t	cap, have, start, scan;
 	bool	eof;
+	char	nl;		/* line terminator of this mbox: LF, or CR
+				 * for old Mac files */
 	uint64_t file_off;	/* file offset of buf[0] */
 	uint64_t bytes;		/* total bytes read */
 	char   *env;		/* envelope of the message being read */
@@ -134,7 +136,12 @@ list_dir(struct st_input *in, const char *dir, size_t *cap, int depth)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
 		if (rc == ST_OK) {
-			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+			size_t dl = strlen(dir);
+
+			while (dl > 1 && dir[dl - 1] == '/')
+				dl--;
+			snprintf(path, sizeof(path), "%.*s/%s", (int)dl, dir,
+			    names[i]);
 			if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 				rc = list_dir(in, path, cap, depth + 1);
 			else
@@ -468,7 +475,8 @@ take_envelope(struct st_input *in, size_t eol)
 		len -= 5;
 	else
 		len = 0;
-	while (len && (in->buf[in->start + 5 + len - 1] == '\r'))
+	while (len && (in->buf[in->start + 5 + len - 1] == '\r' ||
+	    in->buf[in->start + 5 + len - 1] == '\n'))
 		len--;
 	if (len >= sizeof(in->envbuf))
 		len = sizeof(in->envbuf) - 1;
@@ -486,10 +494,11 @@ next_mbox(struct st_input *in, struct st_rawmsg *m)
 	bool big = false;
 	char *nl;
 	ssize_t n;
+	const char *sep = in->nl == '\r' ? "\rFrom " : "\nFrom ";
 
 	/* in->start is at the beginning of a "From " line (or EOF) */
 	for (;;) {
-		nl = memchr(in->buf + in->start, '\n', in->have - in->start);
+		nl = memchr(in->buf + in->start, in->nl, in->have - in->start);
 		if (nl != NULL || in->eof)
 			break;
 		if ((n = fill(in)) < 0 && n != -2)
@@ -509,11 +518,10 @@ next_mbox(struct st_input *in, struct st_rawmsg *m)
 		char *hit = NULL;
 
 		if (in->have > from)
-			hit = memmem(in->buf + from, in->have - from,
-			    "\nFrom ", 6);
+			hit = memmem(in->buf + from, in->have - from, sep, 6);
 		while (hit != NULL) {
 			size_t ls = (size_t)(hit - in->buf) + 1;
-			char *le = memchr(in->buf + ls, '\n', in->have - ls);
+			char *le = memchr(in->buf + ls, in->nl, in->have - ls);
 			size_t ll;
 			int prev_blank;
 
@@ -522,7 +530,7 @@ next_mbox(struct st_input *in, struct st_rawmsg *m)
 			ll = (le ? (size_t)(le - in->buf) : in->have) - ls;
 			if (ll && in->buf[ls + ll - 1] == '\r')
 				ll--;
-			prev_blank = (ls >= 2 && in->buf[ls - 2] == '\n') ||
+			prev_blank = (ls >= 2 && in->buf[ls - 2] == in->nl) ||
 			    (ls >= 3 && in->buf[ls - 2] == '\r' &&
 			    in->buf[ls - 3] == '\n') ||
 			    ls - 1 <= in->start;
@@ -534,7 +542,7 @@ next_mbox(struct st_input *in, struct st_rawmsg *m)
 				 * the separator */
 				if (prev_blank && end > in->start) {
 					end--;
-					if (end > in->start &&
+					if (end > in->start && in->nl == '\n' &&
 					    in->buf[end - 1] == '\r')
 						end--;
 				}
@@ -547,8 +555,7 @@ next_mbox(struct st_input *in, struct st_rawmsg *m)
 				return ST_OK;
 			}
 			from = ls;
-			hit = memmem(in->buf + from, in->have - from,
-			    "\nFrom ", 6);
+			hit = memmem(in->buf + from, in->have - from, sep, 6);
 		}
 		/* no separator in what we have: resume near the end */
 		in->scan = in->have > in->start + 6 ? in->have - 6 : in->start;
@@ -605,7 +612,12 @@ st_input_next(struct st_input *in, struct st_rawmsg *m)
 					break;
 			}
 			if (in->have >= 5 && memcmp(in->buf, "From ", 5) == 0) {
+				const char *lf = memchr(in->buf, '\n', in->have);
+				const char *cr = memchr(in->buf, '\r', in->have);
+
 				in->file_kind = 2;
+				in->nl = cr != NULL && (lf == NULL || cr < lf - 1) ?
+				    '\r' : '\n';
 				if (in->kind == ST_INPUT_MESSAGE)
 					in->kind = ST_INPUT_MBOX;
 			} else {

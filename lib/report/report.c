@@ -388,8 +388,8 @@ st_report_add(struct st_report_set *s, struct st_msg *m,
 			    "report memory limit reached");
 	if (nc == 0 && ng == 0) {
 		s->no_addressee++;
-		return st_error_set(err, ST_EINVAL, "no addressee: the trace "
-		    "found no abuse contact for %s",
+		return st_error_set(err, ST_EINVAL, "the trace found no "
+		    "abuse contact for %s",
 		    t->origin.present && *nz(t->origin.ip) ?
 		    t->origin.ip : "this message (no origin)");
 	}

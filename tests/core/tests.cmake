@@ -1,0 +1,10 @@
+# Core: dates, the input reader (message / mbox / Maildir / directory /
+# stdin, line endings), the header scanner and decoding, the config file.
+add_executable(date_test ${CMAKE_CURRENT_LIST_DIR}/date_test.c)
+target_link_libraries(date_test PRIVATE spamtrace)
+add_test(NAME core_dates COMMAND date_test ${CMAKE_CURRENT_LIST_DIR}/dates.tsv)
+add_test(NAME core_input
+  COMMAND ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_input.py ${ST_CLI})
+add_test(NAME core_corpus_mailbox
+  COMMAND ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_corpus_mailbox.py ${ST_CLI} ${ST_SHARED})
+set_tests_properties(core_corpus_mailbox PROPERTIES SKIP_RETURN_CODE 77)
