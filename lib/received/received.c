@@ -318,7 +318,7 @@ ip_word(struct span w, struct ipw *o)
 	char buf[ST_IP_TEXT + 16];
 
 	memset(o, 0, sizeof(*o));
-	w = trim(w, "", ").,;:>");
+	w = trim(w, "", ").,;:>=");	/* '=': a quoted-printable soft break */
 	if (w.n == 0 || w.n > 80)
 		return false;
 	if ((at = memchr(w.p, '@', w.n)) != NULL) {
@@ -420,6 +420,7 @@ struct st {
 	enum ipform form;
 	struct span rdns_name;
 	struct span name_comment;	/* "(name)": no address in it */
+	struct span rdns_noip;		/* "(name [xxx])": masked address */
 	struct span ident;
 
 	/* results */
@@ -749,16 +750,24 @@ from_comment(struct st *x, const struct tok *t)
 		}
 		return;
 	}
-	if (x->form == F_NONE && (sp_eq(w0, "unverified") ||
-	    sp_eq(w0, "softdnserr")))
+	if (x->form != F_NONE)
+		return;
+	/* no address in this comment: look at its first two words */
+	rest = c;
+	(void)next_word(&rest, &w0);
+	if (!next_word(&rest, &w1))
+		w1.n = 0, w1.p = "";
+	if (sp_eq(w0, "unverified") || sp_eq(w0, "softdnserr"))
 		x->unverified = true;
-	else if (x->form == F_NONE && w0.n == c.n && memchr(w0.p, '.', w0.n) &&
+	else if (w1.n > 2 && w1.p[0] == '[' && memchr(w0.p, '.', w0.n) &&
+	    memchr(w0.p, '@', w0.n) == NULL && x->rdns_noip.n == 0)
+		x->rdns_noip = w0;	/* "(name [xxx.xxx])" */
+	else if (w0.n == c.n && memchr(w0.p, '.', w0.n) &&
 	    x->name_comment.n == 0)
-		x->name_comment = w0;
-	if (x->form == F_NONE && (sp_eq(w0, "localhost") ||
-	    (w0.n > 10 && strncasecmp(w0.p + w0.n - 10, "@localhost", 10) ==
-	    0) || sp_eq(w0, "[local]") || (next_word(&rest, &w1) &&
-	    sp_eq(w1, "[local]"))))
+		x->name_comment = w0;	/* "(name)" */
+	if (sp_eq(w0, "localhost") || (w0.n > 10 && strncasecmp(w0.p +
+	    w0.n - 10, "@localhost", 10) == 0) || sp_eq(w0, "[local]") ||
+	    sp_eq(w1, "[local]"))
 		x->local = true;
 }
 
@@ -889,10 +898,12 @@ with_clause(struct st *x)
 			first = w;
 		if (best.p == NULL && in_list(w, protos))
 			best = w;
+		if (best.p == NULL && sp_prefix(w, "SMTPSVC")) {
+			best = w;	/* "Microsoft SMTPSVC(6.0...)" */
+			best.n = 4;
+		}
 	}
 	x->with = best.p ? best : first;
-	if (x->with.p && x->with.n > 7 && strncmp(x->with.p, "SMTPSVC", 7) == 0)
-		x->with.n = 7;
 	if (x->with.p == NULL && x->via_t >= 0) {
 		struct span v = tok_span(x->s, &x->tk.t[x->via_t]);
 
@@ -1086,6 +1097,10 @@ static const struct {
 	{ "(Sendmail", "sendmail", false },
 	{ "(Smail", "smail", false },
 	{ "MailMarshal", "mailmarshal", false },
+	{ "claiming to be", "smap", false },
+	{ " id smtpd", "smap", false },
+	{ "(authenticated as ", "criticalpath", false },
+	{ "(via HTTP", "webmail", false },
 };
 
 /* Services known by the receiving host's domain. */
@@ -1265,8 +1280,8 @@ decide(struct st *x)
 	/* Exim's layout ("from rdns ([ip])") is read only when it signs */
 	bool exim = find(x->s, x->n, "Exim") != NULL;
 	bool webmail = x->webmail_user || ((with_has(x, "HTTP") ||
-	    with_has(x, "HTTPS") || with_has(x, "HTTPU")) &&
-	    strcmp(x->mta, "exchange") != 0);
+	    with_has(x, "HTTPS") || with_has(x, "HTTPU") ||
+	    find(x->s, x->n, "via HTTP")) && strcmp(x->mta, "exchange") != 0);
 	bool w_ip = x->w.n && is_ip_text(x->w);
 	struct span none = { "", 0 };
 
@@ -1328,7 +1343,8 @@ decide(struct st *x)
 	case F_WORD:
 		if (x->helo_comment)
 			x->rdns = x->w;
-		else if (x->name_comment.n && !x->have_helo_claim) {
+		else if (x->name_comment.n && !x->have_helo_claim &&
+		    find(x->s, x->n, "Exim") != NULL) {
 			/* old Exim: "from rdns (helo) [ip]" */
 			x->rdns = x->w;
 			x->helo = x->name_comment;
@@ -1340,10 +1356,23 @@ decide(struct st *x)
 			x->ip_from_helo = true;
 		break;
 	case F_NONE:
-		if (!x->have_helo_claim && x->w.n)
+		if (x->w.n && memchr(x->w.p, '@', x->w.n)) {
+			/* "from user@host by ..." (AOL, qmail-scanner,
+			 * sendmail submit): the sender, not a HELO */
+			if (x->envfrom.n == 0)
+				x->envfrom = trim(x->w, "<", ">");
+		} else if (x->rdns_noip.n) {
+			/* "(name [masked address])": the name is still read */
+			x->rdns = x->rdns_noip;
+			if (!x->have_helo_claim)
+				x->helo = x->w;
+		} else if (!x->have_helo_claim && x->w.n)
 			x->helo = x->w;
 		break;
 	}
+	/* a web client has no HELO: "from 1.2.3.4 ([1.2.3.4]) ... HTTP" */
+	if (webmail && !x->have_helo_claim && w_ip && x->w.p[0] != '[')
+		x->helo = none;
 	if (x->webmail_user && !x->have_helo_claim && x->form != F_NONE) {
 		x->helo = none;
 		x->rdns = none;
@@ -1398,8 +1427,18 @@ local_markers(struct st *x)
 			x->local = true;
 		break;
 	}
+	/* Sun / Oracle Messaging Server's internal step: "from host
+	 * (Oracle Communications Messaging Server ...) id <...>", no by */
+	if (x->by_a < 0 && x->ip[0] == '\0' && strcmp(x->mta, "iplanet") == 0)
+		x->local = true;
 	if (x->paren_from && x->ip[0] == '\0')
 		x->local = true;		/* "(from user@localhost)" */
+	/* "from mda by host id X", "from MAILER-DAEMON id X by host (DMA)",
+	 * "from spooler by host": a program, no client and no protocol */
+	if (x->ip[0] == '\0' && x->with_a < 0 && x->w.n &&
+	    memchr(x->w.p, '.', x->w.n) == NULL && x->form == F_NONE &&
+	    !x->have_helo_claim)
+		x->local = true;
 }
 
 /* Copy the spans into one arena block; NULs and controls never reach the
@@ -1540,8 +1579,7 @@ st_received_parse(struct st_arena *a, const char *p, size_t len,
 	hop->mta = x->mta;
 	/* read: a from or by clause with something in it, or qmail's
 	 * "(qmail N invoked ...)" */
-	hop->parsed = (x->by.n > 0) || (x->from_a >= 0 && x->from_a <
-	    x->from_b) || (x->form != F_NONE);
+	hop->parsed = x->by.n > 0 || x->w.n > 0 || x->form != F_NONE;
 	if (!hop->parsed && x->tk.n && x->tk.t[0].type == TK_COMMENT) {
 		struct span c = tok_span(raw, &x->tk.t[0]);
 

@@ -255,6 +255,33 @@ def part_dead(cases, dns_test, spamtrace, d):
     finally:
         hole.stop()
 
+    # a live resolver with one blocklist whose servers never answer
+    # (dnsmasq forwards slow.test to a black hole): the other answers
+    # come, the zone is blamed, the resolver is not taken as dead
+    hole = BlackHole()
+    srv = Dnsmasq(cases["dnsmasq"] + ["--server=/slow.test/127.0.0.1#%d" %
+                                      hole.port])
+    try:
+        ips = ["198.51.100.10", "198.51.100.20", "203.0.113.5"]
+        res, warns, status, stats, secs, err = api(
+            dns_test, srv.port, ips, ["bl.test", "slow.test"],
+            ["--timeout", "1000"])
+    finally:
+        srv.stop()
+        hole.stop()
+    want = {c["ip"]: c["dns"] for c in cases["api"]}
+    for ip, got in zip(ips, res):
+        w = dict(want[ip], timed_out=True)
+        compare("slow zone, %s" % ip, {"ip": ip, "dns": w}, got)
+    compare("slow zone warnings", sorted([
+        "blocklist slow.test: no answer within 1000 ms (through resolver "
+        "127.0.0.1:%d): DNS results are partial" % srv.port,
+        "blocklist slow.test does not answer: not asked for 30 s"]),
+        sorted(warns))
+    if secs > 5:
+        fail("slow zone took %.1f s" % secs)
+    print("ok: slow zone: %.0f ms, %s" % (secs * 1000, warns))
+
     # a closed port: refused at once, said so
     port = free_port()
     res, warns, status, stats, secs, err = api(dns_test, port,

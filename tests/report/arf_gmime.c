@@ -12,6 +12,7 @@
  * expected values.  Exit 0 when the file parsed as a message, 1 if not.
  */
 #include <gmime/gmime.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -230,7 +230,12 @@ def group_arf():
             first = exp.get("attached", 0)
             o = origs[first]
             red = c.get("redact")
-            if otype == "text/rfc822-headers":
+            if c.get("attached_file"):
+                want_b = redact(open(os.path.join(HERE, c["attached_file"]),
+                                     "rb").read(), red)
+                check(pbytes == want_b, "%s: python: the bounced original's "
+                      "header block copied byte for byte" % tag)
+            elif otype == "text/rfc822-headers":
                 want_b = redact(header_block(o), red)
                 check(pbytes == want_b, "%s: python: header block copied "
                       "byte for byte (%d bytes)" % (tag, len(want_b)))
