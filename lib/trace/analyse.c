@@ -454,12 +454,21 @@ source_and_roles(struct st_analysis *an)
 		return;
 	}
 	rorg = oorg;
-	corg = org(an, has(observed_name(rec)) ? rec->rdns : rec->helo);
+	/* the client's organisation: from the name the relay looked up; a
+	 * HELO alone is a claim, used only when it names a large provider
+	 * (which never hands its mail to other people's relays) */
+	corg = org(an, observed_name(rec));
+	if (!has(corg) && st_provider_of_server_org(org(an, rec->helo)) != NULL)
+		corg = org(an, rec->helo);
 	sender_dom = st_addr_domain(an->a, has(rec->envfrom) ? rec->envfrom :
 	    (has(t->sum.return_path) ? t->sum.return_path : t->sum.from_addr));
 	list_id = st_msg_unfolded(an->m, "List-Id");
 
-	if (an->origin_dynamic) {
+	if (rec->local && !has(rec->ip)) {
+		role = NULL;
+		why = "the origin host wrote the message itself (a local "
+		    "program handed it to its own mail server)";
+	} else if (an->origin_dynamic) {
 		role = "sender-gateway";
 		why = st_arena_printf(an->a, "the origin %s is an end-user "
 		    "address (%s) running its own mail server: the hops below "
@@ -506,6 +515,26 @@ source_and_roles(struct st_analysis *an)
 	    st_org_equiv(st_org_of(an->a, sender_dom), rorg) &&
 	    !has(rec->ip) && !has(rec->helo)) {
 		role = "sender-provider";
+	} else if (!has(corg) && (has(rec->ip) || has(rec->helo))) {
+		/* the client has no name: whether it was the relay's own
+		 * customer cannot be told from its address; the sender's
+		 * domain decides, and the verdict says "probably" */
+		if (has(sender_dom) && st_org_equiv(st_org_of(an->a,
+		    sender_dom), rorg))
+			role = "sender-provider";
+		else {
+			role = "third-party-relay";
+			an->relay_unsure = true;
+		}
+		if (has(rec->ip) && !st_ip_is_reserved(rec->ip) &&
+		    !st_ip_is_private(rec->ip) && !st_ip_is_loopback(rec->ip)) {
+			t->source.ip = rec->ip;
+			t->source.hop = rec->index;
+			an->source_hop = rec_i;
+		}
+		why = st_arena_printf(an->a, "recorded by %s, which relayed "
+		    "the message: its own MTA logged the address that "
+		    "connected to it", S(an->origin_host));
 	} else if (has(rec->ip) || has(rec->helo) || has(rec->rdns)) {
 		role = "third-party-relay";
 		if (has(rec->ip) && !st_ip_is_reserved(rec->ip)) {

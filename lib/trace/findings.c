@@ -71,7 +71,9 @@ rule_forged_helo(struct st_analysis *an)
 		const struct st_hop *h = &t->hops[i];
 		const char *helo = h->helo, *horg, *rorg, *prov, *byorg;
 
-		if (!h->parsed || !has(helo) || has(h->auth))
+		if (!h->parsed || !has(helo) || has(h->auth) || h->local ||
+		    (has(h->ip) && (st_ip_is_loopback(h->ip) ||
+		    st_ip_is_private(h->ip))))
 			continue;
 		if (st_name_is_ip_literal(helo, lit, sizeof(lit))) {
 			if (has(h->ip) && strcmp(lit, h->ip) != 0 &&
@@ -111,15 +113,21 @@ rule_forged_helo(struct st_analysis *an)
 			continue;
 		}
 		if (has(an->recipient_org) && (int)i >= an->boundary &&
-		    st_org_equiv(horg, an->recipient_org) && has(h->ip) &&
-		    !st_org_equiv(rorg, an->recipient_org) &&
+		    prov == NULL && st_org_equiv(horg, an->recipient_org) &&
+		    has(h->ip) && !st_org_equiv(rorg, an->recipient_org) &&
 		    !st_net_contains(an->cfg ? an->cfg->trust_nets : NULL,
 		    an->cfg ? an->cfg->ntrust_nets : 0, h->ip)) {
-			st_add_findingf(an, "FORGED_HELO", ST_SEV_HIGH, h->index,
+			/* with a reverse name elsewhere this is a lie; with
+			 * none it may be a sibling host without one */
+			st_add_findingf(an, "FORGED_HELO", has(rorg) ?
+			    ST_SEV_HIGH : ST_SEV_MEDIUM, h->index,
 			    from_part(an, h),
-			    "The client at %s claimed to be '%s', a host of "
-			    "the recipient's own organisation (%s); it is "
-			    "not one of them.", h->ip, helo, an->recipient_org);
+			    "The client at %s%s%s%s claimed to be '%s', a host "
+			    "of the recipient's own organisation (%s)%s", h->ip,
+			    has(rorg) ? " (" : "", has(rorg) ? observed(h) : "",
+			    has(rorg) ? ")" : "", helo, an->recipient_org,
+			    has(rorg) ? "; it is not one of them." :
+			    ", but its address has no name there to prove it.");
 			continue;
 		}
 		if ((int)i == an->boundary && has(rorg) && has(horg) &&
@@ -154,13 +162,17 @@ rule_relays(struct st_analysis *an)
 				h = &t->hops[k + 1];
 				break;
 			}
-		st_add_findingf(an, "THIRD_PARTY_RELAY", ST_SEV_HIGH, r->hop,
+		st_add_findingf(an, "THIRD_PARTY_RELAY", an->relay_unsure ?
+		    ST_SEV_MEDIUM : ST_SEV_HIGH, r->hop,
 		    h ? h->raw : "",
-		    "%s (%s) accepted this message from a client outside its "
-		    "own network and passed it on to another outside party: "
-		    "it is an open relay that was abused. Its postmaster "
-		    "should close it.", has(r->host) ? r->host : r->ip,
-		    has(r->ip) ? r->ip : "address not recorded");
+		    "%s (%s) accepted this message from a client %s and "
+		    "passed it on to another outside party: %s. Its "
+		    "postmaster should close it.", has(r->host) ? r->host : r->ip,
+		    has(r->ip) ? r->ip : "address not recorded",
+		    an->relay_unsure ? "with no name, for a sender domain "
+		    "that is not its own," : "outside its own network",
+		    an->relay_unsure ? "probably an open relay that was "
+		    "abused" : "it is an open relay that was abused");
 	}
 }
 
@@ -368,6 +380,17 @@ rule_times(struct st_analysis *an)
 	}
 }
 
+/* Mail written by the mail system itself: bounces, notices. */
+static bool
+system_sender(const struct st_trace *t)
+{
+	const char *f = t->sum.from_addr;
+
+	return f != NULL && (strncasecmp(f, "mailer-daemon", 13) == 0 ||
+	    strncasecmp(f, "postmaster", 10) == 0 ||
+	    strncasecmp(f, "mail-daemon", 11) == 0 || *f == '\0');
+}
+
 /* --- Message-ID --------------------------------------------------------- */
 
 static void
@@ -394,6 +417,12 @@ rule_msgid(struct st_analysis *an)
 		    !st_name_same_host(host, h->by) ||
 		    strstr(mid, h->id) == NULL)
 			continue;
+		/* a local program handing mail to its own MTA (cron, a
+		 * bounce generator) rightly leaves the Message-ID to it */
+		if (h->local || (has(h->ip) && st_ip_is_loopback(h->ip)) ||
+		    (!has(h->ip) && st_name_is_localhost(h->helo)) ||
+		    (!has(h->ip) && !has(h->helo)) || system_sender(t))
+			return;
 		if (h->trust == ST_TRUST_TRUSTED ||
 		    h->trust == ST_TRUST_BOUNDARY)
 			who = "the receiving side";
@@ -458,7 +487,7 @@ rule_sender(struct st_analysis *an)
 	dorg = st_org_of(an->a, dom);
 	ev = st_msg_unfolded(an->m, "From");
 	ev = st_arena_printf(an->a, "From: %s", ev ? ev : from);
-	if (prov != NULL && !path_has_org_of(an, prov, NULL) &&
+	if (prov != NULL && !system_sender(t) && !path_has_org_of(an, prov, NULL) &&
 	    st_msg_get(an->m, "List-Id", 0) == NULL &&
 	    !(an->boundary >= 0 && has(t->hops[an->boundary].auth)))
 		st_add_findingf(an, "FREEMAIL_NOT_VIA_PROVIDER", ST_SEV_HIGH,

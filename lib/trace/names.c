@@ -227,17 +227,31 @@ embeds_ip(const char *name, const char *ip)
 	return j >= 2 && (nn >= 2);
 }
 
+static bool
+n_ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
 bool
 st_name_is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 {
 	char low[256], *p, *org_start;
 	const char *tok;
 	size_t i, n, first;
-	if (rdns == NULL || !st_name_is_fqdn(rdns) || strlen(rdns) >= sizeof(low))
+	if (rdns == NULL || !st_name_is_fqdn(rdns) || strlen(rdns) >= sizeof(low) ||
+	    st_name_is_ip_literal(rdns, low, sizeof(low)))
+		return false;
+	if (ip != NULL && (st_ip_is_private(ip) || st_ip_is_loopback(ip)))
 		return false;
 	for (i = 0; rdns[i]; i++)
 		low[i] = (char)tolower((unsigned char)rdns[i]);
 	low[i] = '\0';
+	if (n_ends_with(low, ".internal") || n_ends_with(low, ".local") ||
+	    n_ends_with(low, ".lan"))
+		return false;	/* private names say nothing */
 	/* the organisation part is not looked at ("ocn.ne.jp" itself is
 	 * not dynamic); find where the registrable domain starts: the last
 	 * two labels, three under a two-letter ccTLD second-level */
@@ -291,6 +305,25 @@ st_name_is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 	    (first > 3 && word_in(low, 3, server_words) &&
 	    isdigit((unsigned char)low[3])))
 		return false;
+	/* a label of the host part that says mail server: "smtp-out",
+	 * "a192-156.smtp-out.amazonses.com", "mail2.isp.example" */
+	for (p = low; p < org_start;) {
+		const char *w;
+
+		while (p < org_start && !isalpha((unsigned char)*p))
+			p++;
+		w = p;
+		while (p < org_start && isalpha((unsigned char)*p))
+			p++;
+		if (p > w && word_in(w, (size_t)(p - w), server_words) &&
+		    (size_t)(p - w) >= 3)
+			return false;
+		if (p - w >= 3 && (memmem(w, (size_t)(p - w), "smtp", 4) ||
+		    memmem(w, (size_t)(p - w), "mail", 4) ||
+		    memmem(w, (size_t)(p - w), "mta", 3) ||
+		    memmem(w, (size_t)(p - w), "relay", 5)))
+			return false;
+	}
 	if (embeds_ip(low, ip)) {
 		snprintf(why, size, "the name embeds the address's digits");
 		return true;
