@@ -9,7 +9,7 @@
 # runs SpamAssassin's Received parser and splits the relays into trusted and
 # untrusted - the work "spamtrace trace" does.  No rules are run.  Only the
 # loop is timed.  Prints one line:
-#   BENCH tool=spamassassin messages=N relays=R trusted=T untrusted=U seconds=S
+#   BENCH tool=spamassassin messages=N relays=R trusted=T untrusted=U seconds=S cpu=C
 # relays counts the relays found (a checksum that Received headers were
 # really parsed).
 use strict;
@@ -44,6 +44,7 @@ my $one = sub {
 };
 
 my $t0 = time;
+my @c0 = times;
 open(my $fh, '<:raw', $path) or die "sa-relays.pl: $path: $!\n";
 my ($cur, $prev_blank) = ('', 1);
 while (my $line = <$fh>) {
@@ -59,5 +60,7 @@ while (my $line = <$fh>) {
 $one->($cur) if length $cur;
 close $fh;
 my $secs = time - $t0;
-printf "BENCH tool=spamassassin messages=%d relays=%d trusted=%d untrusted=%d seconds=%.3f\n",
-	$n, $relays, $trusted, $untrusted, $secs;
+my @c1 = times;
+my $cpu = ($c1[0] - $c0[0]) + ($c1[1] - $c0[1]);
+printf "BENCH tool=spamassassin messages=%d relays=%d trusted=%d untrusted=%d seconds=%.3f cpu=%.3f\n",
+	$n, $relays, $trusted, $untrusted, $secs, $cpu;

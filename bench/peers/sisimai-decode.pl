@@ -9,7 +9,7 @@
 # recipient.  Records are counted, not kept, so memory stays per message
 # (kinder to Sisimai than make(), which keeps the whole list).  Modules are loaded before the clock
 # starts.  Prints one line:
-#   BENCH tool=sisimai version=V messages=N bounces=B records=R seconds=S
+#   BENCH tool=sisimai version=V messages=N bounces=B records=R seconds=S cpu=C
 # messages: every message read; bounces: those that gave at least one record.
 use strict;
 use warnings;
@@ -26,6 +26,7 @@ eval { require Sisimai::Data; 1 }
 
 my ($n, $bounces, $records) = (0, 0, 0);
 my $t0 = time;
+my @c0 = times;
 my $mail = Sisimai::Mail->new($path) or die "sisimai-decode.pl: $path: cannot open\n";
 while (my $r = $mail->data->read) {
 	$n++;
@@ -36,5 +37,7 @@ while (my $r = $mail->data->read) {
 	$records += scalar @$data;
 }
 my $secs = time - $t0;
-printf "BENCH tool=sisimai version=%s messages=%d bounces=%d records=%d seconds=%.3f\n",
-	$Sisimai::VERSION, $n, $bounces, $records, $secs;
+my @c1 = times;
+my $cpu = ($c1[0] - $c0[0]) + ($c1[1] - $c0[1]);
+printf "BENCH tool=sisimai version=%s messages=%d bounces=%d records=%d seconds=%.3f cpu=%.3f\n",
+	$Sisimai::VERSION, $n, $bounces, $records, $secs, $cpu;

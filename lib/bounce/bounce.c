@@ -258,6 +258,20 @@ walk(struct bctx *c, GMimeObject *o, int depth)
 		GMimeMessage *em = g_mime_message_part_get_message(
 		    GMIME_MESSAGE_PART(o));
 
+		if (em != NULL) {
+			GMimeObject *body = g_mime_message_get_mime_part(em);
+			GMimeContentType *ect = body ?
+			    g_mime_object_get_content_type(body) : NULL;
+
+			/* a bounce forwarded as an attachment: read the
+			 * report inside, not as the original */
+			if (ect != NULL && c->dsn.len == 0 &&
+			    g_mime_content_type_is_type(ect, "multipart",
+			    "report")) {
+				walk(c, body, depth + 1);
+				return;
+			}
+		}
 		if (em != NULL && c->orig == NULL) {
 			char *h = g_mime_object_get_headers(GMIME_OBJECT(em),
 			    NULL);
@@ -393,7 +407,15 @@ read_body(struct bctx *c, const char *lf, size_t lflen, size_t body_off)
 		return;
 	}
 	{
-		GMimeStream *s = g_mime_stream_mem_new_with_buffer(lf, lflen);
+		size_t skip = 0;
+		GMimeStream *s;
+
+		if (c->m->nhdrs > 0 && lflen > 5 && memcmp(lf, "From ", 5) == 0) {
+			const char *nl = memchr(lf, '\n', lflen);
+
+			skip = nl ? (size_t)(nl + 1 - lf) : 0;
+		}
+		s = g_mime_stream_mem_new_with_buffer(lf + skip, lflen - skip);
 		GMimeParser *p = g_mime_parser_new_with_stream(s);
 		GMimeMessage *msg;
 
@@ -408,6 +430,12 @@ read_body(struct bctx *c, const char *lf, size_t lflen, size_t body_off)
 	}
 	if (c->text.len == 0 && c->html.len > 0)
 		gbuf_put(&c->text, c->html.p, c->html.len);
+	/* The MIME structure gave nothing (a boundary that does not match,
+	 * a broken part): read the body as text; the DSN fields and the
+	 * copy of the original are then found inline. */
+	if (c->text.len == 0 && c->dsn.len == 0 && c->arf.len == 0 &&
+	    c->orig == NULL && body_off < lflen)
+		put_text(&c->text, lf + body_off, lflen - body_off, NULL);
 }
 
 /* --- DSN fields ----------------------------------------------------------- */

@@ -65,6 +65,12 @@ void	st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
  * control characters dropped, at most ST_MAX_DIAGNOSTIC bytes. */
 char   *st_bounce_oneline(struct st_arena *a, const char *p, size_t n);
 
+/* The reason tables one at a time (reasons.c); NULL when none says. */
+const char *st_bounce_reason_phrase(const char *text, size_t len, bool weak,
+	    const char *prefer);
+const char *st_bounce_reason_status(const char *status);
+const char *st_bounce_reason_reply(const char *code);
+
 /* Is c a character of an address's local part / domain? */
 bool	addr_char(unsigned char c);
 

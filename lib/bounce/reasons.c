@@ -67,6 +67,7 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* the recipient's mailbox has no room */
 	{ "mailboxfull", "mailbox full" },
+	{ "mailboxfull", "mailbox exceeded" },
 	{ "mailboxfull", "mailbox is full" },
 	{ "mailboxfull", "mail box full" },
 	{ "mailboxfull", "mailbox has exceeded" },
@@ -122,11 +123,13 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "mesgtoobig", "message size limit" },
 
 	/* too many recipients or messages for a limit */
-	{ "exceedlimit", "too many recipients" },
 	{ "exceedlimit", "recipient limit" },
 
 	/* the account exists but is closed or suspended */
 	{ "suspend", "mailbox disabled" },
+	{ "suspend", "inactive email address" },
+	{ "suspend", "inactive address" },
+	{ "suspend", "account is blocked" },
 	{ "suspend", "mailbox is disabled" },
 	{ "suspend", "account disabled" },
 	{ "suspend", "account is disabled" },
@@ -169,6 +172,7 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* the server does not relay for us */
 	{ "norelaying", "relay access denied" },
+	{ "norelaying", "not configured to relay" },
 	{ "norelaying", "relaying denied" },
 	{ "norelaying", "relaying not allowed" },
 	{ "norelaying", "relaying not permitted" },
@@ -191,6 +195,7 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* the sending host has no or a bad reverse name */
 	{ "requireptr", "cannot find your hostname" },
+	{ "requireptr", "mismatches client ip" },
 	{ "requireptr", "cannot find your reverse hostname" },
 	{ "requireptr", "reverse dns" },
 	{ "requireptr", "reverse-dns" },
@@ -210,7 +215,6 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "requireptr", "ip name lookup failed" },
 	{ "requireptr", "domain name of your ip" },
 	{ "requireptr", "host name of your ip" },
-	{ "requireptr", "please use the smtp server of your isp" },
 	{ "requireptr", "dynamic ip" },
 	{ "requireptr", "dynamic address" },
 	{ "requireptr", "dynamic-ip" },
@@ -245,6 +249,7 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "failedstarttls", "tls negotiation failed" },
 	{ "failedstarttls", "tls handshake failed" },
 	{ "securityerror", "must issue a starttls" },
+	{ "securityerror", "unauthenticated senders" },
 	{ "securityerror", "must issue starttls" },
 	{ "securityerror", "encryption required" },
 	{ "securityerror", "tls required" },
@@ -270,6 +275,7 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* no such recipient */
 	{ "userunknown", "user unknown" },
+	{ "userunknown", "user not exist" },
 	{ "userunknown", "unknown user" },
 	{ "userunknown", "no such user" },
 	{ "userunknown", "user not found" },
@@ -290,7 +296,6 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "userunknown", "recipient address rejected: access denied" },
 	{ "userunknown", "recipient is not" },
 	{ "userunknown", "recipient rejected" },
-	{ "userunknown", "recipient no longer" },
 	{ "userunknown", "no such recipient" },
 	{ "userunknown", "invalid recipient" },
 	{ "userunknown", "bad recipient" },
@@ -318,7 +323,6 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "userunknown", "no such address" },
 	{ "userunknown", "invalid address" },
 	{ "userunknown", "address is invalid" },
-	{ "userunknown", "address rejected" },
 	{ "userunknown", "account does not exist" },
 	{ "userunknown", "account doesn't exist" },
 	{ "userunknown", "account that you tried to reach does not exist" },
@@ -337,7 +341,6 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "userunknown", "not listed in domino directory" },
 	{ "userunknown", "not listed in public name & address book" },
 	{ "userunknown", "no valid recipients" },
-	{ "userunknown", "unrouteable address" },
 	{ "userunknown", "not found in directory" },
 	{ "userunknown", "recipient not listed" },
 	{ "userunknown", "no user" },
@@ -352,6 +355,8 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* no such domain or host */
 	{ "hostunknown", "host unknown" },
+	{ "hostunknown", "unrouteable address" },
+	{ "hostunknown", "dns lookup failure" },
 	{ "hostunknown", "unknown host" },
 	{ "hostunknown", "host not found" },
 	{ "hostunknown", "host or domain name not found" },
@@ -371,17 +376,20 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "hostunknown", "domain is not" },
 	{ "hostunknown", "invalid domain" },
 	{ "hostunknown", "domain is invalid" },
-	{ "hostunknown", "recipient domain" },
 	{ "hostunknown", "no route for" },
 
 	/* too many connections or messages in a period */
 	{ "toomanyconn", "too many connections" },
+	{ "toomanyconn", "connection rate limit" },
+	{ "toomanyconn", "too many recipients" },
+	{ "toomanyconn", "frequency limited" },
 	{ "toomanyconn", "too many concurrent" },
 	{ "toomanyconn", "too many simultaneous" },
 	{ "toomanyconn", "too many sessions" },
 	{ "toomanyconn", "connection limit" },
 	{ "toomanyconn", "connections from your" },
 	{ "speeding", "rate limit" },
+	{ "speeding", "sent to too many recipients" },
 	{ "speeding", "ratelimit" },
 	{ "speeding", "rate-limit" },
 	{ "speeding", "sending rate" },
@@ -393,6 +401,9 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* the domain accepts no mail at all */
 	{ "notaccept", "does not accept mail" },
+	{ "notaccept", "doesn't receive email" },
+	{ "notaccept", "does not receive email" },
+	{ "notaccept", "no smtp service" },
 	{ "notaccept", "does not accept e-mail" },
 	{ "notaccept", "does not accept email" },
 	{ "notaccept", "not accepting mail" },
@@ -404,6 +415,7 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* the receiving system has no room */
 	{ "systemfull", "insufficient system storage" },
+	{ "systemfull", "insufficient disk space" },
 	{ "systemfull", "system full" },
 	{ "systemfull", "disk full" },
 	{ "systemfull", "no space left" },
@@ -412,6 +424,9 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* the sending address or host is on a block list */
 	{ "blocked", "spamhaus" },
+	{ "blocked", "please use the smtp server of your isp" },
+	{ "blocked", "my name was rejected" },
+	{ "blocked", "invalid ip for sending" },
 	{ "blocked", "spamcop" },
 	{ "blocked", "sorbs" },
 	{ "blocked", "barracudacentral" },
@@ -450,6 +465,11 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* the content looked like spam */
 	{ "spamdetected", "spam detected" },
+	{ "spamdetected", "content rejected" },
+	{ "spamdetected", "ube," },
+	{ "spamdetected", "unsolicited bulk" },
+	{ "spamdetected", "indesirable" },
+	{ "spamdetected", "spam classification" },
 	{ "spamdetected", "detected as spam" },
 	{ "spamdetected", "classified as spam" },
 	{ "spamdetected", "considered spam" },
@@ -466,12 +486,12 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "spamdetected", "likely spam" },
 	{ "spamdetected", "suspected spam" },
 	{ "spamdetected", "unsolicited" },
-	{ "spamdetected", "spam" },
 	{ "spamdetected", "bulk mail" },
 	{ "spamdetected", "junk mail" },
 
 	/* a policy of the receiving side */
 	{ "policyviolation", "policy violation" },
+	{ "policyviolation", "potential security issue" },
 	{ "policyviolation", "violates our" },
 	{ "policyviolation", "violation of" },
 	{ "policyviolation", "content policy" },
@@ -513,6 +533,7 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* SMTP syntax */
 	{ "syntaxerror", "syntax error" },
+	{ "syntaxerror", "not implemented" },
 	{ "syntaxerror", "command unrecognized" },
 	{ "syntaxerror", "command not recognized" },
 	{ "syntaxerror", "unrecognized command" },
@@ -536,7 +557,6 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "filtered", "has restricted" },
 	{ "filtered", "restricted to" },
 	{ "filtered", "only accepts mail from" },
-	{ "filtered", "rejected by the" },
 
 	/* the sender was refused */
 	{ "rejected", "sender rejected" },
@@ -562,6 +582,8 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* the MTA gave up retrying */
 	{ "expired", "delivery time expired" },
+	{ "expired", "still undelivered" },
+	{ "expired", "queue too long" },
 	{ "expired", "message expired" },
 	{ "expired", "delivery expired" },
 	{ "expired", "retry time" },
@@ -585,6 +607,7 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* the network between the MTAs */
 	{ "networkerror", "connection refused" },
+	{ "networkerror", "network error" },
 	{ "networkerror", "network is unreachable" },
 	{ "networkerror", "no route to host" },
 	{ "networkerror", "lost connection" },
@@ -605,6 +628,7 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* a local delivery program failed */
 	{ "mailererror", "mailer error" },
+	{ "mailererror", "command output" },
 	{ "mailererror", "command died" },
 	{ "mailererror", "command failed" },
 	{ "mailererror", "program failed" },
@@ -613,6 +637,8 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* the receiving system failed */
 	{ "systemerror", "system error" },
+	{ "systemerror", "transaction failed" },
+	{ "systemerror", "service currently unavailable" },
 	{ "systemerror", "internal error" },
 	{ "systemerror", "server error" },
 	{ "systemerror", "local error" },
@@ -635,6 +661,7 @@ static const struct phrase PHRASES_WEAK[] = {
 	{ "rejected", "rejected" },
 	{ "blocked", "blocked" },
 	{ "blocked", "block" },
+	{ "spamdetected", "spam" },
 	{ "policyviolation", "policy" },
 };
 
@@ -738,7 +765,7 @@ static const struct {
 	{ "501", "syntaxerror" },	/* syntax error in arguments */
 	{ "502", "syntaxerror" },	/* command not implemented */
 	{ "503", "syntaxerror" },	/* bad sequence of commands */
-	{ "421", "toomanyconn" },	/* service not available, closing */
+	{ "504", "syntaxerror" },	/* command parameter not implemented */
 };
 
 /* Lower-case, single-spaced copy of text (at most ST_MAX_REASON_TEXT). */
@@ -767,6 +794,31 @@ normalise(const char *text, size_t len, size_t *outlen)
 		sp = false;
 	}
 	*o = '\0';
+	/* multi-line SMTP replies quoted as one line carry "550-5.7.1" (or
+	 * "550 5.7.1") in the middle of sentences: drop them */
+	{
+		char *r = s, *w = s;
+
+		while (*r) {
+			if ((r == s || r[-1] == ' ') && isdigit((unsigned char)r[0])
+			    && isdigit((unsigned char)r[1]) &&
+			    isdigit((unsigned char)r[2]) &&
+			    (r[3] == '-' || (r[3] == ' ' && r != s &&
+			    isdigit((unsigned char)r[4]) && r[5] == '.'))) {
+				char *q = r + 4;
+
+				while (*q && *q != ' ')
+					q++;
+				if (r[3] == '-' || (q - r) >= 9) {
+					r = *q ? q + 1 : q;
+					continue;
+				}
+			}
+			*w++ = *r++;
+		}
+		*w = '\0';
+		o = w;
+	}
 	*outlen = (size_t)(o - s);
 	return s;
 }
@@ -780,6 +832,30 @@ match_table(const struct phrase *t, size_t n, const char *s)
 		if (strstr(s, t[i].text) != NULL)
 			return t[i].reason;
 	return NULL;
+}
+
+/* The first phrase found in table order wins, except that a phrase that
+ * agrees with the status code (prefer) wins over the others: when the
+ * words and the code say the same thing, that is what happened. */
+static const char *
+match_prefer(const struct phrase *t, size_t n, const char *s,
+    const char *prefer)
+{
+	size_t i;
+	const char *first = NULL;
+
+	for (i = 0; i < n; i++) {
+		if (first != NULL && (prefer == NULL ||
+		    strcmp(t[i].reason, prefer) != 0))
+			continue;
+		if (strstr(s, t[i].text) == NULL)
+			continue;
+		if (prefer != NULL && strcmp(t[i].reason, prefer) == 0)
+			return t[i].reason;
+		if (first == NULL)
+			first = t[i].reason;
+	}
+	return first;
 }
 
 static const char *
@@ -805,6 +881,41 @@ status_reason(const char *status)
 }
 
 const char *
+st_bounce_reason_phrase(const char *text, size_t len, bool weak,
+    const char *prefer)
+{
+	char *s;
+	size_t n;
+	const char *r;
+
+	if (text == NULL || len == 0 || (s = normalise(text, len, &n)) == NULL)
+		return NULL;
+	r = weak ? match_table(PHRASES_WEAK, sizeof(PHRASES_WEAK) /
+	    sizeof(PHRASES_WEAK[0]), s) : match_prefer(PHRASES_STRONG,
+	    sizeof(PHRASES_STRONG) / sizeof(PHRASES_STRONG[0]), s, prefer);
+	free(s);
+	return r;
+}
+
+const char *
+st_bounce_reason_status(const char *status)
+{
+	return status_reason(status);
+}
+
+const char *
+st_bounce_reason_reply(const char *code)
+{
+	size_t i;
+
+	for (i = 0; code != NULL && i < sizeof(REPLY_TABLE) /
+	    sizeof(REPLY_TABLE[0]); i++)
+		if (strcmp(REPLY_TABLE[i].code, code) == 0)
+			return REPLY_TABLE[i].reason;
+	return NULL;
+}
+
+const char *
 st_bounce_reason(const char *status, const char *reply_code,
     const char *text, size_t len)
 {
@@ -817,8 +928,9 @@ st_bounce_reason(const char *status, const char *reply_code,
 	if (text != NULL && len > 0)
 		s = normalise(text, len, &n);
 	if (s != NULL)
-		r = match_table(PHRASES_STRONG,
-		    sizeof(PHRASES_STRONG) / sizeof(PHRASES_STRONG[0]), s);
+		r = match_prefer(PHRASES_STRONG,
+		    sizeof(PHRASES_STRONG) / sizeof(PHRASES_STRONG[0]), s,
+		    status_reason(status));
 	if (r == NULL)
 		r = status_reason(status);
 	if (r == NULL && s != NULL)

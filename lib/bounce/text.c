@@ -220,11 +220,13 @@ addr_at(const char *p, size_t n, size_t at, size_t *s, size_t *e)
 }
 
 static bool
-excluded(const struct text_ctx *c, const char *p, size_t n)
+excluded(const struct text_ctx *c, const char *p, size_t n, int tier)
 {
 	size_t i;
 
-	for (i = 0; i < c->nexclude; i++)
+	/* an address on a line of its own is the failed recipient even when
+	 * it is the sender's own (mail to oneself) */
+	for (i = 0; tier > 1 && i < c->nexclude; i++)
 		if (c->exclude[i] != NULL && strlen(c->exclude[i]) == n &&
 		    strncasecmp(c->exclude[i], p, n) == 0)
 			return true;
@@ -263,9 +265,18 @@ tier_of(const char *t, size_t line, size_t s, size_t line_end)
 	    t[i] == '"' || t[i] == '\'' || t[i] == '*' || t[i] == '-' ||
 	    t[i] == '>' || t[i] == '[' || t[i] == '('))
 		i++;
-	if (i == s) {
-		/* but not a ">>> MAIL FROM" line or a Received fragment */
+	if (i == s)
 		return 1;
+	/* "554 <a@b>... 550 Host unknown": a reply code, then the address */
+	if (s - i >= 4 && s - i <= 6 && isdigit((unsigned char)t[i]) &&
+	    isdigit((unsigned char)t[i + 1]) && isdigit((unsigned char)t[i + 2])
+	    && (t[i + 3] == ' ' || t[i + 3] == '-')) {
+		size_t j = i + 4;
+
+		while (j < s && (t[j] == ' ' || t[j] == '<'))
+			j++;
+		if (j == s)
+			return 1;
 	}
 	/* "Label: <addr>": a known label before it on the line */
 	for (k = 0; RCPT_LABELS[k] != NULL; k++) {
@@ -275,7 +286,26 @@ tier_of(const char *t, size_t line, size_t s, size_t line_end)
 			return strncmp(RCPT_LABELS[k], "rcpt", 4) == 0 ||
 			    strstr(RCPT_LABELS[k], "recipient") != NULL ? 1 : 2;
 	}
-	(void)line_end;
+	/* "Delivery failed 20 attempts: a@b": the address ends the line
+	 * after a colon */
+	{
+		size_t j = s;
+
+		while (j > line && (t[j - 1] == ' ' || t[j - 1] == '<' ||
+		    t[j - 1] == '\t'))
+			j--;
+		if (j > line && t[j - 1] == ':') {
+			const char *e = t + s;
+
+			while (e < t + line_end && *e != ' ' && *e != '\t')
+				e++;
+			while (e < t + line_end && (*e == ' ' || *e == '>' ||
+			    *e == '.' || *e == '\t'))
+				e++;
+			if (e == t + line_end)
+				return 2;
+		}
+	}
 	return 3;
 }
 
@@ -337,9 +367,9 @@ collect(const struct text_ctx *c, struct cand *cv, size_t max, int *best)
 				continue;
 			if (e > lpos + ll)
 				continue;
-			if (excluded(c, t + s, e - s))
-				goto next;
 			tier = tier_of(t, lpos, s, lpos + ll);
+			if (excluded(c, t + s, e - s, tier))
+				goto next;
 			for (k = 0; k < n; k++)
 				if (cv[k].e - cv[k].s == e - s &&
 				    strncasecmp(t + cv[k].s, t + s, e - s) ==
@@ -403,7 +433,15 @@ diagnostic(struct st_arena *a, const struct text_ctx *c,
 		    cv[i].line < stop)
 			stop = cv[i].line;
 	/* rest of the line */
-	gbuf_put(&g, t + cv[k].e, cv[k].line_end - cv[k].e);
+	{
+		size_t rs = cv[k].e;
+
+		while (rs < cv[k].line_end && (t[rs] == '>' || t[rs] == ':' ||
+		    t[rs] == ' ' || t[rs] == '\t' || t[rs] == '.' ||
+		    t[rs] == ','))
+			rs++;
+		gbuf_put(&g, t + rs, cv[k].line_end - rs);
+	}
 	gbuf_put(&g, "\n", 1);
 	pos = cv[k].line_end < c->len ? cv[k].line_end + 1 : c->len;
 	/* the paragraph that follows */
@@ -470,6 +508,18 @@ st_bounce_add_rcpt(struct st_arena *a, struct st_bounce *b, const char *addr,
 	char *s;
 	size_t i;
 
+	/* "|/usr/bin/prog user@example.com /home" or "Name <a@b>": the
+	 * token that holds the '@' */
+	if (memchr(addr, ' ', n) != NULL || memchr(addr, '<', n) != NULL) {
+		size_t s0, e0, i0;
+
+		for (i0 = 0; i0 < n; i0++)
+			if (addr[i0] == '@' && addr_at(addr, n, i0, &s0, &e0)) {
+				addr += s0;
+				n = e0 - s0;
+				break;
+			}
+	}
 	while (n > 0 && (*addr == '<' || *addr == ' ' || *addr == '"')) {
 		addr++;
 		n--;
@@ -527,10 +577,18 @@ st_bounce_text_rcpts(struct text_ctx *c, struct st_bounce *b)
 	if ((cv = calloc(max, sizeof(*cv))) == NULL)
 		return ST_ENOMEM;
 	n = collect(c, cv, max, &best);
+	if (best == 3) {
+		size_t n3 = 0;
+
+		for (k = 0; k < n; k++)
+			n3 += cv[k].tier == 3;
+		if (n3 != 1)
+			best = 4;
+	}
 	for (k = 0; k < n; k++) {
 		struct st_bounce_rcpt *r;
 
-		if (cv[k].tier != best || best > 2)
+		if (cv[k].tier != best)
 			continue;
 		r = st_bounce_add_rcpt(c->a, b, c->text + cv[k].s,
 		    cv[k].e - cv[k].s);
@@ -628,6 +686,39 @@ again:
 	return "";
 }
 
+/* The SMTP command the failure answered: 'D' DATA, 'R' RCPT, 'M' MAIL,
+ * 0 unknown.  The diagnostic decides; else the whole text when it names
+ * one command only. */
+static int
+smtp_command(const char *d, size_t dn, const char *w, size_t wn)
+{
+	static const struct { const char *p; int c; } CMDS[] = {
+		{ "end of data", 'D' }, { "reply to data", 'D' },
+		{ "after data", 'D' }, { "command data", 'D' },
+		{ ">>> data", 'D' }, { "during data", 'D' },
+		{ "reply to rcpt", 'R' }, { "after rcpt", 'R' },
+		{ ">>> rcpt", 'R' }, { "rcpt to command", 'R' },
+		{ "reply to mail", 'M' }, { "after mail from", 'M' },
+		{ ">>> mail from", 'M' } };
+	size_t k;
+	int found = 0;
+
+	for (k = 0; k < sizeof(CMDS) / sizeof(CMDS[0]); k++)
+		if (memcasestr(d, dn, CMDS[k].p) != NULL)
+			return CMDS[k].c;
+	if (w == NULL)
+		return 0;
+	if (wn > 65536)
+		wn = 65536;
+	for (k = 0; k < sizeof(CMDS) / sizeof(CMDS[0]); k++)
+		if (memcasestr(w, wn, CMDS[k].p) != NULL) {
+			if (found && found != CMDS[k].c)
+				return 0;	/* several: cannot tell */
+			found = CMDS[k].c;
+		}
+	return found == 'D' ? 'D' : 0;
+}
+
 void
 st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
     const char *whole, size_t whole_len)
@@ -635,7 +726,9 @@ st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
 	char b[16];
 	const char *d = r->diagnostic ? r->diagnostic : "";
 	size_t dn = strlen(d);
-	const char *reason;
+	const char *reason = NULL, *sr;
+	bool phrase = false;
+	int cmd;
 
 	if (*r->status == '\0') {
 		if (st_bounce_find_status(d, dn, b, sizeof(b)))
@@ -656,23 +749,51 @@ st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
 		r->remote_mta = remote_mta(a, d);
 	if (*r->reason != '\0')
 		return;
-	/* the diagnostic's words, then the code, then the whole text */
-	reason = st_bounce_reason(NULL, NULL, d, dn);
-	if (strcmp(reason, "undefined") == 0) {
-		const char *sr = st_bounce_reason(r->status, r->reply_code,
-		    NULL, 0);
-
-		if (strcmp(sr, "onhold") != 0 && strcmp(sr, "undefined") != 0)
-			reason = sr;
-		else if (whole != NULL) {
-			reason = st_bounce_reason(r->status, r->reply_code,
-			    whole, whole_len);
-		}
+	if (r->status[0] == '2') {
+		r->reason = "delivered";
+		return;
 	}
-	/* A temporary code in a final failure: the MTA gave up. */
-	if ((strcmp(reason, "onhold") == 0 || strcmp(reason,
+	/* the diagnostic's words, the code, the rest of the text */
+	sr = st_bounce_reason_status(r->status);
+	if ((reason = st_bounce_reason_phrase(d, dn, false, sr)) != NULL)
+		phrase = true;
+	else if (sr != NULL)
+		reason = sr;
+	else if (whole != NULL && (reason = st_bounce_reason_phrase(whole,
+	    whole_len, false, NULL)) != NULL)
+		phrase = true;
+	else if ((reason = st_bounce_reason_phrase(d, dn, true, NULL)) !=
+	    NULL)
+		phrase = true;
+	else if ((reason = st_bounce_reason_reply(r->reply_code)) != NULL)
+		;
+	else if (whole != NULL && (reason = st_bounce_reason_phrase(whole,
+	    whole_len, true, NULL)) != NULL)
+		phrase = true;
+	else
+		reason = *r->status || *r->reply_code ? "onhold" : "undefined";
+
+	/* "user unknown" answered to DATA, or with a mailbox-status code:
+	 * the address exists, the message was refused: filtered */
+	cmd = smtp_command(d, dn, whole, whole_len);
+	if (strcmp(reason, "userunknown") == 0 && strcmp(r->status + (
+	    *r->status ? 1 : 0), ".1.1") != 0 && (cmd == 'D' ||
+	    (cmd == 0 && r->status[0] && strncmp(r->status + 1, ".2.", 3) ==
+	    0)))
+		reason = "filtered";
+	/* too big for this recipient's limit (RFC 3463 X.2.3) */
+	if (strcmp(reason, "mesgtoobig") == 0 && strcmp(r->status + (
+	    *r->status ? 1 : 0), ".2.3") == 0)
+		reason = "exceedlimit";
+	/* a name that did not resolve this time is not unknown for good */
+	if (strcmp(reason, "hostunknown") == 0 && r->status[0] == '4')
+		reason = "networkerror";
+	/* a temporary failure in a final report, or a delay report: the
+	 * MTA gave up (or will) retrying */
+	if (!phrase && (strcmp(reason, "onhold") == 0 || strcmp(reason,
 	    "undefined") == 0 || strcmp(reason, "networkerror") == 0) &&
-	    r->status[0] == '4' && strcasecmp(r->action, "failed") == 0)
+	    ((r->status[0] == '4' && strcasecmp(r->action, "failed") == 0) ||
+	    strcasecmp(r->action, "delayed") == 0))
 		reason = "expired";
 	r->reason = reason;
 }

@@ -15,7 +15,10 @@
  *	separated by NUL bytes; expires a Unix time.  Rows are read back
  *	through the same validation as answers from the network (the file
  *	is data, not trusted code).  Expired rows are deleted on open.
- *	The writes of one batch are one transaction (dns_disk_commit()).
+ *	The answers of one batch are kept in memory and written at its end
+ *	in one short transaction (dns_disk_commit()), so the file is never
+ *	locked while we wait for the network (it may be the case file,
+ *	which other commands write too).
  *
  * LIMITS
  *	Items per row as for answers (DNS_MAX_ITEMS), item length
@@ -30,10 +33,19 @@
 
 #include "dns/dns_int.h"
 
+struct pending {
+	struct pending *next;
+	char   *name;
+	int	type, status;
+	char   *blob;		/* NULL when no items */
+	size_t	len;
+	long long expires;
+};
+
 struct dns_disk {
 	sqlite3 *db;
 	sqlite3_stmt *get, *put;
-	bool	txn;
+	struct pending *pend;
 };
 
 static const char schema[] =
@@ -79,10 +91,35 @@ fail:
 void
 dns_disk_commit(struct dns_disk *dk)
 {
-	if (dk != NULL && dk->txn) {
-		(void)sqlite3_exec(dk->db, "COMMIT;", NULL, NULL, NULL);
-		dk->txn = false;
+	struct pending *p, *next;
+	bool txn;
+
+	if (dk == NULL || dk->pend == NULL)
+		return;
+	txn = sqlite3_exec(dk->db, "BEGIN IMMEDIATE;", NULL, NULL, NULL) ==
+	    SQLITE_OK;
+	for (p = dk->pend; p != NULL; p = next) {
+		next = p->next;
+		sqlite3_reset(dk->put);
+		sqlite3_bind_text(dk->put, 1, p->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(dk->put, 2, p->type);
+		sqlite3_bind_int(dk->put, 3, p->status);
+		if (p->blob != NULL)
+			sqlite3_bind_blob(dk->put, 4, p->blob, (int)p->len,
+			    SQLITE_STATIC);
+		else
+			sqlite3_bind_null(dk->put, 4);
+		sqlite3_bind_int64(dk->put, 5, p->expires);
+		(void)sqlite3_step(dk->put);
+		sqlite3_reset(dk->put);
+		sqlite3_clear_bindings(dk->put);
+		free(p->name);
+		free(p->blob);
+		free(p);
 	}
+	dk->pend = NULL;
+	if (txn)
+		(void)sqlite3_exec(dk->db, "COMMIT;", NULL, NULL, NULL);
 }
 
 void
@@ -183,6 +220,7 @@ dns_disk_put(struct dns_disk *dk, const char *name, int type,
 	char *blob = NULL;
 	size_t i, len = 0, o = 0;
 	uint32_t ttl;
+	struct pending *p;
 
 	if (dk == NULL || !rs->has_ttl || rs->ttl == 0 ||
 	    (rs->status != DNS_R_OK && rs->status != DNS_R_NXDOMAIN &&
@@ -199,21 +237,17 @@ dns_disk_put(struct dns_disk *dk, const char *name, int type,
 		memcpy(blob + o, rs->item[i], l);
 		o += l;
 	}
-	if (!dk->txn && sqlite3_exec(dk->db, "BEGIN;", NULL, NULL, NULL) ==
-	    SQLITE_OK)
-		dk->txn = true;
-	sqlite3_reset(dk->put);
-	sqlite3_bind_text(dk->put, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(dk->put, 2, type);
-	sqlite3_bind_int(dk->put, 3, (int)rs->status);
-	if (len > 0)
-		sqlite3_bind_blob(dk->put, 4, blob, (int)(len - 1),
-		    SQLITE_STATIC);
-	else
-		sqlite3_bind_null(dk->put, 4);
-	sqlite3_bind_int64(dk->put, 5, (long long)time(NULL) + ttl);
-	(void)sqlite3_step(dk->put);
-	sqlite3_reset(dk->put);
-	sqlite3_clear_bindings(dk->put);
-	free(blob);
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->name = strdup(name)) == NULL) {
+		free(p);
+		free(blob);
+		return;		/* not kept: asked again next run */
+	}
+	p->type = type;
+	p->status = (int)rs->status;
+	p->blob = blob;
+	p->len = len > 0 ? len - 1 : 0;	/* no NUL after the last item */
+	p->expires = (long long)time(NULL) + ttl;
+	p->next = dk->pend;
+	dk->pend = p;
 }

@@ -56,6 +56,7 @@
 #include "spamtrace/limits.h"
 #include "spamtrace/milter.h"
 #include "spamtrace/received.h"
+#include "trace/trace_int.h"	/* st_name_is_dynamic: the evidence */
 
 static bool
 has(const char *s)
@@ -232,9 +233,18 @@ st_milter_conn_check(const struct st_config *cfg,
 		return rc;
 	}
 	if ((f = find_code(&t, "DYNAMIC_SENDER")) != NULL) {
+		char why[96] = "", name[200], ip[64];
+
 		cc->dynamic = true;
-		clean_copy(cc->evidence, sizeof(cc->evidence),
-		    has(f->evidence) ? f->evidence : c->ip, false);
+		/* the trace's evidence is the hop's raw text, which for the
+		 * connection is a placeholder: say what the rule saw */
+		if (!st_name_is_dynamic(c->name, c->ip, why, sizeof(why)))
+			snprintf(why, sizeof(why), "%s", "trace rule");
+		clean_copy(name, sizeof(name), has(c->name) ? c->name :
+		    "no name", false);
+		clean_copy(ip, sizeof(ip), c->ip, false);
+		snprintf(cc->evidence, sizeof(cc->evidence), "%s[%s]: %s",
+		    name, ip, why);
 	}
 	st_arena_free(a);
 	return ST_OK;

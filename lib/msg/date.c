@@ -135,7 +135,17 @@ st_date_parse(const char *p, size_t len, struct st_date *d)
 		}
 		if (memchr(w, ':', n) != NULL) {
 			int a = -1, b = -1, c = 0;
-			int k = sscanf(w, "%2d:%2d:%2d", &a, &b, &c);
+			/* hostile fix (issue 7, fuzz/repro/date): sscanf
+			 * needs a NUL-terminated string and read past the
+			 * end of the span; scan a bounded copy (the format
+			 * reads at most 8 bytes). */
+			char tb[16];
+			size_t tn = n < sizeof(tb) - 1 ? n : sizeof(tb) - 1;
+			int k;
+
+			memcpy(tb, w, tn);
+			tb[tn] = '\0';
+			k = sscanf(tb, "%2d:%2d:%2d", &a, &b, &c);
 
 			if (k < 2 || hh >= 0)
 				continue;

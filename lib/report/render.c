@@ -65,7 +65,7 @@ static const char builtin_arf[] =
 struct labels {
 	const char *incident, *and_more, *no_findings, *no_rdns, *hop,
 	    *received_of, *none, *source_est, *several, *unknown_time,
-	    *msgid;
+	    *msgid, *same_findings;
 };
 
 static const struct labels lab_en = {
@@ -76,6 +76,7 @@ static const struct labels lab_en = {
 	"(none)",
 	"The message most likely entered the internet at %s (%s).",
 	"%zu addresses: ", "(time unknown)", "Message-ID",
+	"the same findings as incident %zu.",
 };
 
 /* Japanese labels (UTF-8; every character is in JIS X 0208). */
@@ -85,8 +86,10 @@ static const struct labels lab_ja = {
 	"Received 行をご覧ください。）",
 	"（逆引き名なし）", "ホップ", "事例 %zu の Received 行:",
 	"（なし）",
-	"メールは %s からインターネットに送り出されたと推定されます（%s）。",
+	"メールは %s からインターネットに送り出されたと推定されます。\n"
+	"（根拠: %s）",
 	"%zu 個のアドレス: ", "（時刻不明）", "Message-ID",
+	"事例 %zu と同じ内容が見つかりました。",
 };
 
 static const char *
@@ -125,6 +128,24 @@ fmt_time(const struct st_report_incident *in, const struct labels *L,
 		    u.tm_sec);
 }
 
+/* Display width of UTF-8 text: CJK (3- and 4-byte sequences) counts 2
+ * columns, other characters 1. */
+static size_t
+width(const char *p, size_t n)
+{
+	size_t i, w = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c < 0x80 || (c & 0xe0) == 0xc0)
+			w++;
+		else if (c >= 0xe0)
+			w += 2;
+	}
+	return w;
+}
+
 /* Write prefix + text wrapped at 76 columns at blanks (runs of blanks,
  * tabs and line ends become one space or a line break), continuation
  * lines indented by indent spaces; hostile bytes made visible. */
@@ -142,7 +163,7 @@ put_wrapped(struct rbuf *b, const char *prefix, const char *text,
 	p = d.p ? d.p : "";
 	e = p + d.len;
 	st_rb_puts(b, prefix);
-	col = strlen(prefix);
+	col = width(prefix, strlen(prefix));
 	while (p < e) {
 		while (p < e && (*p == ' ' || *p == '\n' || *p == '\t'))
 			p++;
@@ -151,7 +172,7 @@ put_wrapped(struct rbuf *b, const char *prefix, const char *text,
 			p++;
 		if (p == w)
 			break;
-		if (!line_start && col + 1 + (size_t)(p - w) > 76) {
+		if (!line_start && col + 1 + width(w, (size_t)(p - w)) > 76) {
 			st_rb_putc(b, '\n');
 			st_rb_printf(b, "%*s", indent, "");
 			col = (size_t)indent;
@@ -160,7 +181,7 @@ put_wrapped(struct rbuf *b, const char *prefix, const char *text,
 			col++;
 		}
 		st_rb_put(b, w, (size_t)(p - w));
-		col += (size_t)(p - w);
+		col += width(w, (size_t)(p - w));
 		line_start = false;
 	}
 	st_rb_putc(b, '\n');
@@ -199,18 +220,52 @@ put_incidents(struct rbuf *b, const struct st_report *r,
 		b->len--;
 }
 
+/* Same finding codes, in the same order? */
+static bool
+same_codes(const struct st_report_incident *x,
+    const struct st_report_incident *y)
+{
+	size_t k;
+
+	if (x->nfindings != y->nfindings)
+		return false;
+	for (k = 0; k < x->nfindings; k++)
+		if (strcmp(x->findings[k].code, y->findings[k].code) != 0)
+			return false;
+	return true;
+}
+
+/* The findings: in full for the first incident (and for up to
+ * ST_MAX_REPORT_DETAILED others that differ from it); the incidents that
+ * repeat the first one's findings are named in one line. */
 static void
 put_evidence(struct rbuf *b, const struct st_report *r,
     const struct labels *L)
 {
-	size_t i, k, shown = 0;
+	size_t i, k, shown = 0, nsame = 0;
+	const struct st_report_incident *ref = NULL;
 	bool any = false;
+	struct rbuf same;
 
-	for (i = 0; i < r->ninc && shown < ST_MAX_REPORT_DETAILED; i++) {
+	st_rb_init(&same, 65536);
+	for (i = 0; i < r->ninc; i++) {
 		const struct st_report_incident *in = &r->inc[i];
 
 		if (in->nfindings == 0)
 			continue;
+		if (ref != NULL && same_codes(ref, in)) {
+			if (nsame < 50)
+				st_rb_printf(&same, "%s%zu", nsame ? ", " : "",
+				    i + 1);
+			else if (nsame == 50)
+				st_rb_puts(&same, ", ...");
+			nsame++;
+			continue;
+		}
+		if (shown >= ST_MAX_REPORT_DETAILED)
+			continue;
+		if (ref == NULL)
+			ref = in;
 		shown++;
 		if (r->ninc > 1)
 			st_rb_printf(b, "%s%s %zu:\n", any ? "\n" : "",
@@ -234,6 +289,16 @@ put_evidence(struct rbuf *b, const struct st_report *r,
 				put_wrapped(b, "      ", f->explain, 6);
 		}
 	}
+	if (nsame > 0) {
+		char line[256];
+
+		snprintf(line, sizeof(line), L->same_findings,
+		    (size_t)(ref - r->inc) + 1);
+		st_rb_printf(b, "\n%s ", L->incident);
+		st_rb_put(b, same.p, same.len);
+		st_rb_printf(b, ": %s\n", line);
+	}
+	st_rb_free(&same);
 	if (!any)
 		st_rb_printf(b, "%s\n", L->no_findings);
 	if (b->len > 0 && b->p[b->len - 1] == '\n')
@@ -374,7 +439,18 @@ put_value(struct rbuf *b, const struct ctx *c, const char *n, size_t nl)
 			snprintf(line, sizeof(line), L->source_est,
 			    in0->source_ip, *in0->source_why ?
 			    in0->source_why : "?");
-			st_rb_put_display(b, line, strlen(line));
+			char *ln = line, *brk;
+
+			/* each line of the sentence wrapped on its own */
+			do {
+				brk = strchr(ln, '\n');
+				if (brk != NULL)
+					*brk = '\0';
+				put_wrapped(b, "", ln, 0);
+				ln = brk + 1;
+			} while (brk != NULL);
+			if (b->len > 0 && b->p[b->len - 1] == '\n')
+				b->len--;
 		}
 	} else if (name_is(n, nl, "count")) {
 		st_rb_printf(b, "%zu", r->ninc);

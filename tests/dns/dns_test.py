@@ -97,9 +97,9 @@ class Dnsmasq:
                 if dns_query(self.port, "mail.good.test") is not None:
                     return
                 time.sleep(0.05)
-            self.stop()
             self.log.seek(0)
             err = self.log.read()
+            self.stop()
             if b"Address already in use" not in err:
                 break
         print("skipped: dnsmasq did not start: %s" %

@@ -267,7 +267,8 @@ def decode_letter(path):
 def group_letters():
     src = os.path.join(HERE, "msgs", "qmail-dynamic.eml")
     for lang, extra, charset, phrase in (
-            ("en", [], "us-ascii", "Dear abuse team of vectant.ne.jp"),
+            # the original's header quotes a UTF-8 comment: UTF-8 (QP)
+            ("en", [], "utf-8", "Dear abuse team of vectant.ne.jp"),
             ("ja", [], "iso-2022-jp", "vectant.ne.jp ご担当者様"),
             ("ja", ["--ja-utf8"], "utf-8", "vectant.ne.jp ご担当者様")):
         tag = "letter-%s%s" % (lang, "".join(extra))
@@ -304,13 +305,11 @@ def group_letters():
             check(("=?%s?B?" % enc) in raw.decode("ascii"),
                   "%s: subject is RFC 2047 %s" % (tag, enc))
             if not extra:
+                ok = True
                 for line in raw.split(b"\n"):
-                    if b"\x1b$B" in line:
-                        ok = line.rstrip(b"\r").endswith(b"\x1b(B")
-                        if not ok:
-                            break
-                else:
-                    ok = True
+                    esc = re.findall(rb"\x1b[$(][@BJ]", line)
+                    if esc and esc[-1] not in (b"\x1b(B", b"\x1b(J"):
+                        ok = False
                 check(ok, "%s: every ISO-2022-JP line ends in ASCII "
                       "(RFC 1468)" % tag)
         g = gmime(r[0]["path"])
@@ -319,6 +318,35 @@ def group_letters():
               "%s: GMime decodes the same text as Python" % tag)
         check(g is not None and g["subject"] == subj,
               "%s: GMime decodes the same subject" % tag)
+    # charset choice on other inputs: a plain ASCII letter, and a hostile
+    # header (raw Shift_JIS, ESC, NUL, controls, a 2400-byte line) whose
+    # bytes include a UTF-8 character ISO-2022-JP lacks: UTF-8 fallback
+    for name, lang, charset in (("dyn-direct.eml", "en", "us-ascii"),
+                                ("hostile.eml", "en", "utf-8"),
+                                ("hostile.eml", "ja", "utf-8")):
+        tag = "letter-%s-%s" % (lang, name)
+        out = os.path.join(TMP, tag)
+        rc, so, se = run(["report", "--json", "--lang", lang, "--out", out,
+                          "--db", os.path.join(TMP, tag + ".sqlite"),
+                          "--from", "taro@example.jp",
+                          os.path.join(HERE, "msgs", name)])
+        r = json.loads(so)["reports"]
+        raw, m = decode_letter(r[0]["path"])
+        body = m.get_content()
+        g = gmime(r[0]["path"])
+        check(rc == 0 and m.get_content_charset() == charset and
+              all(b < 128 for b in raw) and
+              all(len(x) <= 998 for x in raw.split(b"\n")),
+              "%s: 7-bit, lines <= 998, charset %s (got %s)" %
+              (tag, charset, m.get_content_charset()))
+        check(g is not None and g["text"].replace("\r\n", "\n").strip() ==
+              body.replace("\r\n", "\n").strip(),
+              "%s: GMime decodes the same text as Python" % tag)
+        if name == "hostile.eml":
+            check("\\x00" in body and "\\x1b$B" in body and
+                  "\\x82\\xb1" in body,
+                  "%s: hostile bytes shown as \\xNN" % tag)
+
     # a template a user changed
     tdir = os.path.join(TMP, "tpl")
     os.makedirs(tdir, exist_ok=True)
@@ -396,6 +424,41 @@ def group_send():
         rc, so, se = run(["cases", "--json", "--db", db])
         check(len(json.loads(so)["cases"]) == 1,
               "send: still one case after three runs")
+
+    # STARTTLS and AUTH PLAIN through the smarthost
+    cert = os.path.join(TMP, "cert.pem")
+    key = os.path.join(TMP, "key.pem")
+    ok = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                         "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                         "-subj", "/CN=localhost"],
+                        capture_output=True).returncode == 0
+    if check(ok, "tls: a test certificate was made"):
+        pw = os.path.join(TMP, "pw")
+        with open(pw, "w") as f:
+            f.write("s3cret\n")
+        with SmtpSink(tls=(cert, key), require_auth=True) as sink:
+            smtp = ["--send", "--smtp", "127.0.0.1:%d" % sink.port,
+                    "--starttls", "--tls-no-verify", "--smtp-user", "taro",
+                    "--smtp-pass-file", pw]
+            rc, so, se = run(["report", "--json", "--out", out, "--db",
+                              os.path.join(TMP, "tls.sqlite"), "--from",
+                              "taro@example.jp"] + smtp + [src])
+            check(rc == 0 and len(sink.messages) == 1 and
+                  sink.tls_sessions == 1 and sink.auth == [("taro", "s3cret")],
+                  "tls: sent over STARTTLS with AUTH PLAIN (%s)" %
+                  se.strip()[-200:])
+        with SmtpSink(tls=(cert, key), require_auth=True) as sink:
+            smtp = ["--send", "--smtp", "127.0.0.1:%d" % sink.port,
+                    "--starttls", "--smtp-user", "taro",
+                    "--smtp-pass-file", pw]
+            rc, so, se = run(["report", "--json", "--out", out, "--db",
+                              os.path.join(TMP, "tls2.sqlite"), "--from",
+                              "taro@example.jp"] + smtp + [src])
+            r = json.loads(so)["reports"]
+            check(rc == 1 and len(sink.messages) == 0 and sink.auth == [] and
+                  r[0]["status"] == "failed",
+                  "tls: an unverifiable certificate stops the send before "
+                  "AUTH (%s)" % r[0]["deliveries"][0]["smtp_reply"])
 
     # a smarthost that refuses at RCPT
     db2 = os.path.join(TMP, "refuse.sqlite")

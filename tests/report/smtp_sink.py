@@ -9,14 +9,20 @@ message it accepts.  Behaviour is scripted:
   refuse_all_rcpt  refuse every RCPT with 550
   hang_data     after "354", never answer the final dot (for the
                 interrupted-send test); the caller kills the client
+  tls           (certfile, keyfile): offer STARTTLS (RFC 3207) and, once
+                TLS is up, AUTH PLAIN (RFC 4616); the credentials used are
+                kept in .auth, and MAIL is refused (530) until AUTH when
+                require_auth is set
 
 Used as a module (SmtpSink) by run_tests.py, or alone:
   smtp_sink.py [--refuse-all] -> prints the port, stores into ./sink-*.eml
 Stops by itself: every connection has a 30 s timeout and the server is
 shut down by its owner (or after --lifetime seconds when run alone).
 """
+import base64
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 
@@ -34,6 +40,7 @@ class _Handler(socketserver.StreamRequestHandler):
         self.reply("220 sink.test ESMTP spamtrace test sink")
         mail_from = None
         rcpts = []
+        tls_on = authed = False
         while True:
             try:
                 raw = self.rfile.readline(4096)
@@ -45,9 +52,44 @@ class _Handler(socketserver.StreamRequestHandler):
             sink.transcript.append("C: " + line)
             verb = line[:4].upper()
             if verb in ("EHLO",):
-                self.wfile.write(b"250-sink.test\r\n250-8BITMIME\r\n"
-                                 b"250 SIZE 100000000\r\n")
+                ext = [b"8BITMIME", b"SIZE 100000000"]
+                if sink.tls and not tls_on:
+                    ext.append(b"STARTTLS")
+                if sink.tls and tls_on:
+                    ext.append(b"AUTH PLAIN")
+                self.wfile.write(b"250-sink.test\r\n" + b"".join(
+                    (b"250 " if i == len(ext) - 1 else b"250-") + e +
+                    b"\r\n" for i, e in enumerate(ext)))
                 self.wfile.flush()
+            elif verb == "STAR" and sink.tls and not tls_on:
+                self.reply("220 2.0.0 Ready to start TLS")
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                ctx.load_cert_chain(*sink.tls)
+                try:
+                    self.request = ctx.wrap_socket(self.request,
+                                                   server_side=True)
+                except (ssl.SSLError, OSError):
+                    return
+                self.rfile = self.request.makefile("rb")
+                self.wfile = self.request.makefile("wb")
+                tls_on = True
+                sink.tls_sessions += 1
+            elif verb == "AUTH" and tls_on:
+                parts = line.split()
+                try:
+                    if len(parts) >= 3:
+                        cred = base64.b64decode(parts[2])
+                    else:
+                        self.reply("334 ")
+                        cred = base64.b64decode(self.rfile.readline().strip())
+                    _, user, pw = cred.split(b"\0")
+                    sink.auth.append((user.decode(), pw.decode()))
+                    authed = True
+                    self.reply("235 2.7.0 Authentication successful")
+                except (ValueError, OSError):
+                    self.reply("535 5.7.8 Authentication failed")
+            elif verb == "MAIL" and sink.require_auth and not authed:
+                self.reply("530 5.7.0 Authentication required")
             elif verb == "HELO":
                 self.reply("250 sink.test")
             elif verb == "MAIL":
@@ -111,7 +153,11 @@ class _Server(socketserver.ThreadingTCPServer):
 
 class SmtpSink:
     def __init__(self, refuse_rcpt=(), refuse_all_rcpt=False,
-                 hang_data=False):
+                 hang_data=False, tls=None, require_auth=False):
+        self.tls = tls
+        self.require_auth = require_auth
+        self.auth = []
+        self.tls_sessions = 0
         self.refuse_rcpt = {a.lower() for a in refuse_rcpt}
         self.refuse_all_rcpt = refuse_all_rcpt
         self.hang_data = hang_data
