@@ -18,6 +18,7 @@ struct sbuf {
 	char   *p;
 	size_t	len, cap;
 };
+void	sbuf_reserve(struct sbuf *b, size_t n);	/* room for n more */
 void	sbuf_put(struct sbuf *b, const char *s, size_t n);
 void	sbuf_puts(struct sbuf *b, const char *s);
 void	sbuf_putc(struct sbuf *b, char c);

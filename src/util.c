@@ -14,7 +14,7 @@
 bool cli_color;
 
 void
-sbuf_put(struct sbuf *b, const char *s, size_t n)
+sbuf_reserve(struct sbuf *b, size_t n)
 {
 	if (b->cap - b->len < n + 1) {
 		size_t ncap = b->cap ? b->cap : 4096;
@@ -29,6 +29,12 @@ sbuf_put(struct sbuf *b, const char *s, size_t n)
 		b->p = np;
 		b->cap = ncap;
 	}
+}
+
+void
+sbuf_put(struct sbuf *b, const char *s, size_t n)
+{
+	sbuf_reserve(b, n);
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
@@ -211,12 +217,27 @@ bad:
 	sbuf_putc(b, '"');
 }
 
+/* Keys are the program's own ASCII constants: no escaping needed. */
 void
 jw_key(struct jw *w, const char *k)
 {
-	jw_sep(w);
-	put_escaped(w->b, k, strlen(k));
-	sbuf_putc(w->b, ':');
+	size_t n = strlen(k);
+	struct sbuf *b = w->b;
+
+	sbuf_reserve(b, n + 5);
+	{
+		char *o = b->p + b->len;
+
+		if (w->need_comma[w->depth])
+			*o++ = ',';
+		*o++ = '"';
+		memcpy(o, k, n);
+		o += n;
+		*o++ = '"';
+		*o++ = ':';
+		*o = '\0';
+		b->len = (size_t)(o - b->p);
+	}
 	w->need_comma[w->depth] = false;
 }
 

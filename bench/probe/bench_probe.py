@@ -12,8 +12,10 @@ destination), then for each runs N times:
   spamtrace probe --no-tls 127.0.0.1:PORT     (plaintext, like nmap)
   spamtrace probe 127.0.0.1:PORT              (with STARTTLS, the default)
 
-and prints each tool's verdict and the median / min / max wall time of the
-whole command.  ("+" makes nmap run the script on a non-standard port.)
+(round-robin) and prints each tool's verdict and the median / min / max wall
+time of the whole command.  Postfix's in_flow_delay is set to 0 (see
+pfx.py): a probe's aborted transactions would otherwise exhaust its flow
+tokens and slow whichever tool came later by a second per test.  ("+" makes nmap run the script on a non-standard port.)
 nmap's battery is 16 tests; spamtrace's is 17 (the 16 plus the seed's
 localhost recipient).  Postfix's smtpd_error_sleep_time (default 1s) slows
 every reply after the 10th error: it is left at its default unless
@@ -95,15 +97,18 @@ def main():
                  [a.spamtrace, "probe", "--json",
                   "127.0.0.1:%d" % pf.port], st_verdict),
             ]
-            for name, cmd, verdict in tools:
-                times, verdicts = [], set()
-                for _ in range(a.runs):
+            times = {name: [] for name, _, _ in tools}
+            verdicts = {name: set() for name, _, _ in tools}
+            # round-robin, so no tool always meets a fresher server
+            for _ in range(a.runs):
+                for name, cmd, verdict in tools:
                     t, out = timed(cmd)
-                    times.append(t)
-                    verdicts.add(verdict(out))
-                rows.append((kind, name, " / ".join(sorted(verdicts)),
-                             statistics.median(times), min(times),
-                             max(times)))
+                    times[name].append(t)
+                    verdicts[name].add(verdict(out))
+            for name, _, _ in tools:
+                ts = times[name]
+                rows.append((kind, name, " / ".join(sorted(verdicts[name])),
+                             statistics.median(ts), min(ts), max(ts)))
         finally:
             pf.stop()
     print("Postfix smtpd_error_sleep_time = %s, %d runs each"

@@ -443,6 +443,8 @@ read_body(struct bctx *c, const char *lf, size_t lflen, size_t body_off)
 struct dsn_rcpt {
 	const char *final, *orig, *action, *status, *remote, *diag;
 	size_t	final_n, orig_n, action_n, status_n, remote_n, diag_n;
+	const char *context;	/* what the text part says about it */
+	int	block;		/* blank-line separated block it is in */
 };
 
 /* The value after "type;" (RFC 3464 address-type / diagnostic-type). */
@@ -480,14 +482,19 @@ parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
 {
 	size_t pos = 0, ll, nr = 0, cap = 0, i, added = 0;
 	const char *l;
-	struct dsn_rcpt *rv = NULL, *cur = NULL;
+	struct dsn_rcpt *rv = NULL, *cur = NULL, pend;
+	int block = 0;
 	const char *fname = NULL, *fval = NULL;
 	size_t fname_n = 0, fval_n = 0;
 	struct gbuf val = { .max = 65536 };
 	bool more = true;
 
+	memset(&pend, 0, sizeof(pend));
+	pend.block = -1;
 	while (more) {
 		more = next_line(t, len, &pos, &l, &ll);
+		if (more && ll == 0 && fname == NULL)
+			block++;
 		if (more && ll > 0 && (*l == ' ' || *l == '\t') &&
 		    fname != NULL) {
 			gbuf_put(&val, " ", 1);
@@ -513,8 +520,11 @@ parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
 			    IS("X-Actual-Recipient"))) {
 				bool fin = !IS("Original-Recipient");
 
-				if (cur == NULL || (fin && cur->final) ||
-				    (!fin && (cur->orig || cur->final))) {
+				/* a new recipient: a new block, or a field
+				 * the current one already has */
+				if (cur == NULL || cur->block != block ||
+				    (fin && cur->final) ||
+				    (!fin && cur->orig)) {
 					if (IS("X-Actual-Recipient") && cur)
 						goto flushed;
 					if (nr == cap) {
@@ -532,6 +542,20 @@ parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
 					}
 					cur = &rv[nr++];
 					memset(cur, 0, sizeof(*cur));
+					cur->block = block;
+					/* fields written before the address
+					 * in the same block */
+					if (pend.block == block) {
+						cur->action = pend.action;
+						cur->action_n = pend.action_n;
+						cur->status = pend.status;
+						cur->status_n = pend.status_n;
+						cur->remote = pend.remote;
+						cur->remote_n = pend.remote_n;
+						cur->diag = pend.diag;
+						cur->diag_n = pend.diag_n;
+					}
+					pend.block = -1;
 				}
 				strip_type(&fval, &fval_n);
 				if (fin && cur->final == NULL) {
@@ -541,7 +565,18 @@ parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
 					cur->orig = fval;
 					cur->orig_n = fval_n;
 				}
-			} else if (cur != NULL && v != NULL) {
+			} else if (v != NULL) {
+				struct dsn_rcpt *tgt = cur;
+
+				if (cur == NULL || cur->block != block) {
+					if (pend.block != block) {
+						memset(&pend, 0, sizeof(pend));
+						pend.block = block;
+					}
+					tgt = &pend;
+				}
+				cur = tgt == &pend ? cur : tgt;
+#define cur tgt
 				if (IS("Action")) {
 					cur->action = fval;
 					cur->action_n = fval_n;
@@ -557,6 +592,7 @@ parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
 					cur->diag = fval;
 					cur->diag_n = fval_n;
 				}
+#undef cur
 			}
 #undef IS
 flushed:
@@ -613,11 +649,12 @@ flushed:
 		if (d->diag != NULL && d->diag_n > 0)
 			r->diagnostic = st_bounce_oneline(c->a, d->diag,
 			    d->diag_n);
-		if (*r->diagnostic == '\0' && tc != NULL) {
+		if (tc != NULL) {
 			char *td = st_bounce_text_diag(tc, r->address);
 
-			if (td != NULL)
+			if (td != NULL && *r->diagnostic == '\0')
 				r->diagnostic = td;
+			d->context = td;
 		}
 		if (r->action == NULL)
 			r->action = "";
@@ -627,6 +664,8 @@ flushed:
 			r->remote_mta = "";
 		if (r->diagnostic == NULL)
 			r->diagnostic = "";
+		st_bounce_classify(c->a, r, tc ? tc->text : NULL, tc ? tc->len :
+		    0, d->context);
 	}
 	free(rv);
 	return added;
@@ -1078,9 +1117,6 @@ st_bounce_parse(struct st_msg *m, struct st_bounce *b, struct st_error *err)
 		if (*b->reporting_mta == '\0')
 			b->reporting_mta = guess_reporter(&c, from, tc.text,
 			    tc.len);
-		for (k = 0; k < b->nrcpts; k++)
-			st_bounce_classify(m->arena, &b->rcpts[k], tc.text,
-			    tc.len);
 		goto done;
 	}
 	/* 3. a plain-text bounce */
@@ -1144,7 +1180,7 @@ st_bounce_parse(struct st_msg *m, struct st_bounce *b, struct st_error *err)
 				b->rcpts[k].diagnostic = "";
 			b->rcpts[k].action = "failed";
 			st_bounce_classify(m->arena, &b->rcpts[k], tc.text,
-			    tc.len);
+			    tc.len, NULL);
 		}
 		goto done;
 	}

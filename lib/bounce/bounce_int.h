@@ -57,9 +57,10 @@ struct st_bounce_rcpt *st_bounce_add_rcpt(struct st_arena *a,
 	    struct st_bounce *b, const char *addr, size_t addr_len);
 
 /* Fill status/reply_code/reason/remote_mta of r from its diagnostic and,
- * when the diagnostic says nothing, from the whole text. */
+ * when the diagnostic says nothing, from the whole text.  context (may be
+ * NULL) is what the human-readable part says about this recipient. */
 void	st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
-	    const char *whole, size_t whole_len);
+	    const char *whole, size_t whole_len, const char *context);
 
 /* One line of text for the output: white space runs made one space,
  * control characters dropped, at most ST_MAX_DIAGNOSTIC bytes. */
@@ -70,6 +71,7 @@ const char *st_bounce_reason_phrase(const char *text, size_t len, bool weak,
 	    const char *prefer);
 const char *st_bounce_reason_status(const char *status);
 const char *st_bounce_reason_reply(const char *code);
+const char *st_bounce_reason_vendor(const char *text, size_t len);
 
 /* Is c a character of an address's local part / domain? */
 bool	addr_char(unsigned char c);

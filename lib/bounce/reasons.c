@@ -57,6 +57,32 @@ struct phrase {
  * host rejected".
  */
 static const struct phrase PHRASES_STRONG[] = {
+	/* wording specific enough to settle it whatever else is said */
+	{ "mailererror", "mailer error" },
+	{ "mailererror", "command output" },
+	{ "blocked", "please use the smtp server of your isp" },
+	{ "blocked", "my name was rejected" },
+	{ "blocked", "invalid ip for sending" },
+	{ "speeding", "sent to too many recipients" },
+	{ "spamdetected", "spam classification" },
+	{ "suspend", "temporary locked" },
+	{ "suspend", "temporarily locked" },
+	{ "filtered", "recipient preferences" },
+	{ "rejected", "permission to post" },
+	{ "rejected", "投稿する権限" },
+	{ "rejected", "not have permission" },
+	{ "rejected", "don't have permission" },
+	{ "notaccept", "doesn't receive email" },
+	{ "notaccept", "does not receive email" },
+	{ "notaccept", "no smtp service" },
+	{ "notcompliantrfc", "not rfc 5322 compliant" },
+	{ "notcompliantrfc", "rfc 5322 compliant" },
+	{ "userunknown", "check if address is correct" },
+	{ "spamdetected", "content rejected" },
+	{ "failedstarttls", "does not support tls" },
+	{ "failedstarttls", "doesn't support tls" },
+#define NTOP 23		/* rows above this line win even against the code */
+
 	/* the message carried a virus */
 	{ "virusdetected", "virus detected" },
 	{ "virusdetected", "virus found" },
@@ -389,7 +415,6 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "toomanyconn", "connection limit" },
 	{ "toomanyconn", "connections from your" },
 	{ "speeding", "rate limit" },
-	{ "speeding", "sent to too many recipients" },
 	{ "speeding", "ratelimit" },
 	{ "speeding", "rate-limit" },
 	{ "speeding", "sending rate" },
@@ -424,9 +449,6 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* the sending address or host is on a block list */
 	{ "blocked", "spamhaus" },
-	{ "blocked", "please use the smtp server of your isp" },
-	{ "blocked", "my name was rejected" },
-	{ "blocked", "invalid ip for sending" },
 	{ "blocked", "spamcop" },
 	{ "blocked", "sorbs" },
 	{ "blocked", "barracudacentral" },
@@ -527,7 +549,6 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "contenterror", "illegal header" },
 	{ "contenterror", "malformed" },
 	{ "contenterror", "line too long" },
-	{ "contenterror", "message content" },
 	{ "contenterror", "bare lf" },
 	{ "contenterror", "invalid character" },
 
@@ -544,7 +565,6 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "filtered", "domain filter" },
 	{ "filtered", "recipient refuses" },
 	{ "filtered", "refused by the recipient" },
-	{ "filtered", "rejected by the recipient" },
 	{ "filtered", "rejected by recipient" },
 	{ "filtered", "recipient has rejected" },
 	{ "filtered", "message rejected by" },
@@ -578,7 +598,6 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "rejected", "your envelope sender" },
 	{ "rejected", "return path" },
 	{ "rejected", "return-path" },
-	{ "rejected", "mail from" },
 
 	/* the MTA gave up retrying */
 	{ "expired", "delivery time expired" },
@@ -604,6 +623,7 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "expired", "deferred for" },
 	{ "expired", "could not be delivered within" },
 	{ "expired", "undeliverable for" },
+	{ "expired", "will be retried" },
 
 	/* the network between the MTAs */
 	{ "networkerror", "connection refused" },
@@ -627,8 +647,6 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "networkerror", "hop count" },
 
 	/* a local delivery program failed */
-	{ "mailererror", "mailer error" },
-	{ "mailererror", "command output" },
 	{ "mailererror", "command died" },
 	{ "mailererror", "command failed" },
 	{ "mailererror", "program failed" },
@@ -718,7 +736,6 @@ static const struct status_map STATUS_TABLE[] = {
 	{ "6.8", "contenterror" },
 	{ "6.9", "contenterror" },
 	{ "6.10", "contenterror" },
-	{ "7.1", "rejected" },		/* delivery not authorized */
 	{ "7.2", "rejected" },		/* list expansion prohibited */
 	{ "7.3", "securityerror" },	/* security conversion required */
 	{ "7.4", "securityerror" },	/* security features unsupported */
@@ -749,6 +766,29 @@ static const struct status_map STATUS_TABLE[] = {
 	{ "7.29", "authfailure" },	/* RFC 8617: ARC validation */
 	{ "7.30", "securityerror" },	/* RFC 8689: REQUIRETLS */
 };
+
+/*
+ * When nothing else says, what a known sender of bounces means by
+ * sending one (its own documentation, in any language it writes): a
+ * Google Groups bounce is a group refusing the post.
+ */
+static const struct phrase VENDOR_DEFAULTS[] = {
+	{ "rejected", "groups.google.com" },
+	{ "rejected", "googlegroups.com" },
+};
+
+const char *
+st_bounce_reason_vendor(const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; text != NULL && i < sizeof(VENDOR_DEFAULTS) /
+	    sizeof(VENDOR_DEFAULTS[0]); i++)
+		if (memmem(text, len, VENDOR_DEFAULTS[i].text,
+		    strlen(VENDOR_DEFAULTS[i].text)) != NULL)
+			return VENDOR_DEFAULTS[i].reason;
+	return NULL;
+}
 
 /* RFC 5321 4.2.2/4.2.3 and RFC 4954: only the codes with one meaning. */
 static const struct {
@@ -800,6 +840,11 @@ normalise(const char *text, size_t len, size_t *outlen)
 		char *r = s, *w = s;
 
 		while (*r) {
+			if ((r == s || r[-1] == ' ') && (strncmp(r, "<<< ", 4) ==
+			    0 || strncmp(r, ">>> ", 4) == 0)) {
+				r += 4;
+				continue;
+			}
 			if ((r == s || r[-1] == ' ') && isdigit((unsigned char)r[0])
 			    && isdigit((unsigned char)r[1]) &&
 			    isdigit((unsigned char)r[2]) &&
@@ -844,6 +889,9 @@ match_prefer(const struct phrase *t, size_t n, const char *s,
 	size_t i;
 	const char *first = NULL;
 
+	for (i = 0; t == PHRASES_STRONG && i < NTOP; i++)
+		if (strstr(s, t[i].text) != NULL)
+			return t[i].reason;
 	for (i = 0; i < n; i++) {
 		if (first != NULL && (prefer == NULL ||
 		    strcmp(t[i].reason, prefer) != 0))

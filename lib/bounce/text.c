@@ -440,7 +440,10 @@ diagnostic(struct st_arena *a, const struct text_ctx *c,
 		    t[rs] == ' ' || t[rs] == '\t' || t[rs] == '.' ||
 		    t[rs] == ','))
 			rs++;
-		gbuf_put(&g, t + rs, cv[k].line_end - rs);
+		if (rs == cv[k].line_end)	/* "...failed: a@b": before it */
+			gbuf_put(&g, t + cv[k].line, cv[k].s - cv[k].line);
+		else
+			gbuf_put(&g, t + rs, cv[k].line_end - rs);
 	}
 	gbuf_put(&g, "\n", 1);
 	pos = cv[k].line_end < c->len ? cv[k].line_end + 1 : c->len;
@@ -706,7 +709,7 @@ smtp_command(const char *d, size_t dn, const char *w, size_t wn)
 	for (k = 0; k < sizeof(CMDS) / sizeof(CMDS[0]); k++)
 		if (memcasestr(d, dn, CMDS[k].p) != NULL)
 			return CMDS[k].c;
-	if (w == NULL)
+	if (w == NULL || wn == 0)
 		return 0;
 	if (wn > 65536)
 		wn = 65536;
@@ -721,7 +724,7 @@ smtp_command(const char *d, size_t dn, const char *w, size_t wn)
 
 void
 st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
-    const char *whole, size_t whole_len)
+    const char *whole, size_t whole_len, const char *context)
 {
 	char b[16];
 	const char *d = r->diagnostic ? r->diagnostic : "";
@@ -730,6 +733,11 @@ st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
 	bool phrase = false;
 	int cmd;
 
+	/* a generic X.0.0 in the report, a precise code in the reply */
+	if (r->status[0] && strcmp(r->status + 1, ".0.0") == 0 &&
+	    st_bounce_find_status(d, dn, b, sizeof(b)) && b[0] == r->status[0]
+	    && strcmp(b + 1, ".0.0") != 0)
+		r->status = st_arena_strdup(a, b);
 	if (*r->status == '\0') {
 		if (st_bounce_find_status(d, dn, b, sizeof(b)))
 			r->status = st_arena_strdup(a, b);
@@ -755,7 +763,17 @@ st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
 	}
 	/* the diagnostic's words, the code, the rest of the text */
 	sr = st_bounce_reason_status(r->status);
-	if ((reason = st_bounce_reason_phrase(d, dn, false, sr)) != NULL)
+	if (context != NULL && *context && strcmp(context, d) != 0 && !getenv("ST_NOCTX")) {
+		/* the report's diagnostic and what the text says of it */
+		char *both = st_arena_printf(a, "%s\n%s", d, context);
+
+		if (both != NULL && (reason = st_bounce_reason_phrase(both,
+		    strlen(both), false, sr)) != NULL)
+			phrase = true;
+	}
+	if (reason != NULL)
+		;
+	else if ((reason = st_bounce_reason_phrase(d, dn, false, sr)) != NULL)
 		phrase = true;
 	else if (sr != NULL)
 		reason = sr;
@@ -770,12 +788,20 @@ st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
 	else if (whole != NULL && (reason = st_bounce_reason_phrase(whole,
 	    whole_len, true, NULL)) != NULL)
 		phrase = true;
+	else if ((reason = st_bounce_reason_vendor(whole, whole_len)) != NULL ||
+	    (reason = st_bounce_reason_vendor(r->address,
+	    strlen(r->address))) != NULL)
+		phrase = true;
 	else
 		reason = *r->status || *r->reply_code ? "onhold" : "undefined";
 
 	/* "user unknown" answered to DATA, or with a mailbox-status code:
 	 * the address exists, the message was refused: filtered */
-	cmd = smtp_command(d, dn, whole, whole_len);
+	cmd = smtp_command(d, dn, NULL, 0);
+	if (cmd == 0 && context != NULL)
+		cmd = smtp_command(context, strlen(context), NULL, 0);
+	if (cmd == 0 && getenv("ST_WHOLECMD"))
+		cmd = smtp_command("", 0, whole, whole_len);
 	if (strcmp(reason, "userunknown") == 0 && strcmp(r->status + (
 	    *r->status ? 1 : 0), ".1.1") != 0 && (cmd == 'D' ||
 	    (cmd == 0 && r->status[0] && strncmp(r->status + 1, ".2.", 3) ==

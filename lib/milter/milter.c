@@ -468,6 +468,42 @@ finding_list(const struct st_trace *t, const struct st_milter_conn *cc,
 		snprintf(buf, size, "none");
 }
 
+/*
+ * Postfix (and sendmail) hand the milter their own Received field for this
+ * connection as the message's first field.  The connection is already the
+ * top hop, with more facts (the SASL login); the same reception twice would
+ * read as a broken chain.  Drop that field from the analysis (the message
+ * itself is not changed): the first Received field, when it records the
+ * connecting address.
+ */
+static enum st_status
+drop_own_received(struct st_msg *m, const struct st_milter_client *c)
+{
+	struct st_hop h;
+	size_t i;
+
+	if (!has(c->ip))
+		return ST_OK;
+	for (i = 0; i < m->nhdrs; i++) {
+		const struct st_header *f = &m->hdrs[i];
+
+		if (f->name_len != 8 || strncasecmp(f->name, "Received", 8))
+			continue;
+		memset(&h, 0, sizeof(h));
+		if (!st_received_parse(m->arena, f->value, f->value_len, &h))
+			return ST_ENOMEM;
+		if (h.parsed && has(h.ip) && strcmp(h.ip, c->ip) == 0 &&
+		    (!has(c->by) || !has(h.by) || strcasecmp(h.by, c->by) ==
+		    0)) {
+			memmove(&m->hdrs[i], &m->hdrs[i + 1],
+			    (m->nhdrs - i - 1) * sizeof(m->hdrs[0]));
+			m->nhdrs--;
+		}
+		break;		/* only the first Received field */
+	}
+	return ST_OK;
+}
+
 enum st_status
 st_milter_check_message(struct st_arena *a, const struct st_config *cfg,
     const struct st_milter_client *c, const struct st_milter_conn *cc,
@@ -491,6 +527,8 @@ st_milter_check_message(struct st_arena *a, const struct st_config *cfg,
 	if ((rc = st_msg_parse(&m, a, buf, len)) != ST_OK)
 		return st_error_set(err, rc, "message parse: %s",
 		    st_strerror(rc));
+	if ((rc = drop_own_received(&m, c)) != ST_OK)
+		return st_error_set(err, rc, "%s", st_strerror(rc));
 	memset(&top, 0, sizeof(top));
 	top.ip = S(c->ip);
 	top.rdns = S(c->name);
@@ -562,7 +600,10 @@ st_milter_check_message(struct st_arena *a, const struct st_config *cfg,
 	/* the header */
 	token(origin, sizeof(origin), t.origin.present ? t.origin.ip : "");
 	token(source, sizeof(source), t.source.present ? t.source.ip : "");
-	finding_list(&t, cc, findings, sizeof(findings));
+	/* an authenticated client is no dynamic sender: the trace says so,
+	 * the connection check (which leaves the login out) does not */
+	finding_list(&t, has(c->auth) ? NULL : cc, findings,
+	    sizeof(findings));
 	snprintf(r->header, sizeof(r->header), "origin=%s; source=%s; "
 	    "findings=%s", origin, source, findings);
 	if (bs != ST_MILTER_BS_NONE)

@@ -23,8 +23,16 @@ to_text(const char *tmp, char *buf, size_t size)
 	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	    0xff, 0xff };
 
-	if (inet_pton(AF_INET, tmp, bin) == 1)
-		return inet_ntop(AF_INET, bin, buf, (socklen_t)size) != NULL;
+	if (inet_pton(AF_INET, tmp, bin) == 1) {
+		/* inet_pton takes only the canonical dotted quad (no
+		 * leading zeros): the text is already normal */
+		size_t n = strlen(tmp);
+
+		if (n >= size)
+			return false;
+		memcpy(buf, tmp, n + 1);
+		return true;
+	}
 	if (inet_pton(AF_INET6, tmp, bin) == 1) {
 		if (memcmp(bin, mapped, 12) == 0)
 			return inet_ntop(AF_INET, bin + 12, buf,

@@ -45,6 +45,8 @@
  *	text forms), RFC 2033 (LMTP).
  */
 #include <ctype.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
@@ -210,8 +212,11 @@ struct span {
 static bool
 sp_eq(struct span a, const char *lit)
 {
-	size_t l = strlen(lit);
+	size_t l;
 
+	if (a.n == 0 || (a.p[0] | 0x20) != (lit[0] | 0x20))
+		return lit[0] == '\0' && a.n == 0;
+	l = strlen(lit);
 	return a.n == l && strncasecmp(a.p, lit, l) == 0;
 }
 
@@ -341,6 +346,23 @@ ip_word(struct span w, struct ipw *o)
 		w.n -= (size_t)(lb - w.p);
 		w.p = lb;
 	}
+	/* quick refusal: an address has only hex digits, dots and colons
+	 * (plus brackets, an "IPv6:" prefix, a "%zone" and a ":port") */
+	{
+		size_t i = 0;
+
+		if (w.n > 6 && strncasecmp(w.p, "[IPv6:", 6) == 0)
+			i = 6;
+		else if (w.n > 5 && strncasecmp(w.p, "IPv6:", 5) == 0)
+			i = 5;
+		for (; i < w.n && w.p[i] != '%'; i++) {
+			unsigned char c = (unsigned char)w.p[i];
+
+			if (!isxdigit(c) && c != '.' && c != ':' && c != '[' &&
+			    c != ']')
+				return false;
+		}
+	}
 	a = w;
 	if (a.n && a.p[0] == '[') {
 		const char *rb = memchr(a.p, ']', a.n);
@@ -404,7 +426,7 @@ enum ipform { F_NONE, F_RDNS, F_BRACKET, F_BARE, F_PORTED, F_WORD, F_SELF,
 struct st {
 	const char *s;
 	size_t	n;
-	struct toks tk;
+	uint8_t	hit[256];		/* needles seen (scan_marks) */
 
 	/* clauses: token index ranges [a, b) */
 	int	from_a, from_b, by_a, by_b, with_a, with_b, id_t, for_t, via_t;
@@ -430,6 +452,8 @@ struct st {
 	char	ip[ST_IP_TEXT];
 	bool	tls, local, rdns_unverified, ip_from_helo, paren_from;
 	const char *mta;
+
+	struct toks tk;			/* last: not cleared beyond its count */
 };
 
 static bool
@@ -1121,12 +1145,131 @@ static const struct {
 	{ "icloud.com", "icloud" }, { "me.com", "icloud" },
 };
 
+/* Other words looked for anywhere in the line. */
+enum mark { MK_EXIM, MK_VIA_HTTP, MK_MICROSOFT, MK_PICKUP, MK_USERID,
+	MK_QSCANNER, MK_FETCHMAIL, MK_STDIN, MK_UNIXSOCK, MK_UNIXLOCAL,
+	MK_VERSION, MK_AUTHYES, MK_N };
+static const struct {
+	const char *needle;
+	bool	icase;
+} marks[MK_N] = {
+	[MK_EXIM] = { "Exim", false },
+	[MK_VIA_HTTP] = { "via HTTP", false },
+	[MK_MICROSOFT] = { "microsoft", true },
+	[MK_PICKUP] = { "mail pickup service", true },
+	[MK_USERID] = { "from userid ", false },
+	[MK_QSCANNER] = { "qmail-scanner", false },
+	[MK_FETCHMAIL] = { "fetchmail", false },
+	[MK_STDIN] = { "from stdin", false },
+	[MK_UNIXSOCK] = { "[unix socket]", false },
+	[MK_UNIXLOCAL] = { "UNIX: localhost", false },
+	[MK_VERSION] = { "(version=", false },
+	[MK_AUTHYES] = { "auth=yes", false },
+};
+
+#define NSIGS	(sizeof(sigs) / sizeof(sigs[0]))
+#define NNEEDLE	(NSIGS + MK_N)
+
+/*
+ * All needles are found in one pass over the line: they are bucketed by
+ * their first byte (both cases for the case-insensitive ones) once per
+ * process, so each position of the line is compared only with the few
+ * needles that start with its byte.
+ */
+static struct {
+	uint16_t start[257];
+	uint16_t idx[2 * NNEEDLE];
+	uint8_t	len[NNEEDLE];
+} bucket;
+static pthread_once_t bucket_once = PTHREAD_ONCE_INIT;
+
+static const char *
+needle_s(size_t k)
+{
+	return k < NSIGS ? sigs[k].needle : marks[k - NSIGS].needle;
+}
+
+static bool
+needle_icase(size_t k)
+{
+	return k < NSIGS ? sigs[k].icase : marks[k - NSIGS].icase;
+}
+
+static void
+bucket_init(void)
+{
+	uint16_t count[256] = { 0 }, fill[256];
+	size_t k, c;
+
+	for (k = 0; k < NNEEDLE; k++) {
+		unsigned char f = (unsigned char)needle_s(k)[0];
+
+		bucket.len[k] = (uint8_t)strlen(needle_s(k));
+		if (needle_icase(k)) {
+			count[tolower(f)]++;
+			count[toupper(f)]++;
+		} else
+			count[f]++;
+	}
+	bucket.start[0] = 0;
+	for (c = 0; c < 256; c++) {
+		bucket.start[c + 1] = (uint16_t)(bucket.start[c] + count[c]);
+		fill[c] = bucket.start[c];
+	}
+	for (k = 0; k < NNEEDLE; k++) {
+		unsigned char f = (unsigned char)needle_s(k)[0];
+
+		if (needle_icase(k)) {
+			bucket.idx[fill[tolower(f)]++] = (uint16_t)k;
+			bucket.idx[fill[toupper(f)]++] = (uint16_t)k;
+		} else
+			bucket.idx[fill[f]++] = (uint16_t)k;
+	}
+}
+
+static void
+scan_marks(const char *s, size_t n, uint8_t *hit)
+{
+	size_t i, j;
+
+	(void)pthread_once(&bucket_once, bucket_init);
+	memset(hit, 0, NNEEDLE);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		for (j = bucket.start[c]; j < bucket.start[c + 1]; j++) {
+			size_t k = bucket.idx[j], l = bucket.len[k];
+
+			const char *nd;
+
+			if (hit[k] || l > n - i)
+				continue;
+			nd = needle_s(k);
+			if (needle_icase(k)) {
+				if (tolower((unsigned char)s[i + 1]) !=
+				    nd[1] || strncasecmp(s + i, nd, l) != 0)
+					continue;
+			} else if (s[i + 1] != nd[1] || memcmp(s + i + 2,
+			    nd + 2, l - 2) != 0)
+				continue;
+			hit[k] = 1;
+		}
+	}
+}
+
+#define MARK(x, m)	((x)->hit[NSIGS + (m)] != 0)
+_Static_assert(NNEEDLE <= 256, "struct st's hit[] holds every needle");
+
 static bool
 host_in(struct span h, const char *dom)
 {
 	size_t l = strlen(dom);
 
-	h = trim(h, "", ".;,");
+	while (h.n && (h.p[h.n - 1] == '.' || h.p[h.n - 1] == ';' ||
+	    h.p[h.n - 1] == ','))
+		h.n--;
+	if (h.n < l || (h.p[h.n - 1] | 0x20) != dom[l - 1])
+		return false;
 	return (h.n == l && strncasecmp(h.p, dom, l) == 0) ||
 	    (h.n > l && h.p[h.n - l - 1] == '.' &&
 	    strncasecmp(h.p + h.n - l, dom, l) == 0);
@@ -1218,12 +1361,11 @@ guess_mta(struct st *x)
 	for (i = 0; x->by.n && i < sizeof(hostsigs) / sizeof(hostsigs[0]); i++)
 		if (host_in(x->by, hostsigs[i].domain) &&
 		    (strcmp(hostsigs[i].mta, "exchange") != 0 ||
-		    findi(x->s, x->n, "Microsoft") || with_has(x, "mapi") ||
+		    MARK(x, MK_MICROSOFT) || with_has(x, "mapi") ||
 		    with_has(x, "HTTPS")))
 			return hostsigs[i].mta;
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigs[i].icase ? findi(x->s, x->n, sigs[i].needle) != NULL :
-		    find(x->s, x->n, sigs[i].needle) != NULL)
+		if (x->hit[i])
 			return sigs[i].mta;
 	/* the first comment after the by host */
 	for (j = x->by_a + 1; x->by_a >= 0 && j < x->by_b; j++) {
@@ -1278,10 +1420,10 @@ static void
 decide(struct st *x)
 {
 	/* Exim's layout ("from rdns ([ip])") is read only when it signs */
-	bool exim = find(x->s, x->n, "Exim") != NULL;
+	bool exim = MARK(x, MK_EXIM);
 	bool webmail = x->webmail_user || ((with_has(x, "HTTP") ||
 	    with_has(x, "HTTPS") || with_has(x, "HTTPU") ||
-	    find(x->s, x->n, "via HTTP")) && strcmp(x->mta, "exchange") != 0);
+	    MARK(x, MK_VIA_HTTP)) && strcmp(x->mta, "exchange") != 0);
 	bool w_ip = x->w.n && is_ip_text(x->w);
 	struct span none = { "", 0 };
 
@@ -1344,7 +1486,7 @@ decide(struct st *x)
 		if (x->helo_comment)
 			x->rdns = x->w;
 		else if (x->name_comment.n && !x->have_helo_claim &&
-		    find(x->s, x->n, "Exim") != NULL) {
+		    MARK(x, MK_EXIM)) {
 			/* old Exim: "from rdns (helo) [ip]" */
 			x->rdns = x->w;
 			x->helo = x->name_comment;
@@ -1402,13 +1544,10 @@ local_markers(struct st *x)
 		    "invoked from network"))
 			x->local = true;
 	}
-	if (findi(x->s, x->n, "mail pickup service") ||
-	    find(x->s, x->n, "from userid ") ||
-	    find(x->s, x->n, "qmail-scanner") ||
-	    find(x->s, x->n, "fetchmail") ||
-	    find(x->s, x->n, "from stdin") ||
-	    find(x->s, x->n, "[unix socket]") ||
-	    find(x->s, x->n, "UNIX: localhost"))
+	if (MARK(x, MK_PICKUP) || MARK(x, MK_USERID) ||
+	    MARK(x, MK_QSCANNER) || MARK(x, MK_FETCHMAIL) ||
+	    MARK(x, MK_STDIN) || MARK(x, MK_UNIXSOCK) ||
+	    MARK(x, MK_UNIXLOCAL))
 		x->local = true;
 	for (i = (size_t)(x->with_a >= 0 ? x->with_a : 0); x->with_a >= 0 &&
 	    i < (size_t)x->with_b; i++) {
@@ -1500,7 +1639,9 @@ st_received_parse(struct st_arena *a, const char *p, size_t len,
 	if ((raw = st_hdr_unfold(a, p, len, &n)) == NULL)
 		return false;
 	hop->raw = raw;
-	memset(x, 0, sizeof(*x));
+	memset(x, 0, offsetof(struct st, tk));
+	x->tk.n = 0;
+	x->tk.truncated = x->tk.unbalanced = false;
 	x->s = raw;
 	x->n = n;
 	x->from_a = x->from_b = x->by_a = x->by_b = -1;
@@ -1523,6 +1664,7 @@ st_received_parse(struct st_arena *a, const char *p, size_t len,
 		} else
 			tokenize(raw, 0, n, &x->tk);
 	}
+	scan_marks(raw, n, x->hit);
 	find_date(x, hop);
 	clauses(x);
 	if (x->id_t < 0)
@@ -1557,7 +1699,7 @@ st_received_parse(struct st_arena *a, const char *p, size_t len,
 		x->auth = "GMX";
 	/* Gmail submission ids carry "sm": "p16-v6sm7861105wro.29..." */
 	if (x->auth == NULL && strcmp(x->mta, "gmail") == 0 && x->id.n &&
-	    with_has(x, "ESMTPS") && find(raw, n, "(version=")) {
+	    with_has(x, "ESMTPS") && MARK(x, MK_VERSION)) {
 		size_t k;
 
 		for (k = 1; k + 3 < x->id.n && k < 8; k++)
@@ -1569,7 +1711,7 @@ st_received_parse(struct st_arena *a, const char *p, size_t len,
 	}
 	if (x->auth == NULL && x->cg_account)
 		x->auth = "Communigate";
-	if (x->auth == NULL && find(raw, n, "auth=yes"))
+	if (x->auth == NULL && MARK(x, MK_AUTHYES))
 		x->auth = "yes";
 
 	hop->tls = x->tls;

@@ -12,6 +12,7 @@
 #include "spamtrace/trace.h"
 
 static const psl_ctx_t *psl;
+static const char *st_org_of_uncached(struct st_arena *a, const char *host);
 static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -46,8 +47,46 @@ st_org_into(const char *host, char *out, size_t size)
 		strcpy(out, rd);
 }
 
+/*
+ * A small per-thread cache of the last names looked up: the trace asks for
+ * the organisation of the same few hosts many times per message.
+ */
+#define ORG_CACHE 32
+struct org_cache_entry {
+	char	host[128];
+	char	org[128];
+};
+static _Thread_local struct org_cache_entry org_cache[ORG_CACHE];
+static _Thread_local unsigned org_cache_next;
+
 const char *
 st_org_of(struct st_arena *a, const char *host)
+{
+	const char *rd;
+	size_t n;
+	unsigned i;
+
+	if (host == NULL || *host == '\0' || strchr(host, '.') == NULL)
+		return "";
+	n = strlen(host);
+	if (n < sizeof(org_cache[0].host))
+		for (i = 0; i < ORG_CACHE; i++)
+			if (org_cache[i].host[0] == host[0] &&
+			    strcmp(org_cache[i].host, host) == 0)
+				return org_cache[i].org[0] ?
+				    st_arena_strdup(a, org_cache[i].org) : "";
+	rd = st_org_of_uncached(a, host);
+	if (n < sizeof(org_cache[0].host) && strlen(rd) < sizeof(org_cache[0].org)) {
+		struct org_cache_entry *e = &org_cache[org_cache_next++ % ORG_CACHE];
+
+		memcpy(e->host, host, n + 1);
+		strcpy(e->org, rd);
+	}
+	return rd;
+}
+
+static const char *
+st_org_of_uncached(struct st_arena *a, const char *host)
 {
 	char buf[256], *p;
 	const char *rd;

@@ -3,6 +3,7 @@
  * compiled in at build time): which domains their users' addresses are in
  * and which domains their servers live in.  Read once, on first use.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,24 @@ struct provider {
 
 static struct provider providers[MAX_PROVIDERS];
 static size_t nproviders;
+
+/* Every server and address domain, sorted, for bsearch: the trace asks
+ * "which provider is this organisation?" many times per message. */
+struct dom_entry {
+	const char *domain;
+	const struct provider *p;
+};
+static struct dom_entry server_index[MAX_PROVIDERS * MAX_DOMAINS];
+static size_t nserver_index;
+static struct dom_entry addr_index[MAX_PROVIDERS * MAX_DOMAINS];
+static size_t naddr_index;
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct dom_entry *)a)->domain,
+	    ((const struct dom_entry *)b)->domain);
+}
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void
@@ -83,58 +102,76 @@ load(void)
 		}
 		p = *eol ? eol + 1 : eol;
 	}
+	for (size_t i = 0; i < nproviders; i++) {
+		for (size_t k = 0; k < providers[i].nservers; k++)
+			server_index[nserver_index++] = (struct dom_entry){
+			    providers[i].servers[k], &providers[i] };
+		for (size_t k = 0; k < providers[i].naddr; k++)
+			addr_index[naddr_index++] = (struct dom_entry){
+			    providers[i].addr[k], &providers[i] };
+	}
+	qsort(server_index, nserver_index, sizeof(server_index[0]), cmp_entry);
+	qsort(addr_index, naddr_index, sizeof(addr_index[0]), cmp_entry);
 }
 
-static bool
-in_list(char *const *v, size_t n, const char *s)
+/* Look a domain up (case-insensitively) in one of the indexes. */
+static const struct provider *
+lookup(const struct dom_entry *idx, size_t n, const char *domain)
 {
+	char low[256];
 	size_t i;
+	struct dom_entry key, *hit;
 
-	for (i = 0; i < n; i++)
-		if (strcasecmp(v[i], s) == 0)
-			return true;
-	return false;
+	for (i = 0; domain[i] && i < sizeof(low) - 1; i++)
+		low[i] = (char)tolower((unsigned char)domain[i]);
+	if (domain[i])
+		return NULL;
+	low[i] = '\0';
+	key.domain = low;
+	hit = bsearch(&key, idx, n, sizeof(*idx), cmp_entry);
+	return hit ? hit->p : NULL;
 }
 
 const char *
 st_provider_of_server_org(const char *org)
 {
-	size_t i;
+	const struct provider *p;
 
 	if (org == NULL || *org == '\0')
 		return NULL;
 	pthread_once(&once, load);
-	for (i = 0; i < nproviders; i++)
-		if (in_list(providers[i].servers, providers[i].nservers, org))
-			return providers[i].name;
-	return NULL;
+	p = lookup(server_index, nserver_index, org);
+	return p ? p->name : NULL;
 }
 
 const char *
 st_provider_of_addr_domain(const char *domain)
 {
-	size_t i;
+	const struct provider *p;
 
 	if (domain == NULL || *domain == '\0')
 		return NULL;
 	pthread_once(&once, load);
-	for (i = 0; i < nproviders; i++)
-		if (in_list(providers[i].addr, providers[i].naddr, domain))
-			return providers[i].name;
-	return NULL;
+	p = lookup(addr_index, naddr_index, domain);
+	return p ? p->name : NULL;
 }
 
 bool
 st_provider_has_server_org(const char *provider, const char *org)
 {
-	size_t i;
+	const struct provider *p;
 
 	if (provider == NULL || org == NULL || *org == '\0')
 		return false;
 	pthread_once(&once, load);
-	for (i = 0; i < nproviders; i++)
+	p = lookup(server_index, nserver_index, org);
+	/* a domain may serve two providers (aol.com for yahoo and aol) */
+	if (p != NULL && strcmp(p->name, provider) == 0)
+		return true;
+	for (size_t i = 0; i < nproviders; i++)
 		if (strcmp(providers[i].name, provider) == 0)
-			return in_list(providers[i].servers,
-			    providers[i].nservers, org);
+			for (size_t k = 0; k < providers[i].nservers; k++)
+				if (strcasecmp(providers[i].servers[k], org) == 0)
+					return true;
 	return false;
 }

@@ -338,6 +338,38 @@ def part_cache(cases, dns_test, spamtrace, d):
         if s4["disk_hits"] != 0 or s4["sent"] != s3["sent"]:
             fail("expired rows were used: %s then %s" % (s3, s4))
         print("ok: TTL 1 s: nothing served from the file 1.5 s later")
+
+        # the CLI: "dns_cache = FILE" in the configuration
+        conf = os.path.join(tmp, "spamtrace.conf")
+        with open(conf, "w") as f:
+            f.write("dns_cache = %s\ndnsbl = bl.test\n" %
+                    os.path.join(tmp, "cli.sqlite"))
+        eml = os.path.join(d, "dns_multi.eml")
+        srv = Dnsmasq(cases["dnsmasq"], ttl=300)
+        try:
+            rc, o1, e1, _ = run([spamtrace, "trace", "--json", "--dns",
+                                 "--config", conf, "--resolver",
+                                 "127.0.0.1:%d" % srv.port, eml])
+        finally:
+            srv.stop()
+        hole = BlackHole()
+        try:
+            rc, o2, e2, secs = run([spamtrace, "trace", "--json", "--dns",
+                                    "--config", conf, "--resolver",
+                                    "127.0.0.1:%d" % hole.port, eml])
+        finally:
+            hole.stop()
+        d1 = json.loads(o1)["origin"]
+        d2 = json.loads(o2)["origin"]
+        if d1 is None:
+            fail("CLI: origin is null: nothing was looked up")
+        compare("CLI, answers from the cache file", d1.get("dns"),
+                d2.get("dns"))
+        if e2.strip() or secs > 2:
+            fail("CLI second run should need no network: %.1f s, %r" %
+                 (secs, e2))
+        print("ok: CLI with dns_cache: second run %.0f ms, no warning" %
+              (secs * 1000))
     finally:
         shutil.rmtree(tmp)
 

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "spamtrace/limits.h"
 #include "spamtrace/milter.h"
 
 struct sect {
