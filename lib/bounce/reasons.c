@@ -80,8 +80,9 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "userunknown", "check if address is correct" },
 	{ "spamdetected", "content rejected" },
 	{ "failedstarttls", "does not support tls" },
+	{ "spamdetected", "scored as spam" },
 	{ "failedstarttls", "doesn't support tls" },
-#define NTOP 23		/* rows above this line win even against the code */
+#define NTOP 24		/* rows above this line win even against the code */
 
 	/* the message carried a virus */
 	{ "virusdetected", "virus detected" },
@@ -1009,12 +1010,28 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* The first status code of class 4 or 5 in the text (a failure), else the
+ * first of class 2: a transcript may show "250 2.1.5 Ok" before the
+ * reply that failed. */
+static bool find_status_class(const char *t, size_t len, char *buf,
+    size_t size, bool failures);
+
 bool
 st_bounce_find_status(const char *t, size_t len, char *buf, size_t size)
+{
+	return find_status_class(t, len, buf, size, true) ||
+	    find_status_class(t, len, buf, size, false);
+}
+
+static bool
+find_status_class(const char *t, size_t len, char *buf, size_t size,
+    bool failures)
 {
 	size_t i, j, k;
 
 	for (i = 0; i + 4 < len + 0 && i + 5 <= len; i++) {
+		if (failures && t[i] == '2')
+			continue;
 		if (t[i] < '2' || t[i] > '5' || t[i] == '3' || t[i + 1] != '.')
 			continue;
 		if (i > 0 && (is_digit(t[i - 1]) || t[i - 1] == '.' ||

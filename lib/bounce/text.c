@@ -763,17 +763,7 @@ st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
 	}
 	/* the diagnostic's words, the code, the rest of the text */
 	sr = st_bounce_reason_status(r->status);
-	if (context != NULL && *context && strcmp(context, d) != 0 && !getenv("ST_NOCTX")) {
-		/* the report's diagnostic and what the text says of it */
-		char *both = st_arena_printf(a, "%s\n%s", d, context);
-
-		if (both != NULL && (reason = st_bounce_reason_phrase(both,
-		    strlen(both), false, sr)) != NULL)
-			phrase = true;
-	}
-	if (reason != NULL)
-		;
-	else if ((reason = st_bounce_reason_phrase(d, dn, false, sr)) != NULL)
+	if ((reason = st_bounce_reason_phrase(d, dn, false, sr)) != NULL)
 		phrase = true;
 	else if (sr != NULL)
 		reason = sr;
@@ -800,8 +790,6 @@ st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
 	cmd = smtp_command(d, dn, NULL, 0);
 	if (cmd == 0 && context != NULL)
 		cmd = smtp_command(context, strlen(context), NULL, 0);
-	if (cmd == 0 && getenv("ST_WHOLECMD"))
-		cmd = smtp_command("", 0, whole, whole_len);
 	if (strcmp(reason, "userunknown") == 0 && strcmp(r->status + (
 	    *r->status ? 1 : 0), ".1.1") != 0 && (cmd == 'D' ||
 	    (cmd == 0 && r->status[0] && strncmp(r->status + 1, ".2.", 3) ==

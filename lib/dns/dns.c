@@ -493,9 +493,11 @@ run(struct st_dns *d, double deadline)
 		for (n = 0, i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
 			short ev = 0;
 
-			if (ARES_GETSOCK_READABLE(bits, i))
+			/* c-ares's ARES_GETSOCK_WRITABLE shifts a signed 1
+			 * into bit 31 (undefined): test the bits unsigned */
+			if (((unsigned)bits >> i) & 1u)
 				ev |= POLLIN;
-			if (ARES_GETSOCK_WRITABLE(bits, i))
+			if (((unsigned)bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u)
 				ev |= POLLOUT;
 			if (ev == 0)
 				continue;

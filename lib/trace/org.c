@@ -4,6 +4,7 @@
  * data; the built-in list when the data file is missing).
  */
 #include <ctype.h>
+#include <stdbool.h>
 #include <libpsl.h>
 #include <pthread.h>
 #include <string.h>
@@ -14,6 +15,18 @@
 static const psl_ctx_t *psl;
 static const char *st_org_of_uncached(struct st_arena *a, const char *host);
 static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
+
+/* Only names under a real top-level domain have an organisation:
+ * "localhost.localdomain", "x.compute.internal" or "pc.lan" do not. */
+static bool
+known_tld(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return dot != NULL && dot[1] != '\0' &&
+	    psl_is_public_suffix2(psl, dot + 1,
+	    PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE);
+}
 
 static void
 psl_setup(void)
@@ -41,6 +54,8 @@ st_org_into(const char *host, char *out, size_t size)
 		*--p = '\0';
 	pthread_once(&psl_once, psl_setup);
 	if (psl == NULL)
+		return;
+	if (!known_tld(buf))
 		return;
 	rd = psl_registrable_domain(psl, buf);
 	if (rd != NULL && strlen(rd) < size)
@@ -106,6 +121,8 @@ st_org_of_uncached(struct st_arena *a, const char *host)
 		return "";
 	pthread_once(&psl_once, psl_setup);
 	if (psl == NULL)
+		return "";
+	if (!known_tld(buf))
 		return "";
 	rd = psl_registrable_domain(psl, buf);
 	if (rd == NULL)

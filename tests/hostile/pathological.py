@@ -409,7 +409,7 @@ def main():
                 else:
                     path = put('%s-%d' % (name, n), data)
                     size = len(data)
-                    del data
+                    data = b''
                 for c in cmds:
                     rc, out, dt, rss, err = run([c, '--json', path])
                     print('     %-8s n=%-7d %9d bytes %7.2f s %7.1f MB rc=%d'
@@ -424,6 +424,7 @@ def main():
                     times[c].append(dt)
                 if data is not None:
                     os.unlink(path)
+                    data = None
             if ratio and len(sizes) == 2:
                 for c in cmds:
                     t1, t2 = (max(t, MIN_TIME) for t in times[c])

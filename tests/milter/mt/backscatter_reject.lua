@@ -11,5 +11,7 @@ T.check(r == SMFIR_CONTINUE, "MAIL continues (got " .. r .. ")")
 r = T.message_file(conn, "<user@example.org>", "msgs/bounce_backscatter.eml")
 T.check(r == SMFIR_REPLYCODE or r == SMFIR_REJECT,
     "EOM refused with a custom reply (got " .. r .. ")")
-T.check(mt.eom_check(conn, MT_SMTPREPLY, "550", "5.7.1"), "reply is 550 5.7.1")
+T.check(mt.eom_check(conn, MT_SMTPREPLY, "550", "5.7.1",
+    "This bounce is for a message our servers never sent (backscatter of forged mail); refused"),
+    "reply is 550 5.7.1 with the explanation")
 mt.disconnect(conn)
