@@ -189,7 +189,7 @@ on_usr1(int sig)
 }
 
 static void
-worker_main(void)
+worker_main(bool restart)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -213,17 +213,21 @@ worker_main(void)
 	if (getppid() == 1)
 		_exit(0);
 #endif
+	/* a new worker after a crash reads the files again: the config may
+	 * have been reloaded (SIGHUP) since the supervisor read it */
+	if (restart)
+		milter_filter_request_reload();
 	syslog(LOG_INFO, "worker %ld started", (long)getpid());
 	_exit(smfi_main() == MI_SUCCESS ? 0 : 1);
 }
 
 static pid_t
-start_worker(void)
+start_worker(bool restart)
 {
 	pid_t pid = fork();
 
 	if (pid == 0)
-		worker_main();
+		worker_main(restart);
 	if (pid < 0)
 		syslog(LOG_ERR, "cannot start a worker: %m");
 	return pid;
@@ -252,7 +256,7 @@ supervise(const struct milter_opts *o)
 	signal(SIGPIPE, SIG_IGN);
 
 	started = time(NULL);
-	if ((worker = start_worker()) < 0)
+	if ((worker = start_worker(false)) < 0)
 		return 1;
 	for (;;) {
 		sig = sigtimedwait(&set, &info, &tick);
@@ -302,7 +306,7 @@ supervise(const struct milter_opts *o)
 		}
 		if (worker < 0 && time(NULL) >= restart_at) {
 			started = time(NULL);
-			worker = start_worker();
+			worker = start_worker(true);
 		}
 	}
 	if (o->pidfile != NULL)

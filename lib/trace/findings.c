@@ -101,7 +101,7 @@ rule_forged_helo(struct st_analysis *an)
 			    "The sending host called itself '%s', a name of "
 			    "%s's mail servers, but %s. %s's servers do not "
 			    "hand mail to other people's servers like this: "
-			    "the name is forged.", helo, prov,
+			    "the name is forged.", helo, st_provider_display(prov),
 			    has(h->ip) ? (has(observed(h)) ?
 			    st_arena_printf(an->a, "its address %s is %s, not "
 			    "one of theirs", h->ip, observed(h)) :
@@ -109,7 +109,7 @@ rule_forged_helo(struct st_analysis *an)
 			    "name of theirs", h->ip)) :
 			    st_arena_printf(an->a, "it connected to %s, not "
 			    "through their network", has(h->by) ? h->by :
-			    "another server"), prov);
+			    "another server"), st_provider_display(prov));
 			continue;
 		}
 		if (has(an->recipient_org) && (int)i >= an->boundary &&
@@ -494,7 +494,8 @@ rule_sender(struct st_analysis *an)
 		    0, ev,
 		    "The sender address is at %s, a large mailbox provider, "
 		    "yet the message never passed through %s's servers: "
-		    "whoever sent it only wrote that address.", dom, prov);
+		    "whoever sent it only wrote that address.", dom,
+		    st_provider_display(prov));
 	if (me) {
 		st_add_findingf(an, "SENDER_FORGED", ST_SEV_HIGH, 0, ev,
 		    "The sender address is yours (%s), but you did not send "

@@ -20,6 +20,7 @@ static const char providers_text[] =
 
 struct provider {
 	char	name[32];
+	char	display[48];	/* for people; name when not given */
 	char   *addr[MAX_DOMAINS];
 	size_t	naddr;
 	char   *servers[MAX_DOMAINS];
@@ -96,10 +97,20 @@ load(void)
 			} else if (e - w > 5 && memcmp(w, "addr=", 5) == 0)
 				split_list(w + 5, (size_t)(e - w - 5),
 				    pr->addr, &pr->naddr);
-			else if (e - w > 8 && memcmp(w, "servers=", 8) == 0)
+			else if (e - w > 8 && memcmp(w, "display=", 8) == 0) {
+				size_t n = (size_t)(e - w - 8), k;
+
+				if (n >= sizeof(pr->display))
+					n = sizeof(pr->display) - 1;
+				for (k = 0; k < n; k++)
+					pr->display[k] = w[8 + k] == '_' ? ' ' :
+					    w[8 + k];
+			} else if (e - w > 8 && memcmp(w, "servers=", 8) == 0)
 				split_list(w + 8, (size_t)(e - w - 8),
 				    pr->servers, &pr->nservers);
 		}
+		if (pr->display[0] == '\0')
+			memcpy(pr->display, pr->name, sizeof(pr->name));
 		p = *eol ? eol + 1 : eol;
 	}
 	for (size_t i = 0; i < nproviders; i++) {
@@ -174,4 +185,16 @@ st_provider_has_server_org(const char *provider, const char *org)
 				if (strcasecmp(providers[i].servers[k], org) == 0)
 					return true;
 	return false;
+}
+
+const char *
+st_provider_display(const char *provider)
+{
+	if (provider == NULL)
+		return "";
+	pthread_once(&once, load);
+	for (size_t i = 0; i < nproviders; i++)
+		if (strcmp(providers[i].name, provider) == 0)
+			return providers[i].display;
+	return provider;
 }

@@ -12,6 +12,7 @@
 const char *st_provider_of_server_org(const char *org);	/* name or NULL */
 const char *st_provider_of_addr_domain(const char *domain);
 bool	st_provider_has_server_org(const char *provider, const char *org);
+const char *st_provider_display(const char *provider);	/* "Yahoo!" */
 
 void	st_org_into(const char *host, char *out, size_t size);
 

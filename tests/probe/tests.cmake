@@ -23,3 +23,10 @@ set_tests_properties(probe_fake PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77)
 add_test(NAME probe_postfix
   COMMAND ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/probe_postfix.py ${ST_CLI})
 set_tests_properties(probe_postfix PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
+
+add_executable(probe_smtp_send ${CMAKE_CURRENT_LIST_DIR}/smtp_send.c)
+target_link_libraries(probe_smtp_send PRIVATE spamtrace)
+add_test(NAME probe_smtp_data
+  COMMAND ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/probe_smtp_data.py
+          $<TARGET_FILE:probe_smtp_send>)
+set_tests_properties(probe_smtp_data PROPERTIES TIMEOUT 60)
