@@ -189,7 +189,7 @@ on_usr1(int sig)
 }
 
 static void
-worker_main(bool restart)
+worker_main(void)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -213,21 +213,17 @@ worker_main(bool restart)
 	if (getppid() == 1)
 		_exit(0);
 #endif
-	/* a new worker after a crash reads the files again: the config may
-	 * have been reloaded (SIGHUP) since the supervisor read it */
-	if (restart)
-		milter_filter_request_reload();
 	syslog(LOG_INFO, "worker %ld started", (long)getpid());
 	_exit(smfi_main() == MI_SUCCESS ? 0 : 1);
 }
 
 static pid_t
-start_worker(bool restart)
+start_worker(void)
 {
 	pid_t pid = fork();
 
 	if (pid == 0)
-		worker_main(restart);
+		worker_main();
 	if (pid < 0)
 		syslog(LOG_ERR, "cannot start a worker: %m");
 	return pid;
@@ -256,13 +252,16 @@ supervise(const struct milter_opts *o)
 	signal(SIGPIPE, SIG_IGN);
 
 	started = time(NULL);
-	if ((worker = start_worker(false)) < 0)
+	if ((worker = start_worker()) < 0)
 		return 1;
 	for (;;) {
 		sig = sigtimedwait(&set, &info, &tick);
 		if (sig == SIGHUP && worker > 0 && !stopping) {
 			syslog(LOG_INFO, "SIGHUP: reloading the configuration "
 			    "before the next connection");
+			/* the supervisor's copy is what a restarted worker
+			 * starts with: keep it the last good one too */
+			milter_filter_reload();
 			kill(worker, SIGUSR1);
 		} else if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
 			syslog(LOG_INFO, "stopping (signal %d)", sig);
@@ -306,7 +305,7 @@ supervise(const struct milter_opts *o)
 		}
 		if (worker < 0 && time(NULL) >= restart_at) {
 			started = time(NULL);
-			worker = start_worker(true);
+			worker = start_worker();
 		}
 	}
 	if (o->pidfile != NULL)

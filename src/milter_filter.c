@@ -131,6 +131,14 @@ milter_filter_request_reload(void)
 }
 
 void
+milter_filter_reload(void)
+{
+	pthread_mutex_lock(&cfg_lock);
+	reload_locked();
+	pthread_mutex_unlock(&cfg_lock);
+}
+
+void
 milter_filter_setup(const char *config_path, struct st_config *cfg)
 {
 	struct cfg_ref *r = calloc(1, sizeof(*r));

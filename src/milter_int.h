@@ -24,6 +24,8 @@ void	milter_filter_setup(const char *config_path, struct st_config *cfg);
 struct smfiDesc *milter_filter_desc(void);
 /* Ask for a reload before the next connection (async-signal-safe). */
 void	milter_filter_request_reload(void);
+/* Reload now (the supervisor); a failure is logged, the old one kept. */
+void	milter_filter_reload(void);
 #endif
 
 #endif

@@ -130,9 +130,10 @@ chart(struct sbuf *b, const struct st_campaign_summary *s)
 		sbuf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"lbl\">%s"
 		    "</text>\n", left + 2 + i * bw, h - bottom + 16, lbl);
 	}
-	sbuf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"lbl\" "
-	    "text-anchor=\"end\">%s</text>\n", (double)(w - 10),
-	    h - bottom + 32, s->per_day[s->ndays - 1].key);
+	if (span > 1 && (span - 1) % (span / 6 > 0 ? span / 6 : 1) != 0)
+		sbuf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"lbl\" "
+		    "text-anchor=\"end\">%s</text>\n", (double)(w - 10),
+		    h - bottom + 32, s->per_day[s->ndays - 1].key);
 	sbuf_puts(b, "</svg>\n");
 }
 
@@ -249,7 +250,8 @@ out_bounces_html(const char *file, const struct st_campaign_summary *s,
 	for (i = 0; i < s->norigins; i++) {
 		const struct st_campaign_origin *o = &s->origins[i];
 
-		sbuf_puts(&b, "<details><summary>");
+		sbuf_puts(&b, i == 0 ? "<details open><summary>" :
+		    "<details><summary>");
 		esc(&b, dash(o->ip));
 		sbuf_puts(&b, " ");
 		esc(&b, o->host);

@@ -15,5 +15,6 @@
 #include "trace.h"
 #include "dns.h"
 #include "smtp.h"
+#include "probe.h"
 
 #endif

@@ -1104,6 +1104,9 @@ st_bounce_parse(struct st_msg *m, struct st_bounce *b, struct st_error *err)
 	if (c.arf.len > 0 || c.report_arf) {
 		b->kind = ST_BOUNCE_ARF;
 		parse_arf(&c, c.arf.p ? c.arf.p : "", c.arf.len);
+		if (*b->reporting_mta == '\0')
+			b->reporting_mta = guess_reporter(&c, from, tc.text,
+			    tc.len);
 		goto done;
 	}
 	/* 2. delivery status notification */
@@ -1195,7 +1198,21 @@ st_bounce_parse(struct st_msg *m, struct st_bounce *b, struct st_error *err)
 		struct st_bounce_rcpt *r = NULL;
 
 		b->kind = ST_BOUNCE_CHALLENGE;
-		if (strchr(from, '@') != NULL)
+		/* the protected mailbox: the original's To, else the sender
+		 * of the challenge */
+		if (b->orig != NULL) {
+			struct st_msg om;
+
+			if (st_msg_parse(&om, m->arena, b->orig, b->orig_len) ==
+			    ST_OK && st_msg_count(&om, "To") == 1) {
+				const char *oto = hdr_addr(&om, "To");
+
+				if (strchr(oto, '@') != NULL)
+					r = st_bounce_add_rcpt(m->arena, b, oto,
+					    strlen(oto));
+			}
+		}
+		if (r == NULL && strchr(from, '@') != NULL)
 			r = st_bounce_add_rcpt(m->arena, b, from, strlen(from));
 		if (r != NULL) {
 			r->reason = "onhold";

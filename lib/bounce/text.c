@@ -426,7 +426,7 @@ diagnostic(struct st_arena *a, const struct text_ctx *c,
 	const char *l;
 	struct gbuf g = { .max = ST_MAX_REASON_TEXT };
 	char *r;
-	size_t endpara;
+	size_t endpara, block_end;
 
 	for (i = 0; i < ncv; i++)
 		if (cv[i].tier == best && cv[i].line > cv[k].line &&
@@ -440,9 +440,17 @@ diagnostic(struct st_arena *a, const struct text_ctx *c,
 		    t[rs] == ' ' || t[rs] == '\t' || t[rs] == '.' ||
 		    t[rs] == ','))
 			rs++;
-		if (rs == cv[k].line_end)	/* "...failed: a@b": before it */
-			gbuf_put(&g, t + cv[k].line, cv[k].s - cv[k].line);
-		else
+		if (rs == cv[k].line_end) {	/* "...failed: a@b": before it */
+			size_t q;
+			bool words = false;
+
+			for (q = cv[k].line; q < cv[k].s; q++)
+				if (isalpha((unsigned char)t[q]))
+					words = true;
+			if (words)
+				gbuf_put(&g, t + cv[k].line,
+				    cv[k].s - cv[k].line);
+		} else
 			gbuf_put(&g, t + rs, cv[k].line_end - rs);
 	}
 	gbuf_put(&g, "\n", 1);
@@ -469,13 +477,14 @@ diagnostic(struct st_arena *a, const struct text_ctx *c,
 		}
 	}
 	/* other lines that name the address and carry a code */
+	block_end = pos;
 	pos = 0;
 	nlines = 0;
 	while (nlines < 4 && next_line(t, c->len, &pos, &l, &ll)) {
 		size_t lp = (size_t)(l - t);
 		char b[8];
 
-		if (lp == cv[k].line || ll > 600)
+		if ((lp >= cv[k].line && lp < block_end) || ll > 600)
 			continue;
 		if (memcasestr(l, ll, "rcpt to") != NULL)
 			continue;

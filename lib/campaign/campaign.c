@@ -457,6 +457,14 @@ st_campaign_judge(struct st_campaign *c, struct st_arena *a,
 			*why = "it answers a Message-ID of the user's own mail";
 			return 0;
 		}
+		/* it answers an id of a domain the user's own mail never
+		 * uses, and we know which ones it does use */
+		if (md != NULL && c->msgid_orgs.n > 0 && *org_of(c, md)) {
+			free(md);
+			*why = "it answers a Message-ID the user's own mail "
+			    "never carries: a reply to forged mail";
+			return 1;
+		}
 		free(md);
 		*why = "the bounce carries no copy of the original";
 		return -1;

@@ -39,7 +39,6 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -118,7 +117,6 @@ struct st_dns {
 	unsigned fails;		/* failed, no answer since they were sent */
 	unsigned *zone_fails;	/* per zone, since its last answer */
 	double	*zone_dead_until;
-	bool	batch_no_answer;	/* some question of the batch failed */
 	struct dns_disk *disk;
 	char   *warn[ST_DNS_MAX_WARNINGS];
 	size_t	nwarn, warn_next;
@@ -245,8 +243,6 @@ complete(struct st_dns *d, struct entry *e)
 	}
 	e->state = ENT_DONE;
 	e->expires = mono() + keep;
-	if (e->rs.status == DNS_R_NOANSWER)
-		d->batch_no_answer = true;
 	w = e->waiters;
 	e->waiters = NULL;
 	for (; w != NULL; w = next) {
@@ -805,7 +801,6 @@ st_dns_resolve(struct st_dns *d, struct st_dns_query *q, size_t n,
 
 	if (d == NULL)
 		return st_error_set(err, ST_EINVAL, "no resolver");
-	d->batch_no_answer = false;
 	for (i = 0; i < n; i += BATCH_JOBS) {
 		r = resolve_chunk(d, q + i, n - i < BATCH_JOBS ? n - i :
 		    BATCH_JOBS, &timed_out);

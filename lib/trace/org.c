@@ -16,12 +16,13 @@ static const psl_ctx_t *psl;
 static const char *st_org_of_uncached(struct st_arena *a, const char *host);
 static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
 
-/* Only names under a real top-level domain have an organisation:
- * "localhost.localdomain", "x.compute.internal" or "pc.lan" do not. */
+/* Only names under a listed public suffix have an organisation:
+ * "localhost.localdomain", "x.compute.internal" or "pc.lan" match only
+ * the list's default rule, and do not. */
 static bool
-known_tld(const char *name)
+listed_suffix(const char *registrable)
 {
-	const char *dot = strrchr(name, '.');
+	const char *dot = strchr(registrable, '.');
 
 	return dot != NULL && dot[1] != '\0' &&
 	    psl_is_public_suffix2(psl, dot + 1,
@@ -55,10 +56,8 @@ st_org_into(const char *host, char *out, size_t size)
 	pthread_once(&psl_once, psl_setup);
 	if (psl == NULL)
 		return;
-	if (!known_tld(buf))
-		return;
 	rd = psl_registrable_domain(psl, buf);
-	if (rd != NULL && strlen(rd) < size)
+	if (rd != NULL && listed_suffix(rd) && strlen(rd) < size)
 		strcpy(out, rd);
 }
 
@@ -122,10 +121,8 @@ st_org_of_uncached(struct st_arena *a, const char *host)
 	pthread_once(&psl_once, psl_setup);
 	if (psl == NULL)
 		return "";
-	if (!known_tld(buf))
-		return "";
 	rd = psl_registrable_domain(psl, buf);
-	if (rd == NULL)
+	if (rd == NULL || !listed_suffix(rd))
 		return "";
 	return st_arena_strdup(a, rd);
 }

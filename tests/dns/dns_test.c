@@ -4,6 +4,11 @@
  *
  * usage: dns_test [--resolver IP[:PORT]] [--dnsbl ZONE]... [--timeout MS]
  *                 [--cache FILE] [--repeat N] IP...
+ *        dns_test [options] --eml FILE...
+ *
+ * With --eml each FILE is one message: all are traced, then looked up as
+ * one batch with st_dns_lookup_traces(), and one line per FILE is printed:
+ *   {"file": "...", "origin": "ip" | null, "dns": {...} | null}
  *
  * Looks up all the IPs as one batch (st_dns_resolve) --repeat times and
  * prints, for the last round, one JSON line per IP in order:
@@ -38,6 +43,113 @@ jstr(const char *s)
 	putchar('"');
 }
 
+static void
+info_json(const struct st_dns_info *x)
+{
+	size_t m;
+
+	if (x == NULL) {
+		printf("null");
+		return;
+	}
+	printf("{\"ptr\": [");
+	for (m = 0; m < x->nptr; m++) {
+		printf(m ? ", " : "");
+		jstr(x->ptr[m]);
+	}
+	printf("], \"fcrdns\": %s, \"listed\": [",
+	    x->fcrdns < 0 ? "null" : x->fcrdns ? "true" : "false");
+	for (m = 0; m < x->nlisted; m++) {
+		printf("%s{\"zone\": ", m ? ", " : "");
+		jstr(x->listed[m].zone);
+		printf(", \"answer\": ");
+		jstr(x->listed[m].answer);
+		printf(", \"txt\": ");
+		jstr(x->listed[m].txt);
+		printf("}");
+	}
+	printf("], \"timed_out\": %s}", x->timed_out ? "true" : "false");
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, r;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		if (n == cap) {
+			char *nb = realloc(buf, cap = cap ? cap * 2 : 4096);
+
+			if (nb == NULL)
+				break;
+			buf = nb;
+		}
+		r = fread(buf + n, 1, cap - n, f);
+		n += r;
+	} while (r > 0);
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+/* --eml: trace each file, then one st_dns_lookup_traces() for all. */
+static int
+eml_mode(struct st_dns *d, const struct st_config *cfg, char **files,
+    size_t n)
+{
+	struct st_trace *tr = calloc(n, sizeof(*tr)), **tp;
+	struct st_arena **ar = calloc(n, sizeof(*ar));
+	char **bufs = calloc(n, sizeof(*bufs));
+	struct st_error err = { 0 };
+	enum st_status st;
+	size_t i;
+
+	tp = calloc(n, sizeof(*tp));
+	if (tr == NULL || ar == NULL || bufs == NULL || tp == NULL)
+		return 2;
+	for (i = 0; i < n; i++) {
+		struct st_msg m;
+		size_t len = 0;
+
+		ar[i] = st_arena_new(0);
+		bufs[i] = slurp(files[i], &len);
+		if (ar[i] == NULL || bufs[i] == NULL ||
+		    st_msg_parse(&m, ar[i], bufs[i], len) != ST_OK ||
+		    st_trace_message(&m, cfg, NULL, &tr[i], &err) != ST_OK) {
+			fprintf(stderr, "dns_test: %s: cannot trace\n",
+			    files[i]);
+			return 2;
+		}
+		tp[i] = &tr[i];
+	}
+	st = st_dns_lookup_traces(d, tp, ar, n, &err);
+	fprintf(stderr, "status: %s%s%s\n", st_strerror(st),
+	    st != ST_OK ? ": " : "", st != ST_OK ? err.msg : "");
+	for (i = 0; i < n; i++) {
+		printf("{\"file\": ");
+		jstr(files[i]);
+		printf(", \"origin\": ");
+		if (tr[i].origin.present)
+			jstr(tr[i].origin.ip);
+		else
+			printf("null");
+		printf(", \"dns\": ");
+		info_json(tr[i].origin.present ? tr[i].origin.dns : NULL);
+		printf("}\n");
+		st_arena_free(ar[i]);
+		free(bufs[i]);
+	}
+	free(tr);
+	free(tp);
+	free(ar);
+	free(bufs);
+	return 0;
+}
+
 static double
 now_ms(void)
 {
@@ -57,8 +169,9 @@ main(int argc, char **argv)
 	struct st_dns_stats s;
 	struct st_arena *a;
 	const char *cache = NULL, *w;
-	int i, repeat = 1, r;
-	size_t n = 0, k, m;
+	int i, repeat = 1, r, rc = 0;
+	bool eml = false;
+	size_t n = 0, k;
 	double t0;
 
 	st_config_init(&cfg);
@@ -75,6 +188,8 @@ main(int argc, char **argv)
 			cache = argv[++i];
 		else if (strcmp(argv[i], "--repeat") == 0)
 			repeat = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--eml") == 0)
+			eml = true;
 		else {
 			fprintf(stderr, "dns_test: unknown option %s\n",
 			    argv[i]);
@@ -93,6 +208,10 @@ main(int argc, char **argv)
 	a = st_arena_new(0);
 	if (q == NULL || a == NULL)
 		return 2;
+	if (eml) {
+		rc = eml_mode(d, &cfg, argv + i, (size_t)(argc - i));
+		repeat = 0;
+	}
 	for (r = 0; r < repeat; r++) {
 		enum st_status st;
 
@@ -108,33 +227,11 @@ main(int argc, char **argv)
 		    now_ms() - t0);
 	}
 	for (k = 0; k < n; k++) {
-		const struct st_dns_info *x = q[k].info;
-
 		printf("{\"ip\": ");
 		jstr(q[k].ip);
 		printf(", \"dns\": ");
-		if (x == NULL) {
-			printf("null}\n");
-			continue;
-		}
-		printf("{\"ptr\": [");
-		for (m = 0; m < x->nptr; m++) {
-			printf(m ? ", " : "");
-			jstr(x->ptr[m]);
-		}
-		printf("], \"fcrdns\": %s, \"listed\": [",
-		    x->fcrdns < 0 ? "null" : x->fcrdns ? "true" : "false");
-		for (m = 0; m < x->nlisted; m++) {
-			printf("%s{\"zone\": ", m ? ", " : "");
-			jstr(x->listed[m].zone);
-			printf(", \"answer\": ");
-			jstr(x->listed[m].answer);
-			printf(", \"txt\": ");
-			jstr(x->listed[m].txt);
-			printf("}");
-		}
-		printf("], \"timed_out\": %s}}\n",
-		    x->timed_out ? "true" : "false");
+		info_json(q[k].info);
+		printf("}\n");
 	}
 	while ((w = st_dns_next_warning(d)) != NULL)
 		fprintf(stderr, "warning: %s\n", w);
@@ -149,5 +246,5 @@ main(int argc, char **argv)
 	st_arena_free(a);
 	free(q);
 	st_config_free(&cfg);
-	return 0;
+	return rc;
 }

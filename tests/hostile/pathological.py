@@ -467,6 +467,18 @@ def main():
             if ratio and len(sizes) == 2:
                 for c in cmds:
                     t1, t2 = (max(t, MIN_TIME) for t in times[c])
+                    if t2 / t1 > RATIO:
+                        # a busy machine: time both sizes again, keep the
+                        # fastest run of each
+                        for k, n in enumerate(sizes):
+                            data, _ = gen(n)
+                            path = put('%s-%d' % (name, n), data)
+                            data = None
+                            for _ in range(2):
+                                dt = run([c, '--json', path])[2]
+                                times[c][k] = min(times[c][k], dt)
+                            os.unlink(path)
+                        t1, t2 = (max(t, MIN_TIME) for t in times[c])
                     print('     %-8s time ratio for 2x input: %.2f'
                           % (c, t2 / t1))
                     if t2 / t1 > RATIO:

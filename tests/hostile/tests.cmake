@@ -18,3 +18,13 @@ add_executable(hostile_limits_test ${CMAKE_CURRENT_LIST_DIR}/limits_test.c)
 target_link_libraries(hostile_limits_test PRIVATE spamtrace)
 add_test(NAME hostile_limits COMMAND hostile_limits_test)
 set_tests_properties(hostile_limits PROPERTIES TIMEOUT 300)
+
+add_test(NAME hostile_inputs
+  COMMAND ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/pathological.py ${ST_CLI})
+set_tests_properties(hostile_inputs PROPERTIES TIMEOUT 900)
+
+add_test(NAME hostile_no_network
+  COMMAND ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/safety.py ${ST_CLI}
+          ${CMAKE_SOURCE_DIR})
+set_tests_properties(hostile_no_network PROPERTIES TIMEOUT 600
+  SKIP_RETURN_CODE 77)
