@@ -190,6 +190,17 @@ trace_one(const struct trace_opts *o, const struct st_rawmsg *rm,
 			out_trace_text(out, &t, label);
 			sbuf_putc(out, '\n');
 		}
+		if (orig)
+			sbuf_printf(out, "%sThis message is a %s returned by "
+			    "%s: the mail system that sent it is not the "
+			    "spammer. The message it returns is traced below; "
+			    "report that one's origin.%s\n\n", C_BOLD,
+			    b.kind == ST_BOUNCE_AUTOREPLY ? "auto-reply" :
+			    b.kind == ST_BOUNCE_ARF ? "feedback report" :
+			    b.kind == ST_BOUNCE_CHALLENGE ?
+			    "challenge-response message" : "bounce",
+			    *b.reporting_mta ? b.reporting_mta :
+			    "a mail server", C_RESET);
 		if (orig) {
 			snprintf(label, sizeof(label), "== %s #%zu: the "
 			    "message that bounced (%s, %s), traced with the "
