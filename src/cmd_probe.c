@@ -35,8 +35,9 @@ usage(FILE *f)
 	    "[--to ADDR]\n"
 	    "                       [--helo NAME] [--no-tls] [--verbose] "
 	    "[--parallel N]\n"
-	    "                       [--color=auto|always|never] "
-	    "HOST[:PORT]...\n"
+	    "                       [--tests-per-session N] "
+	    "[--color=auto|always|never]\n"
+	    "                       HOST[:PORT]...\n"
 	    "HOST: a name, an IPv4 address, or an IPv6 address in brackets "
 	    "([::1]:2525).\n"
 	    "Never sends DATA; always ends with QUIT.\n", f);
@@ -295,6 +296,7 @@ cmd_probe(int argc, char **argv)
 		{ "no-tls", no_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "parallel", required_argument, NULL, 'p' },
+		{ "tests-per-session", required_argument, NULL, 'S' },
 		{ "color", optional_argument, NULL, 'C' },
 		{ "colour", optional_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -305,7 +307,7 @@ cmd_probe(int argc, char **argv)
 	struct st_probe_result *res;
 	const char *from = NULL, *to = NULL, *helo = NULL, *color = "auto";
 	bool no_tls = false;
-	int ch, parallel = 8, timeout = 10, i, n;
+	int ch, parallel = 8, timeout = 10, i, n, per_session = -1;
 	char *end;
 	long v;
 
@@ -339,6 +341,17 @@ cmd_probe(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			parallel = (int)v;
+			break;
+		case 'S':
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 0 ||
+			    v > 1000) {
+				cli_warn("--tests-per-session: a number from 0 "
+				    "(all in one session) up, not \"%s\"",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			per_session = (int)v;
 			break;
 		case 'C': color = optarg ? optarg : "always"; break;
 		case 'h': usage(stdout); return EXIT_OK;
@@ -380,6 +393,8 @@ cmd_probe(int argc, char **argv)
 	o.helo = helo;
 	if (no_tls)
 		o.smtp.tls = ST_SMTP_TLS_NEVER;
+	if (per_session >= 0)
+		o.tests_per_session = (size_t)per_session;
 	c.timeout = timeout;
 	if ((res = calloc((size_t)n, sizeof(*res))) == NULL) {
 		cli_warn("out of memory");

@@ -18,8 +18,8 @@
 
 struct trace_opts {
 	bool	json;
-	bool	dns;
 	int	jobs;
+	struct st_dns *dns;	/* --dns: the resolver of the run */
 	struct st_config cfg;
 };
 
@@ -94,67 +94,48 @@ trace_original(const struct trace_opts *o, struct st_msg *m,
 	return st_bounce_trace_original(m, b, &o->cfg, om, ot, &err) == ST_OK;
 }
 
-/* Analyse one message into out; returns false when its record has an
- * error. */
-static bool
-trace_one(const struct trace_opts *o, const struct st_rawmsg *rm,
-    struct st_arena *a, struct sbuf *out)
-{
+/* What one message's analysis leaves for the output (in its arena). */
+struct result {
 	struct st_msg m, om;
 	struct st_trace t, ot;
 	struct st_bounce b;
+	const char *error;	/* NULL, or why there is no trace */
+	bool	orig;		/* a bounce whose original is traced */
+};
+
+/* Phase 1: parse and trace one message (and a bounce's original). */
+static void
+analyse_one(const struct trace_opts *o, const struct st_rawmsg *rm,
+    struct st_arena *a, struct result *r, char *errbuf, size_t errsize)
+{
 	struct st_error err = { 0 };
-	const char *error = NULL;
-	bool ok = true, orig = false;
+
+	memset(r, 0, sizeof(*r));
+	if (rm->error != ST_OK) {
+		r->error = rm->errmsg;
+	} else if (st_msg_parse(&r->m, a, rm->data, rm->len) != ST_OK) {
+		r->error = "message too complex: memory limit reached";
+	} else if (r->m.nhdrs == 0) {
+		r->error = "no header fields: not a mail message";
+		if (r->m.defects & ST_MSG_DEFECT_NO_HEADERS)
+			r->error = "no header fields (first line is not a "
+			    "header): not a mail message";
+	} else if (st_trace_message(&r->m, &o->cfg, NULL, &r->t, &err) !=
+	    ST_OK) {
+		snprintf(errbuf, errsize, "%s", err.msg);
+		r->error = errbuf;
+	}
+	if (r->error == NULL)
+		r->orig = trace_original(o, &r->m, &r->b, &r->om, &r->ot);
+}
+
+/* Phase 3: the record for one message; false when it has an error. */
+static bool
+format_one(const struct trace_opts *o, const struct st_rawmsg *rm,
+    struct result *r, struct sbuf *out)
+{
 	struct jw w;
 
-	memset(&t, 0, sizeof(t));
-	if (rm->error != ST_OK) {
-		error = rm->errmsg;
-	} else if (st_msg_parse(&m, a, rm->data, rm->len) != ST_OK) {
-		error = "message too complex: memory limit reached";
-	} else if (m.nhdrs == 0) {
-		error = "no header fields: not a mail message";
-		if (m.defects & ST_MSG_DEFECT_NO_HEADERS)
-			error = "no header fields (first line is not a "
-			    "header): not a mail message";
-	} else if (st_trace_message(&m, &o->cfg, NULL, &t, &err) != ST_OK) {
-		error = err.msg;
-	}
-	/* ---- dns (issue 9, owner: dns): PTR, FCrDNS and blocklists for the
-	 * trace's addresses, attached with st_trace_add_dns().  One resolver
-	 * and cache for the run, shared by the workers under a lock (never
-	 * freed: its cache file is committed after every lookup).  Faster:
-	 * st_dns_lookup_traces() on a whole batch between analysis and
-	 * printing. */
-	if (error == NULL && o->dns) {
-		static pthread_mutex_t dns_lock = PTHREAD_MUTEX_INITIALIZER;
-		static struct st_dns *dns;
-		static bool dns_failed;
-		const char *dw;
-
-		pthread_mutex_lock(&dns_lock);
-		if (dns == NULL && !dns_failed &&
-		    st_dns_new(&dns, &o->cfg, &err) != ST_OK) {
-			cli_warn("dns: %s: no DNS lookups", err.msg);
-			dns_failed = true;
-		}
-		if (dns != NULL) {
-			enum st_status ds = st_dns_lookup_trace(dns, &t, a,
-			    &err);
-
-			if (ds != ST_OK && ds != ST_ETIMEOUT)
-				cli_warn("dns: %s", err.msg);
-			while ((dw = st_dns_next_warning(dns)) != NULL)
-				cli_warn("dns: %s", dw);
-		}
-		pthread_mutex_unlock(&dns_lock);
-	}
-	/* ---- end dns ---- */
-	if (error != NULL)
-		ok = false;
-	else
-		orig = trace_original(o, &m, &b, &om, &ot);
 	if (o->json) {
 		jw_init(&w, out);
 		jw_obj(&w);
@@ -163,16 +144,16 @@ trace_one(const struct trace_opts *o, const struct st_rawmsg *rm,
 		jw_kstr(&w, "path", rm->path);
 		jw_kint(&w, "index", (long long)rm->index);
 		jw_end_obj(&w);
-		jw_kstr(&w, "error", error);
-		if (error == NULL)
-			out_trace_json(&w, &t);
-		if (orig) {
+		jw_kstr(&w, "error", r->error);
+		if (r->error == NULL)
+			out_trace_json(&w, &r->t);
+		if (r->orig) {
 			jw_key(&w, "original");
 			jw_obj(&w);
-			jw_kstr(&w, "where", b.orig_where);
+			jw_kstr(&w, "where", r->b.orig_where);
 			jw_key(&w, "trace");
 			jw_obj(&w);
-			out_trace_json(&w, &ot);
+			out_trace_json(&w, &r->ot);
 			jw_end_obj(&w);
 			jw_end_obj(&w);
 		}
@@ -183,37 +164,36 @@ trace_one(const struct trace_opts *o, const struct st_rawmsg *rm,
 
 		snprintf(label, sizeof(label), "== %s #%zu", rm->path,
 		    rm->index);
-		if (error != NULL)
+		if (r->error != NULL)
 			sbuf_printf(out, "%s%s%s\n  %serror:%s %s\n\n", C_BOLD,
-			    label, C_RESET, C_RED, C_RESET, error);
+			    label, C_RESET, C_RED, C_RESET, r->error);
 		else {
-			out_trace_text(out, &t, label);
+			out_trace_text(out, &r->t, label);
 			sbuf_putc(out, '\n');
 		}
-		if (orig)
+		if (r->orig) {
 			sbuf_printf(out, "%sThis message is a %s returned by "
 			    "%s: the mail system that sent it is not the "
 			    "spammer. The message it returns is traced below; "
 			    "report that one's origin.%s\n\n", C_BOLD,
-			    b.kind == ST_BOUNCE_AUTOREPLY ? "auto-reply" :
-			    b.kind == ST_BOUNCE_ARF ? "feedback report" :
-			    b.kind == ST_BOUNCE_CHALLENGE ?
+			    r->b.kind == ST_BOUNCE_AUTOREPLY ? "auto-reply" :
+			    r->b.kind == ST_BOUNCE_ARF ? "feedback report" :
+			    r->b.kind == ST_BOUNCE_CHALLENGE ?
 			    "challenge-response message" : "bounce",
-			    *b.reporting_mta ? b.reporting_mta :
+			    *r->b.reporting_mta ? r->b.reporting_mta :
 			    "a mail server", C_RESET);
-		if (orig) {
 			snprintf(label, sizeof(label), "== %s #%zu: the "
 			    "message that bounced (%s, %s), traced with the "
 			    "bouncing system %s trusted", rm->path, rm->index,
-			    st_bounce_kind_name(b.kind), b.orig_where,
-			    *b.reporting_mta ? b.reporting_mta : "");
-			out_trace_text(out, &ot, label);
+			    st_bounce_kind_name(r->b.kind), r->b.orig_where,
+			    *r->b.reporting_mta ? r->b.reporting_mta : "");
+			out_trace_text(out, &r->ot, label);
 			sbuf_putc(out, '\n');
 		}
 	}
-	if (error != NULL)
-		cli_warn("%s: message %zu: %s", rm->path, rm->index, error);
-	return ok;
+	if (r->error != NULL)
+		cli_warn("%s: message %zu: %s", rm->path, rm->index, r->error);
+	return r->error == NULL;
 }
 
 /*
@@ -229,6 +209,8 @@ struct slot {
 	char   *data;
 	size_t	cap;
 	struct st_arena *a;
+	struct result r;
+	char	errbuf[256];
 	struct sbuf out;
 	bool	ok;
 };
@@ -238,6 +220,7 @@ struct batch {
 	struct slot *slots;
 	size_t	n;
 	size_t	next;		/* next slot to take (under lock) */
+	int	phase;		/* 1 analyse, 3 format */
 	pthread_mutex_t lock;
 };
 
@@ -256,22 +239,27 @@ worker(void *arg)
 		if (k >= b->n)
 			return NULL;
 		s = &b->slots[k];
+		if (b->phase == 3) {
+			sbuf_reset(&s->out);
+			s->ok = format_one(b->o, &s->rm, &s->r, &s->out);
+			continue;
+		}
 		if (s->a == NULL)
 			s->a = st_arena_new(0);
 		else
 			st_arena_reset(s->a);
-		sbuf_reset(&s->out);
 		if (s->a == NULL) {
-			s->ok = false;
-			sbuf_puts(&s->out, "");
+			memset(&s->r, 0, sizeof(s->r));
+			s->r.error = "out of memory";
 			continue;
 		}
-		s->ok = trace_one(b->o, &s->rm, s->a, &s->out);
+		analyse_one(b->o, &s->rm, s->a, &s->r, s->errbuf,
+		    sizeof(s->errbuf));
 	}
 }
 
 static void
-run_batch(struct batch *b, int jobs)
+run_phase(struct batch *b, int jobs)
 {
 	pthread_t tid[64];
 	int t, nt = jobs > 1 ? (jobs > 64 ? 64 : jobs) : 1;
@@ -286,6 +274,37 @@ run_batch(struct batch *b, int jobs)
 	worker(b);
 	for (t = 1; t < nt; t++)
 		pthread_join(tid[t], NULL);
+}
+
+/* Phase 2 (--dns): every address of every trace of the batch, looked up
+ * concurrently, the results attached to each trace. */
+static void
+lookup_batch(const struct trace_opts *o, struct batch *b)
+{
+	struct st_trace *tr[2 * BATCH_MSGS];
+	struct st_arena *ar[2 * BATCH_MSGS];
+	struct st_error err = { 0 };
+	const char *w;
+	size_t k, n = 0;
+	enum st_status st;
+
+	for (k = 0; k < b->n; k++) {
+		struct slot *s = &b->slots[k];
+
+		if (s->r.error != NULL)
+			continue;
+		tr[n] = &s->r.t;
+		ar[n++] = s->a;
+		if (s->r.orig) {
+			tr[n] = &s->r.ot;
+			ar[n++] = s->a;
+		}
+	}
+	st = n ? st_dns_lookup_traces(o->dns, tr, ar, n, &err) : ST_OK;
+	if (st != ST_OK && st != ST_ETIMEOUT)
+		cli_warn("dns: %s", err.msg);
+	while ((w = st_dns_next_warning(o->dns)) != NULL)
+		cli_warn("dns: %s", w);
 }
 
 /* Trace every message of one PATH; returns an exit status. */
@@ -348,10 +367,12 @@ trace_path(const struct trace_opts *o, const char *path, struct progress *prog,
 		}
 		if (b.n == 0)
 			break;
-		if (o->jobs > 1 && b.n > 1)
-			run_batch(&b, o->jobs);
-		else
-			run_batch(&b, 1);
+		b.phase = 1;
+		run_phase(&b, b.n > 1 ? o->jobs : 1);
+		if (o->dns != NULL)
+			lookup_batch(o, &b);
+		b.phase = 3;
+		run_phase(&b, b.n > 1 ? o->jobs : 1);
 		for (k = 0; k < b.n; k++) {
 			if (!slots[k].ok && rc == EXIT_OK)
 				rc = EXIT_PARTIAL;
@@ -398,6 +419,7 @@ cmd_trace(int argc, char **argv)
 	struct st_error err;
 	struct progress prog;
 	int c, rc = EXIT_OK, i;
+	bool want_dns = false;
 	uint64_t nmsg = 0, bytes_done = 0;
 
 	memset(&o, 0, sizeof(o));
@@ -415,7 +437,7 @@ cmd_trace(int argc, char **argv)
 			}
 			break;
 		case 'c': config_path = optarg; break;
-		case 'D': o.dns = true; break;
+		case 'D': want_dns = true; break;
 		case 'B': st_strlist_add(&cl.dnsbl, optarg); break;
 		case 'R': free(cl.resolver); cl.resolver = strdup(optarg);
 			break;
@@ -455,6 +477,11 @@ cmd_trace(int argc, char **argv)
 	}
 	st_config_free(&cl);
 	cli_color_setup(o.json ? "never" : color);
+	if (want_dns && st_dns_new(&o.dns, &o.cfg, &err) != ST_OK) {
+		cli_warn("--dns: %s", err.msg);
+		st_config_free(&o.cfg);
+		return EXIT_USAGE;
+	}
 
 	if (o.jobs <= 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -471,6 +498,8 @@ cmd_trace(int argc, char **argv)
 	}
 	progress_done(&prog);
 	fflush(stdout);
+	if (o.dns != NULL)
+		st_dns_free(o.dns);
 	st_config_free(&o.cfg);
 	return rc;
 }

@@ -473,7 +473,7 @@ cb_eom(SMFICTX *ctx)
 	else if (c->buf == NULL)
 		st_milter_fail(&c->cfg->cfg, &cl, "no header collected", &r);
 	else if (st_milter_check_message(a, &c->cfg->cfg, &cl, &c->cc,
-	    c->buf, c->len, c->truncated ? ST_MILTER_TRUNCATED : 0, &r,
+	    c->from, c->buf, c->len, c->truncated ? ST_MILTER_TRUNCATED : 0, &r,
 	    &err) != ST_OK)
 		st_milter_fail(&c->cfg->cfg, &cl, err.msg[0] ? err.msg :
 		    st_strerror(err.status), &r);

@@ -273,6 +273,30 @@ raw_hop(struct sbuf *b, const struct st_trace *t, const struct st_hop *h)
 	sbuf_printf(b, "%s\n", *base ? C_RESET : "");
 }
 
+/* "  DNS: PTR a.example (resolves back), listed in zone (127.0.0.2)" */
+static void
+dns_text(struct sbuf *b, const struct st_dns_info *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	sbuf_printf(b, "        %sDNS:%s ", C_DIM, C_RESET);
+	if (d->nptr == 0)
+		sbuf_puts(b, d->timed_out ? "no answer in time" : "no PTR");
+	for (i = 0; i < d->nptr; i++)
+		sbuf_printf(b, "%sPTR %s", i ? ", " : "", d->ptr[i]);
+	if (d->nptr)
+		sbuf_printf(b, " (%s)", d->fcrdns == 1 ? "resolves back" :
+		    d->fcrdns == 0 ? "does NOT resolve back" :
+		    "forward check unanswered");
+	for (i = 0; i < d->nlisted; i++)
+		sbuf_printf(b, "; %slisted in %s%s (%s%s%s)", C_RED,
+		    d->listed[i].zone, C_RESET, d->listed[i].answer,
+		    *d->listed[i].txt ? ": " : "", d->listed[i].txt);
+	sbuf_putc(b, '\n');
+}
+
 void
 out_trace_text(struct sbuf *b, const struct st_trace *t, const char *label)
 {
@@ -336,17 +360,25 @@ out_trace_text(struct sbuf *b, const struct st_trace *t, const char *label)
 		sbuf_printf(b, " (%s, helo %s, org %s) at hop %d\n",
 		    dash(t->origin.rdns), dash(t->origin.helo),
 		    dash(t->origin.org), t->origin.hop);
+		dns_text(b, t->origin.dns);
 	}
 	if (t->source.present)
+	{
 		sbuf_printf(b, "%sSource%s  %s at hop %d: %s\n", C_BOLD,
 		    C_RESET, t->source.ip, t->source.hop, t->source.why);
+		if (t->source.dns != t->origin.dns)
+			dns_text(b, t->source.dns);
+	}
 	if (t->nrelays) {
 		sbuf_printf(b, "\n%sRelays%s\n", C_BOLD, C_RESET);
-		for (i = 0; i < t->nrelays; i++)
+		for (i = 0; i < t->nrelays; i++) {
 			sbuf_printf(b, "  hop %-3d %-18s %-30s %-16s %s\n",
 			    t->relays[i].hop, t->relays[i].role,
 			    dash(t->relays[i].host), dash(t->relays[i].ip),
 			    dash(t->relays[i].org));
+			if (t->relays[i].dns != t->origin.dns)
+				dns_text(b, t->relays[i].dns);
+		}
 	}
 	if (t->nfindings) {
 		sbuf_printf(b, "\n%sFindings%s\n", C_BOLD, C_RESET);

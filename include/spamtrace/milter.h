@@ -111,13 +111,28 @@ enum st_milter_bs st_milter_backscatter(const struct st_config *cfg,
  * The decision at the end of the message: parse buf (headers and as much
  * of the body as was kept), trace it with the connection as the top hop,
  * read it as a bounce, and fill r (header, action, reply, log).  a is the
- * message's arena (everything derived lives there).  On failure (ST_ENOMEM
- * and the like) r is untouched: call st_milter_fail().
+ * message's arena (everything derived lives there).  mail_from is the
+ * envelope sender as the MTA gave it ("<>" for a bounce; NULL: unknown).
+ * On failure (ST_ENOMEM and the like) r is untouched: call
+ * st_milter_fail().
  */
 enum st_status st_milter_check_message(struct st_arena *a,
 	    const struct st_config *cfg, const struct st_milter_client *c,
-	    const struct st_milter_conn *cc, const char *buf, size_t len,
-	    unsigned flags, struct st_milter_result *r, struct st_error *err);
+	    const struct st_milter_conn *cc, const char *mail_from,
+	    const char *buf, size_t len, unsigned flags,
+	    struct st_milter_result *r, struct st_error *err);
+
+/*
+ * Could this message be a bounce or an auto-reply at all?  A cheap test on
+ * the envelope sender and a few header fields, so that the bounce reader
+ * runs only where it can find something: the null sender (RFC 5321 4.5.5:
+ * bounces; RFC 3834 3.3: auto-replies should use it too), Auto-Submitted
+ * other than "no" (RFC 3834), a multipart/report (RFC 6522), the
+ * X-Autoreply / X-Autorespond fields and Precedence: auto_reply of
+ * vacation programs, a From of MAILER-DAEMON or postmaster, or a Subject
+ * with the usual words of bounces, auto-replies and challenges.
+ */
+bool	st_milter_may_be_bounce(const struct st_msg *m, const char *mail_from);
 
 /* An internal error: fail open (accept with "error=WHAT" in the header)
  * or, with fail_open = no, tempfail 451 4.3.0. */

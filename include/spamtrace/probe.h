@@ -48,7 +48,18 @@ struct st_probe_opts {
 	const char *helo;	/* NULL: ST_PROBE_DEFAULT_HELO */
 	bool	retry_without_tls;	/* a failed TLS handshake: probe again
 					 * in plaintext (default true) */
+	size_t	tests_per_session;	/* at most this many tests on one
+					 * connection, then QUIT and a new
+					 * session for the rest; 0: all on one.
+					 * Default ST_PROBE_TESTS_PER_SESSION */
 };
+
+/* Postfix slows every reply by smtpd_error_sleep_time (1 s) once a
+ * session has made smtpd_soft_error_limit (10) errors, and drops it at 20;
+ * Sendmail and others throttle bad RCPTs per connection alike.  Nine tests
+ * per session stay under those limits, so a closed server answers at full
+ * speed and a strict one does not cut the battery short. */
+#define ST_PROBE_TESTS_PER_SESSION	9
 
 /* Defaults; timeout_sec > 0 sets the connect, banner, command and TLS
  * timeouts and derives the per-session deadline from them. */

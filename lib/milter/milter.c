@@ -504,11 +504,71 @@ drop_own_received(struct st_msg *m, const struct st_milter_client *c)
 	return ST_OK;
 }
 
+/* Case-insensitive search of an ASCII word in a span. */
+static bool
+span_has(const char *p, size_t n, const char *word)
+{
+	size_t wl = strlen(word), i;
+
+	for (i = 0; wl <= n && i <= n - wl; i++)
+		if (strncasecmp(p + i, word, wl) == 0)
+			return true;
+	return false;
+}
+
+static const struct st_header *
+field(const struct st_msg *m, const char *name)
+{
+	return st_msg_get(m, name, 0);
+}
+
+bool
+st_milter_may_be_bounce(const struct st_msg *m, const char *mail_from)
+{
+	static const char *const subject_words[] = {
+		"undeliver", "returned", "failure", "failed", "delivery",
+		"not delivered", "auto", "out of office", "vacation", "away",
+		"absence", "abwesen", "unzustellbar", "non remis", "confirm",
+		"verif", "challenge", "rejected", "bounce", "error",
+		"=?", /* an encoded Subject: let the bounce reader decide */
+	};
+	const struct st_header *h;
+	size_t i;
+
+	if (mail_from == NULL || *mail_from == '\0' ||
+	    strcmp(mail_from, "<>") == 0)
+		return true;
+	if ((h = field(m, "Auto-Submitted")) != NULL &&
+	    !(h->value_len >= 2 && span_has(h->value, h->value_len, "no") &&
+	    !span_has(h->value, h->value_len, "auto")))
+		return true;
+	if ((h = field(m, "Content-Type")) != NULL &&
+	    span_has(h->value, h->value_len, "report"))
+		return true;
+	if (field(m, "X-Autoreply") != NULL ||
+	    field(m, "X-Autorespond") != NULL ||
+	    field(m, "X-Autoresponder") != NULL)
+		return true;
+	if ((h = field(m, "Precedence")) != NULL &&
+	    span_has(h->value, h->value_len, "auto"))
+		return true;
+	if ((h = field(m, "From")) != NULL &&
+	    (span_has(h->value, h->value_len, "mailer-daemon") ||
+	    span_has(h->value, h->value_len, "postmaster")))
+		return true;
+	if ((h = field(m, "Subject")) != NULL)
+		for (i = 0; i < sizeof(subject_words) /
+		    sizeof(subject_words[0]); i++)
+			if (span_has(h->value, h->value_len, subject_words[i]))
+				return true;
+	return false;
+}
+
 enum st_status
 st_milter_check_message(struct st_arena *a, const struct st_config *cfg,
     const struct st_milter_client *c, const struct st_milter_conn *cc,
-    const char *buf, size_t len, unsigned flags, struct st_milter_result *r,
-    struct st_error *err)
+    const char *mail_from, const char *buf, size_t len, unsigned flags,
+    struct st_milter_result *r, struct st_error *err)
 {
 	struct st_msg m, om;
 	struct st_trace t, ot;
@@ -538,7 +598,8 @@ st_milter_check_message(struct st_arena *a, const struct st_config *cfg,
 	if ((rc = st_trace_message(&m, cfg, has(c->ip) ? &top : NULL, &t,
 	    err)) != ST_OK)
 		return rc;
-	if (cfg->backscatter != ST_ACT_ACCEPT && m.nhdrs > 0) {
+	if (cfg->backscatter != ST_ACT_ACCEPT && m.nhdrs > 0 &&
+	    st_milter_may_be_bounce(&m, mail_from)) {
 		if ((rc = st_bounce_parse(&m, &b, err)) != ST_OK)
 			return rc;
 		if (b.kind != ST_BOUNCE_NONE && b.kind != ST_BOUNCE_ARF &&

@@ -72,6 +72,7 @@ st_probe_opts_init(struct st_probe_opts *o, int timeout_sec)
 	o->smtp.tls = ST_SMTP_TLS_IF_OFFERED;
 	o->smtp.tls_verify = false;
 	o->retry_without_tls = true;
+	o->tests_per_session = ST_PROBE_TESTS_PER_SESSION;
 	o->smtp.total_timeout_ms = st_probe_session_deadline_ms(o);
 }
 
@@ -344,70 +345,118 @@ copy_transcript(struct st_probe_result *r, struct st_smtp_session *s)
 	}
 }
 
-enum probe_outcome { RUN_DONE, RUN_TLS_FAILED };
+/* How one session ended. */
+/* A note of the probe's own in the transcript. */
+static void
+tr_mark(struct st_probe_result *r, const char *note)
+{
+	char **nv = realloc(r->transcript, (r->ntranscript + 1) *
+	    sizeof(*nv));
 
-/* One session; returns RUN_TLS_FAILED when the handshake failed and a
- * plaintext retry makes sense. */
+	if (nv == NULL)
+		return;
+	r->transcript = nv;
+	if (asprintf(&nv[r->ntranscript], "*: %s", note) >= 0)
+		r->ntranscript++;
+}
+
+/* How one session ended. */
+enum probe_outcome {
+	RUN_DONE,	/* verdict decided inside (no connection, refusal) */
+	RUN_TLS_FAILED,	/* handshake failed: a plaintext retry makes sense */
+	RUN_NEXT,	/* its share of the battery is done */
+	RUN_AUTH,	/* 530 */
+	RUN_421,	/* the server closed the session with 421 */
+	RUN_BROKE	/* network or protocol failure; r->error says it */
+};
+
+/* Set the verdict for a session that ended before the battery. */
+static void
+refused(struct st_probe_result *r, int code, const char *what)
+{
+	char msg[300];
+
+	snprintf(msg, sizeof(msg), "the server refused %s (%d)", what, code);
+	if (code == 530)
+		r->verdict = ST_PROBE_AUTH_REQUIRED;
+	else if (ST_SMTP_PERMFAIL(code)) {
+		r->verdict = ST_PROBE_CLOSED;
+		set_str(&r->note, msg);
+	} else {
+		r->verdict = ST_PROBE_ERROR;
+		set_str(&r->error, msg);
+	}
+}
+
+/*
+ * One session: connect, greet, then tests [from, r->ntests) until
+ * per_session of them ran (0: no bound); *next gets the first test not
+ * run.  The first session (r->ntests == 0) builds the battery from the
+ * server's name and address.
+ */
 static enum probe_outcome
 run_session(const struct st_probe_opts *o, struct st_probe_result *r,
-    const struct st_smtp_params *params)
+    const struct st_smtp_params *params, size_t from, size_t per_session,
+    size_t *next)
 {
 	struct st_smtp_session *s = NULL;
 	struct st_smtp_reply rp;
 	struct st_error err = { 0 };
 	enum st_status st;
+	enum probe_outcome out = RUN_NEXT;
 	char name[256];
-	bool auth = false, closed_early = false;
-	enum probe_outcome out = RUN_DONE;
-	size_t i;
+	bool first = r->ntests == 0;
+	size_t i, ran = 0;
 
+	*next = from;
 	memset(&rp, 0, sizeof(rp));
 	if (st_smtp_open(&s, params, &err) != ST_OK) {
-		r->verdict = ST_PROBE_ERROR;
 		set_str(&r->error, err.msg);
-		return RUN_DONE;
+		return first ? (r->verdict = ST_PROBE_ERROR, RUN_DONE) :
+		    RUN_BROKE;
 	}
+	if (!first)
+		tr_mark(r, "new session for the remaining tests");
 	st = st_smtp_connect(s, r->host, r->port, &rp, &err);
-	set_str(&r->address, st_smtp_peer_addr(s));
-	if (rp.nlines > 0) {
-		free(r->banner);
-		r->banner = reply_dup(&rp);
+	if (first) {
+		set_str(&r->address, st_smtp_peer_addr(s));
+		if (rp.nlines > 0) {
+			free(r->banner);
+			r->banner = reply_dup(&rp);
+		}
 	}
 	if (st != ST_OK) {
-		if (!st_smtp_connected(s)) {
-			r->verdict = ST_PROBE_UNREACHABLE;
-			set_str(&r->error, err.msg);
-		} else {
-			char msg[400];
+		char msg[400];
 
-			r->verdict = ST_PROBE_ERROR;
-			if (st == ST_ETIMEOUT)
-				snprintf(msg, sizeof(msg), "no greeting within "
-				    "%d s (a tarpit, or not an SMTP server)",
-				    params->banner_timeout_ms / 1000);
-			else if (st == ST_EPARSE)
-				snprintf(msg, sizeof(msg), "garbage instead of "
-				    "an SMTP greeting (%s)", err.msg);
-			else
-				snprintf(msg, sizeof(msg), "%s before the "
-				    "greeting", err.msg);
-			set_str(&r->error, msg);
-		}
+		if (!st_smtp_connected(s))
+			snprintf(msg, sizeof(msg), "%s", err.msg);
+		else if (st == ST_ETIMEOUT)
+			snprintf(msg, sizeof(msg), "no greeting within %d s (a "
+			    "tarpit, or not an SMTP server)",
+			    params->banner_timeout_ms / 1000);
+		else if (st == ST_EPARSE)
+			snprintf(msg, sizeof(msg), "garbage instead of an SMTP "
+			    "greeting (%s)", err.msg);
+		else
+			snprintf(msg, sizeof(msg), "%s before the greeting",
+			    err.msg);
+		set_str(&r->error, msg);
+		if (first) {
+			r->verdict = st_smtp_connected(s) ? ST_PROBE_ERROR :
+			    ST_PROBE_UNREACHABLE;
+			out = RUN_DONE;
+		} else
+			out = RUN_BROKE;
 		goto done;
 	}
 	if (rp.code != 220) {
-		char msg[300];
-
-		snprintf(msg, sizeof(msg), "the server refused the session in "
-		    "its greeting (%d)", rp.code);
-		if (rp.code == 530)
-			r->verdict = ST_PROBE_AUTH_REQUIRED;
-		else if (ST_SMTP_PERMFAIL(rp.code)) {
-			r->verdict = ST_PROBE_CLOSED;
-			set_str(&r->note, msg);
+		if (first) {
+			refused(r, rp.code, "the session in its greeting");
+			out = RUN_DONE;
 		} else {
-			r->verdict = ST_PROBE_ERROR;
-			set_str(&r->error, msg);
+			set_str(&r->error, "a later session was refused in "
+			    "the greeting");
+			out = rp.code == 530 ? RUN_AUTH : RUN_BROKE;
 		}
 		goto quit;
 	}
@@ -418,70 +467,71 @@ run_session(const struct st_probe_opts *o, struct st_probe_result *r,
 	st = st_smtp_hello(s, o->helo ? o->helo : ST_PROBE_DEFAULT_HELO, &rp,
 	    &err);
 	if (st != ST_OK) {
-		if (params->tls != ST_SMTP_TLS_NEVER &&
+		set_str(&r->error, err.msg);
+		if (first && params->tls != ST_SMTP_TLS_NEVER &&
 		    !st_smtp_tls_active(s) && st_smtp_has_ext(s, "STARTTLS") &&
 		    st == ST_ENET && o->retry_without_tls &&
-		    strncmp(err.msg, "TLS", 3) == 0) {
-			set_str(&r->error, err.msg);
+		    strncmp(err.msg, "TLS", 3) == 0)
 			out = RUN_TLS_FAILED;
-		} else {
+		else if (first) {
 			r->verdict = ST_PROBE_ERROR;
-			set_str(&r->error, err.msg);
-		}
+			out = RUN_DONE;
+		} else
+			out = RUN_BROKE;
 		goto done;
 	}
-	r->esmtp = !st_smtp_used_helo(s);
-	if (st_smtp_tls_active(s)) {
-		r->tls = true;
-		set_str(&r->tls_version, st_smtp_tls_version(s));
-		set_str(&r->tls_cipher, st_smtp_tls_cipher(s));
-		set_str(&r->tls_subject, st_smtp_tls_peer_subject(s));
+	if (first) {
+		r->esmtp = !st_smtp_used_helo(s);
+		if (st_smtp_tls_active(s)) {
+			r->tls = true;
+			set_str(&r->tls_version, st_smtp_tls_version(s));
+			set_str(&r->tls_cipher, st_smtp_tls_cipher(s));
+			set_str(&r->tls_subject, st_smtp_tls_peer_subject(s));
+		}
 	}
 	if (!ST_SMTP_POSITIVE(rp.code)) {
-		char msg[300];
-
-		snprintf(msg, sizeof(msg), "the server refused our EHLO/HELO "
-		    "(%d)", rp.code);
-		if (rp.code == 530)
-			r->verdict = ST_PROBE_AUTH_REQUIRED;
-		else if (ST_SMTP_PERMFAIL(rp.code)) {
-			r->verdict = ST_PROBE_CLOSED;
-			set_str(&r->note, msg);
+		if (first) {
+			refused(r, rp.code, "our EHLO/HELO");
+			out = RUN_DONE;
 		} else {
-			r->verdict = ST_PROBE_ERROR;
-			set_str(&r->error, msg);
+			set_str(&r->error, "a later session refused our "
+			    "EHLO/HELO");
+			out = rp.code == 530 ? RUN_AUTH : RUN_BROKE;
 		}
 		goto quit;
 	}
-	if (name[0] == '\0' && !take_name(&rp, name, sizeof(name)))
-		snprintf(name, sizeof(name), "%s", r->host);
-	st_smtp_reply_free(&rp);
-	set_str(&r->server_name, name);
-
-	if (st_probe_battery(o, name, st_smtp_peer_addr(s), r, &err) !=
-	    ST_OK) {
-		r->verdict = ST_PROBE_ERROR;
-		set_str(&r->error, err.msg);
-		goto quit;
+	if (first) {
+		if (name[0] == '\0' && !take_name(&rp, name, sizeof(name)))
+			snprintf(name, sizeof(name), "%s", r->host);
+		set_str(&r->server_name, name);
+		if (st_probe_battery(o, name, st_smtp_peer_addr(s), r, &err) !=
+		    ST_OK) {
+			r->verdict = ST_PROBE_ERROR;
+			set_str(&r->error, err.msg);
+			out = RUN_DONE;
+			goto quit;
+		}
 	}
-	r->verdict = ST_PROBE_CLOSED;
-	for (i = 0; i < r->ntests; i++) {
+	st_smtp_reply_free(&rp);
+
+	for (i = from; i < r->ntests; i++) {
 		struct st_probe_test *t = &r->tests[i];
 
-		if (i > 0) {
+		if (per_session > 0 && ran == per_session)
+			break;
+		*next = i;
+		if (ran > 0) {
 			st = st_smtp_rset(s, &rp, &err);
 			if (st != ST_OK)
 				break;
-			if (rp.code == 530) {
-				auth = true;
-				break;
-			}
-			if (rp.code == 421) {
-				closed_early = true;
+			if (rp.code == 530 || rp.code == 421) {
+				out = rp.code == 530 ? RUN_AUTH : RUN_421;
 				break;
 			}
 			st_smtp_reply_free(&rp);
 		}
+		ran++;
+		*next = i + 1;
 		st = st_smtp_mail(s, t->mail_from, NULL, &rp, &err);
 		if (st == ST_EINVAL) {
 			/* a --from that cannot be sent: skip the form */
@@ -494,12 +544,8 @@ run_session(const struct st_probe_opts *o, struct st_probe_result *r,
 		r->tried++;
 		t->mail_code = rp.code;
 		t->mail_reply = reply_dup(&rp);
-		if (rp.code == 530) {
-			auth = true;
-			break;
-		}
-		if (rp.code == 421) {
-			closed_early = true;
+		if (rp.code == 530 || rp.code == 421) {
+			out = rp.code == 530 ? RUN_AUTH : RUN_421;
 			break;
 		}
 		if (!ST_SMTP_POSITIVE(rp.code)) {
@@ -516,12 +562,8 @@ run_session(const struct st_probe_opts *o, struct st_probe_result *r,
 			break;
 		t->rcpt_code = rp.code;
 		t->rcpt_reply = reply_dup(&rp);
-		if (rp.code == 530) {
-			auth = true;
-			break;
-		}
-		if (rp.code == 421) {
-			closed_early = true;
+		if (rp.code == 530 || rp.code == 421) {
+			out = rp.code == 530 ? RUN_AUTH : RUN_421;
 			break;
 		}
 		if (ST_SMTP_POSITIVE(rp.code)) {
@@ -534,26 +576,19 @@ run_session(const struct st_probe_opts *o, struct st_probe_result *r,
 		}
 		st_smtp_reply_free(&rp);
 	}
-	if (r->relayed > 0)
-		r->verdict = ST_PROBE_OPEN;
-	else if (auth)
-		r->verdict = ST_PROBE_AUTH_REQUIRED;
 	if (st != ST_OK) {
 		char msg[400];
 
 		snprintf(msg, sizeof(msg), "after %d of %zu tests: %s",
 		    r->tried, r->ntests, err.msg);
 		set_str(&r->error, msg);
-		if (r->relayed == 0)
-			r->verdict = ST_PROBE_ERROR;
-	} else if (closed_early) {
+		out = RUN_BROKE;
+	} else if (out == RUN_421) {
 		char msg[400];
 
 		snprintf(msg, sizeof(msg), "the server closed the session "
 		    "(421) after %d of %zu tests", r->tried, r->ntests);
 		set_str(&r->error, msg);
-		if (r->relayed == 0 && !auth)
-			r->verdict = ST_PROBE_ERROR;
 	}
 quit:
 	st_smtp_reply_free(&rp);
@@ -561,12 +596,29 @@ quit:
 	 * session is dead and st_smtp_quit refuses (nothing to say it to) */
 	(void)st_smtp_quit(s, NULL, &err);
 done:
-	if (st_smtp_quit_sent(s))
-		r->quit_sent = true;
+	/* every session must have said QUIT for quit_sent to hold */
+	r->quit_sent = (first || r->quit_sent) && st_smtp_quit_sent(s);
 	st_smtp_reply_free(&rp);
 	copy_transcript(r, s);
 	st_smtp_close(s);
 	return out;
+}
+
+static void
+clear_tests(struct st_probe_result *r)
+{
+	size_t k;
+
+	for (k = 0; k < r->ntests; k++) {
+		free(r->tests[k].mail_from);
+		free(r->tests[k].rcpt_to);
+		free(r->tests[k].mail_reply);
+		free(r->tests[k].rcpt_reply);
+	}
+	memset(r->tests, 0, sizeof(r->tests));
+	r->ntests = 0;
+	r->tried = r->relayed = 0;
+	r->localhost_accepted = false;
 }
 
 enum st_status
@@ -575,7 +627,10 @@ st_probe_run(const struct st_probe_opts *o, const char *target,
 {
 	struct st_smtp_params params = o->smtp;
 	struct st_error err = { 0 };
-	long start = now_ms();
+	long start = now_ms(), left;
+	enum probe_outcome out;
+	size_t from = 0, next;
+	bool auth = false, broke = false;
 
 	memset(r, 0, sizeof(*r));
 	r->verdict = ST_PROBE_ERROR;	/* until a session says otherwise */
@@ -584,38 +639,59 @@ st_probe_run(const struct st_probe_opts *o, const char *target,
 		return ST_ENOMEM;
 	if (st_probe_parse_target(target, &r->host, &r->port, &err) !=
 	    ST_OK) {
-		r->verdict = ST_PROBE_ERROR;
 		set_str(&r->error, err.msg);
 		return ST_OK;
 	}
 	if (params.total_timeout_ms <= 0)
 		params.total_timeout_ms = st_probe_session_deadline_ms(o);
-	if (run_session(o, r, &params) == RUN_TLS_FAILED) {
-		long left = params.total_timeout_ms - (now_ms() - start);
-		size_t k;
-
-		/* a server whose TLS we cannot speak is still probed */
-		for (k = 0; k < r->ntests; k++) {
-			free(r->tests[k].mail_from);
-			free(r->tests[k].rcpt_to);
-			free(r->tests[k].mail_reply);
-			free(r->tests[k].rcpt_reply);
+	/* one deadline for the whole target, however many sessions */
+	for (;;) {
+		left = params.total_timeout_ms - (now_ms() - start);
+		if (from > 0 && left <= 0) {
+			set_str(&r->error, "the target's deadline passed "
+			    "before the battery ended");
+			broke = true;
+			break;
 		}
-		r->ntests = 0;
-		r->tried = r->relayed = 0;
-		r->tls_retry = true;
-		params.tls = ST_SMTP_TLS_NEVER;
-		params.total_timeout_ms = left > 1000 ? (int)left : 1000;
 		{
+			struct st_smtp_params sp = params;
+
+			sp.total_timeout_ms = left > 1000 ? (int)left : 1000;
+			out = run_session(o, r, &sp, from,
+			    o->tests_per_session, &next);
+		}
+		if (out == RUN_TLS_FAILED) {
+			/* a server whose TLS we cannot speak is still probed */
 			char msg[400];
 
+			clear_tests(r);
+			r->tls_retry = true;
+			params.tls = ST_SMTP_TLS_NEVER;
 			snprintf(msg, sizeof(msg), "%s; probed again without "
 			    "STARTTLS", r->error ? r->error : "TLS failed");
 			set_str(&r->note, msg);
 			set_str(&r->error, NULL);
+			continue;
 		}
-		(void)run_session(o, r, &params);
+		if (out == RUN_DONE)
+			goto out;
+		if (out == RUN_AUTH)
+			auth = true;
+		if (out == RUN_BROKE || out == RUN_421)
+			broke = true;
+		if (out != RUN_NEXT || next >= r->ntests)
+			break;
+		from = next;
 	}
+	if (r->relayed > 0)
+		r->verdict = ST_PROBE_OPEN;
+	else if (auth)
+		r->verdict = ST_PROBE_AUTH_REQUIRED;
+	else if (broke)
+		r->verdict = ST_PROBE_ERROR;
+	else
+		r->verdict = ST_PROBE_CLOSED;
+out:
 	r->elapsed_ms = now_ms() - start;
 	return ST_OK;
 }

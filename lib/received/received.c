@@ -24,6 +24,9 @@
  *	  NAME(IP)		smap / TIS gateways: NAME is the rDNS
  *	  (IP:port)		XMail
  *	  [IP] bare		Yahoo web, fetchmail, GMX
+ *	  NAME (IP) by H (IP2)	Exchange / Office 365: NAME is the EHLO
+ *				name (Exchange does no reverse lookup) and
+ *				IP2 is the receiving host's own address
  *
  *	What the client claimed (helo, envfrom) is kept apart from what the
  *	server observed (ip, rdns, ident).  The receiving software (mta) is
@@ -35,8 +38,10 @@
  *	The unfolded value is capped at ST_MAX_HEADER_VALUE by st_hdr_unfold;
  *	at most ST_MAX_RECEIVED_TOKENS tokens are analysed; comments nest to
  *	ST_MAX_COMMENT_DEPTH (deeper parentheses are text).  Every pass is
- *	linear in the length of the value; unbalanced parentheses or quotes
- *	run to the end of the value.  The only allocations are two from the
+ *	linear in the length of the value: signatures are found in one pass
+ *	(needles bucketed by first byte), and after the first unclosed '('
+ *	every later comment ends at its first word, so no text is scanned to
+ *	the end twice.  The only allocations are two from the
  *	arena: the unfolded copy and one block for all the field strings.
  *
  * STANDARDS

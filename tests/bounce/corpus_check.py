@@ -63,7 +63,7 @@ def mode_expect(cli, corpus, verbose):
     rc, recs, err = run(cli, [os.path.join(corpus, "bsd")])
     got = by_name(recs)
     dis = load_disagreements()
-    named = found = agree = 0
+    named = found = agree = raw = 0
     misses, wrong = [], []
     seen = set()
     for row in rows:
@@ -87,6 +87,8 @@ def mode_expect(cli, corpus, verbose):
             misses.append((sample, addr, r and [x["address"] for x in r["recipients"]]))
             continue
         found += 1
+        if mine["reason"] == row["reason"]:
+            raw += 1
         if mine["reason"] == row["reason"] or dis.get(key) == mine["reason"]:
             agree += 1
         else:
@@ -99,7 +101,9 @@ def mode_expect(cli, corpus, verbose):
         for w in wrong:
             print("DIFF", *w)
     print(f"recipients named: {named}, found: {found} ({recall:.1%}); "
-          f"reason agrees: {agree} ({agreement:.1%})")
+          f"reason equal to Sisimai's: {raw} ({raw / found if found else 0:.1%}); "
+          f"agrees counting disagreements.tsv (message says otherwise): "
+          f"{agree} ({agreement:.1%})")
     bad = recall < 0.95 or agreement < 0.85
     print(f"{0 if bad else 1} passed, {1 if bad else 0} failed")
     return 1 if bad else 0
@@ -111,7 +115,36 @@ def strip_source(r):
     return r
 
 
+def same_but_line_endings(a, b):
+    def lf(p):
+        with open(p, "rb") as f:
+            return f.read().replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return lf(a) == lf(b)
+
+
+def diff_paths(x, y, p=""):
+    if type(x) != type(y):
+        return [p]
+    if isinstance(x, dict):
+        out = []
+        for k in sorted(set(x) | set(y)):
+            out += diff_paths(x.get(k), y.get(k), p + "." + k)
+        return out
+    if isinstance(x, list):
+        if len(x) != len(y):
+            return [p]
+        out = []
+        for i, (u, v) in enumerate(zip(x, y)):
+            out += diff_paths(u, v, f"{p}[{i}]")
+        return out
+    return [] if x == y else [p]
+
+
 def mode_twins(cli, corpus, verbose):
+    """The twins must read exactly like their bsd/ originals.  Where a twin
+    differs from its original in more than line endings (a few were edited,
+    e.g. a Subject written as raw UTF-8 instead of RFC 2047 words), only the
+    fields that come from those bytes may differ: they are listed as NOTE."""
     bsd = by_name(run(cli, [os.path.join(corpus, "bsd")])[1])
     failed = passed = 0
     for d in ("dos", "mac"):
@@ -119,14 +152,19 @@ def mode_twins(cli, corpus, verbose):
         for name, r in sorted(got.items()):
             if name not in bsd:
                 continue
-            if strip_source(r) == strip_source(bsd[name]):
+            paths = diff_paths(strip_source(bsd[name]), strip_source(r))
+            if not paths:
                 passed += 1
-            else:
-                failed += 1
-                print(f"DIFF {d}/{name} differs from bsd/{name}")
-                if verbose:
-                    print(json.dumps(strip_source(r))[:2000])
-                    print(json.dumps(strip_source(bsd[name]))[:2000])
+                continue
+            same = same_but_line_endings(os.path.join(corpus, "bsd", name),
+                                         os.path.join(corpus, d, name))
+            if not same and all(p.endswith(".subject") for p in paths):
+                print(f"NOTE {d}/{name}: the file differs from bsd/{name} "
+                      f"beyond line endings; differing: {', '.join(paths)}")
+                passed += 1
+                continue
+            failed += 1
+            print(f"DIFF {d}/{name} differs from bsd/{name}: {', '.join(paths)}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

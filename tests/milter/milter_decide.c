@@ -7,6 +7,7 @@
  *
  *   [config]        spamtrace config lines (may be empty: the defaults)
  *   [client]        ip = / name = / helo = / by = / auth = / auth_type =
+ *                   mail_from = (the envelope sender; "<>" for bounces)
  *   [message]       the message as the MTA would hand it over (optional)
  *   [fail]          optional: one line, an internal error to report
  *   [expect]        the result lines, in this order:
@@ -144,7 +145,7 @@ run_case(const char *path)
 	struct st_milter_client c;
 	struct st_milter_conn cc;
 	struct st_milter_result r;
-	char ip[64], rawname[256], name[256], helo[256], by[256], auth[256],
+	char from[256], ip[64], rawname[256], name[256], helo[256], by[256], auth[256],
 	    atype[64];
 	char out[8192] = "", *buf, *exp;
 	size_t len, n;
@@ -191,7 +192,8 @@ run_case(const char *path)
 		char *m = malloc(msgs.len ? msgs.len : 1);
 
 		memcpy(m, msgs.p, msgs.len);
-		if (st_milter_check_message(a, &cfg, &c, &cc, m, msgs.len, 0,
+		if (st_milter_check_message(a, &cfg, &c, &cc,
+		    kv(&cls, "mail_from", from, sizeof(from)), m, msgs.len, 0,
 		    &r, &err) != ST_OK) {
 			fprintf(stderr, "%s: check_message: %s\n", path,
 			    err.msg);
