@@ -86,7 +86,7 @@ learn_one(struct bopts *o, const struct st_rawmsg *rm, struct st_arena *a)
 	if (rm->error != ST_OK || st_msg_parse(&m, a, rm->data, rm->len) !=
 	    ST_OK || m.nhdrs == 0)
 		return;
-	if (st_bounce_parse(&m, &b, NULL) != ST_OK)
+	if (st_bounce_parse_ex(&m, &b, ST_BOUNCE_QUICK, NULL) != ST_OK)
 		return;
 	if (b.kind == ST_BOUNCE_NONE)
 		return;

@@ -82,6 +82,13 @@ struct st_bounce {
 enum st_status st_bounce_parse(struct st_msg *m, struct st_bounce *b,
 	    struct st_error *err);
 
+/* The same with flags: ST_BOUNCE_QUICK tells bounce from not-bounce and
+ * finds the original (kind, orig, to_addr, delivered_to, arrival) but
+ * reads no recipients: what a learning pass over a mailbox needs. */
+#define ST_BOUNCE_QUICK	0x01
+enum st_status st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b,
+	    unsigned flags, struct st_error *err);
+
 /*
  * Parse the original's headers into om (in m's arena) and run the full
  * trace on them with the bouncing system as the trusted top hop.

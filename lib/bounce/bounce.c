@@ -72,6 +72,7 @@ struct bctx {
 	const char *orig_where;
 	int	nparts;
 	bool	report_dsn, report_arf;
+	bool	quick;		/* ST_BOUNCE_QUICK: no recipients */
 };
 
 /* Copy p[0..n) with LF line endings (CRLF and lone CR become LF). */
@@ -107,6 +108,20 @@ put_text(struct gbuf *g, const char *p, size_t n, const char *cs)
 
 	if (n == 0)
 		return;
+	/* plain ASCII (no 8-bit byte, no ISO-2022 escape) needs no
+	 * conversion whatever the label says: most bounces */
+	{
+		size_t i0;
+		bool plain = true;
+
+		for (i0 = 0; i0 < n; i0++)
+			if ((unsigned char)p[i0] >= 0x80 || p[i0] == 0x1b) {
+				plain = false;
+				break;
+			}
+		if (plain)
+			cs = NULL;
+	}
 	if (cs != NULL && (g_ascii_strcasecmp(cs, "utf-8") == 0 ||
 	    g_ascii_strcasecmp(cs, "us-ascii") == 0 ||
 	    g_ascii_strcasecmp(cs, "utf8") == 0))
@@ -121,16 +136,27 @@ put_text(struct gbuf *g, const char *p, size_t n, const char *cs)
 	if (cs == NULL && memchr(p, 0x1b, n) != NULL)
 		cs = "ISO-2022-JP";
 	if (cs != NULL) {
-		const char *ic = g_mime_charset_iconv_name(cs);
+		/* GMime keeps converters open between calls (opening one
+		 * per message loads iconv modules every time) */
+		iconv_t cd = g_mime_iconv_open("UTF-8", cs);
 
-		conv = g_convert_with_fallback(p, (gssize)n, "UTF-8",
-		    ic ? ic : cs, "?", NULL, &outlen, NULL);
-		if (conv == NULL)
-			conv = g_convert_with_fallback(p, (gssize)n, "UTF-8",
-			    "Windows-1252", "?", NULL, &outlen, NULL);
+		if (cd == (iconv_t)-1)
+			cd = g_mime_iconv_open("UTF-8", "Windows-1252");
+		if (cd != (iconv_t)-1) {
+			conv = g_mime_iconv_strndup(cd, p, n);
+			g_mime_iconv_close(cd);
+		}
 		if (conv != NULL) {
 			p = conv;
-			n = outlen;
+			n = strlen(conv);
+		} else {
+			/* undecodable: keep the ASCII, drop the rest */
+			conv = g_malloc(n + 1);
+			for (outlen = 0; outlen < n; outlen++)
+				conv[outlen] = (unsigned char)p[outlen] < 0x80 ?
+				    p[outlen] : '?';
+			conv[n] = '\0';
+			p = conv;
 		}
 	}
 	/* LF line endings */
@@ -649,6 +675,8 @@ flushed:
 		if (d->diag != NULL && d->diag_n > 0)
 			r->diagnostic = st_bounce_oneline(c->a, d->diag,
 			    d->diag_n);
+		if (c->quick)
+			continue;
 		if (tc != NULL) {
 			char *td = st_bounce_text_diag(tc, r->address);
 
@@ -992,6 +1020,13 @@ guess_reporter(struct bctx *c, const char *from, const char *text,
 enum st_status
 st_bounce_parse(struct st_msg *m, struct st_bounce *b, struct st_error *err)
 {
+	return st_bounce_parse_ex(m, b, 0, err);
+}
+
+enum st_status
+st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
+    struct st_error *err)
+{
 	struct bctx c;
 	struct text_ctx tc;
 	struct st_msg lm;
@@ -1010,6 +1045,7 @@ st_bounce_parse(struct st_msg *m, struct st_bounce *b, struct st_error *err)
 	c.a = m->arena;
 	c.m = m;
 	c.b = b;
+	c.quick = (flags & ST_BOUNCE_QUICK) != 0;
 	c.text.max = c.html.max = c.dsn.max = c.arf.max = ST_MAX_BOUNCE_TEXT;
 
 	if ((lf = lf_copy(m->arena, m->buf, m->len, &lflen)) == NULL ||
@@ -1144,6 +1180,8 @@ st_bounce_parse(struct st_msg *m, struct st_bounce *b, struct st_error *err)
 	}
 	if (bounce && !(is_autoreply(m, subject) && !sys && score < 2)) {
 		b->kind = ST_BOUNCE_VENDOR;
+		if (c.quick)
+			goto done;
 		if ((h = st_msg_get(m, "X-Failed-Recipients", 0)) != NULL) {
 			char *v = st_hdr_unfold(m->arena, h->value,
 			    h->value_len, NULL);

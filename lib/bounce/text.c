@@ -95,17 +95,51 @@ next_line(const char *text, size_t len, size_t *pos, const char **line,
 	return true;
 }
 
+static const unsigned char LOWER[256] = {
+#define L4(i) L1(i), L1(i + 1), L1(i + 2), L1(i + 3)
+#define L1(i) ((i) >= 'A' && (i) <= 'Z' ? (i) + 32 : (i))
+#define L16(i) L4(i), L4(i + 4), L4(i + 8), L4(i + 12)
+	L16(0), L16(16), L16(32), L16(48), L16(64), L16(80), L16(96),
+	L16(112), L16(128), L16(144), L16(160), L16(176), L16(192),
+	L16(208), L16(224), L16(240)
+#undef L1
+#undef L4
+#undef L16
+};
+
+/* The first byte is found with memchr (both cases), the rest compared
+ * through a table: this runs over every line of every bounce. */
 const char *
 memcasestr(const char *p, size_t n, const char *needle)
 {
 	size_t k = strlen(needle), i;
+	const char *e, *q, *lo, *up;
+	unsigned char c0, c1;
 
-	if (k == 0 || n < k)
-		return k == 0 ? p : NULL;
-	for (i = 0; i + k <= n; i++)
-		if (tolower((unsigned char)p[i]) == needle[0] &&
-		    strncasecmp(p + i, needle, k) == 0)
-			return p + i;
+	if (k == 0)
+		return p;
+	if (n < k)
+		return NULL;
+	c0 = (unsigned char)needle[0];
+	c1 = (c0 >= 'a' && c0 <= 'z') ? (unsigned char)(c0 - 32) : c0;
+	e = p + n - k + 1;	/* last possible start + 1 */
+	lo = memchr(p, c0, (size_t)(e - p));
+	up = c1 != c0 ? memchr(p, c1, (size_t)(e - p)) : NULL;
+	while (lo != NULL || up != NULL) {
+		q = lo == NULL ? up : up == NULL ? lo : lo < up ? lo : up;
+		for (i = 1; i < k; i++)
+			if (LOWER[(unsigned char)q[i]] !=
+			    (unsigned char)needle[i])
+				break;
+		if (i == k)
+			return q;
+		if (q == lo)
+			lo = q + 1 < e ? memchr(q + 1, c0, (size_t)(e - q - 1)) :
+			    NULL;
+		else
+			up = q + 1 < e ? memchr(q + 1, c1, (size_t)(e - q - 1)) :
+			    NULL;
+	}
 	return NULL;
 }
 

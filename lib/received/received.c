@@ -1477,9 +1477,14 @@ decide(struct st *x)
 		if (!x->have_helo_claim)
 			x->helo = x->w;
 		if (x->helo_comment || !(x->lead_ws ||
-		    strcmp(x->mta, "exchange") == 0 ||
 		    strcmp(x->mta, "scalix") == 0))
 			x->rdns = x->w;
+		/* Exchange / Office 365 look no reverse name up: NAME is the
+		 * EHLO name.  SpamAssassin reports it as rdns too, and so do
+		 * we, but flagged unverified so the trace never takes it for
+		 * an observed name (a forged HELO stays visible). */
+		if (strcmp(x->mta, "exchange") == 0 && !x->helo_comment)
+			x->unverified = true;
 		break;
 	case F_PORTED:
 		if (!x->have_helo_claim && strcmp(x->mta, "ecelerity") != 0)

@@ -28,3 +28,9 @@ add_test(NAME hostile_no_network
           ${CMAKE_SOURCE_DIR})
 set_tests_properties(hostile_no_network PROPERTIES TIMEOUT 600
   SKIP_RETURN_CODE 77)
+
+# About a minute on the 2-core machine (each run 5-12 s under valgrind).
+add_test(NAME hostile_valgrind
+  COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/valgrind-run ${ST_CLI} ${CMAKE_SOURCE_DIR})
+set_tests_properties(hostile_valgrind PROPERTIES TIMEOUT 600
+  SKIP_RETURN_CODE 77 LABELS "valgrind")

@@ -233,12 +233,18 @@ class Postfix:
                 return lines
             time.sleep(0.1)
 
-    def queue_files(self):
-        """Files in the mail queues: must stay empty (no DATA)."""
-        found = []
-        for q in ("maildrop", "incoming", "active", "deferred", "hold",
-                  "corrupt"):
-            top = os.path.join(self.dir, "queue", q)
-            for root, _dirs, files in os.walk(top):
-                found += [os.path.join(root, f) for f in files]
-        return found
+    def queue_files(self, wait=5.0):
+        """Files in the mail queues: must end up empty (no DATA).  An
+        accepted RCPT opens a file in incoming/ that cleanup removes when
+        the transaction is abandoned (RSET, QUIT): wait for that."""
+        deadline = time.monotonic() + wait
+        while True:
+            found = []
+            for q in ("maildrop", "incoming", "active", "deferred", "hold",
+                      "corrupt"):
+                top = os.path.join(self.dir, "queue", q)
+                for root, _dirs, files in os.walk(top):
+                    found += [os.path.join(root, f) for f in files]
+            if not found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
