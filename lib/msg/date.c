@@ -164,7 +164,9 @@ st_date_parse(const char *p, size_t len, struct st_date *d)
 				v = v * 10 + (w[i] - '0');
 			if (i != n)
 				continue;
-			if (n >= 3) {
+			if (n == 3 && w[0] == '0' && day < 0 && v <= 31) {
+				day = (int)v;	/* "Tue, 029 Apr 2009" */
+			} else if (n >= 3) {
 				if (year < 0)
 					year = n == 3 ? 1900 + v : v;
 			} else if (day < 0)
