@@ -276,12 +276,25 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	struct conn *c = conn_of(ctx);
-	unsigned long want = SMFIP_SKIP | SMFIP_NR_CONN | SMFIP_NR_HELO |
-	    SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NOUNKNOWN |
-	    SMFIP_NODATA;
+	const struct st_config *cfg;
+	/* Every reply the MTA need not wait for is a round trip saved per
+	 * message: only MAIL (a refusal there) and the end of the message
+	 * need one. */
+	unsigned long want = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_RCPT |
+	    SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NOUNKNOWN | SMFIP_NODATA;
 
 	if (c == NULL)
 		return SMFIS_ACCEPT;	/* no memory: let mail through */
+	cfg = &c->cfg->cfg;
+	if (cfg->dynamic_direct != ST_ACT_TEMPFAIL &&
+	    cfg->dynamic_direct != ST_ACT_REJECT)
+		want |= SMFIP_NR_MAIL;	/* nothing to refuse at MAIL */
+	if (cfg->backscatter == ST_ACT_ACCEPT)
+		want |= SMFIP_NOBODY;	/* the body is for the bounce reader */
+	else if (f1 & SMFIP_NR_BODY)
+		want |= SMFIP_NR_BODY;	/* small mail: no reply per chunk */
+	else
+		want |= SMFIP_SKIP;	/* large mail: skip past the cap */
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
 	*pf1 = f1 & want;
 	*pf2 = 0;
@@ -363,12 +376,13 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	if (r.log[0])
 		log_line(c, r.action == ST_ACT_ACCEPT ? LOG_INFO : LOG_NOTICE,
 		    r.log);
-	if (r.action == ST_ACT_TEMPFAIL || r.action == ST_ACT_REJECT) {
+	if ((r.action == ST_ACT_TEMPFAIL || r.action == ST_ACT_REJECT) &&
+	    !(c->nr & SMFIP_NR_MAIL)) {
 		smfi_setreply(ctx, (char *)r.code, (char *)r.xcode, r.reply);
 		return r.action == ST_ACT_TEMPFAIL ? SMFIS_TEMPFAIL :
 		    SMFIS_REJECT;
 	}
-	return SMFIS_CONTINUE;
+	return step_reply(c, SMFIP_NR_MAIL);
 }
 
 static sfsistat
@@ -430,9 +444,6 @@ cb_body(SMFICTX *ctx, unsigned char *p, size_t n)
 
 	if (c == NULL)
 		return SMFIS_ACCEPT;
-	/* the body only matters to the bounce reader */
-	if (c->cfg->cfg.backscatter == ST_ACT_ACCEPT)
-		return (c->nr & SMFIP_SKIP) ? SMFIS_SKIP : SMFIS_CONTINUE;
 	room = c->body_len < ST_MAX_MILTER_BODY ?
 	    ST_MAX_MILTER_BODY - c->body_len : 0;
 	if (n > room) {
@@ -443,6 +454,8 @@ cb_body(SMFICTX *ctx, unsigned char *p, size_t n)
 		c->body_len += n;
 	else if (n > 0)
 		c->truncated = true;
+	if (c->nr & SMFIP_NR_BODY)
+		return SMFIS_NOREPLY;
 	if (c->truncated && (c->nr & SMFIP_SKIP))
 		return SMFIS_SKIP;
 	return SMFIS_CONTINUE;

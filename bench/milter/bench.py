@@ -16,9 +16,11 @@ Needs root, Postfix and /usr/sbin/smtp-source.
 """
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -58,34 +60,54 @@ def main():
     if not os.path.exists(SMTP_SOURCE):
         print("skipped: %s not found (Debian package postfix)" % SMTP_SOURCE)
         return 77
-    rates = {False: [], True: []}
+    modes = ["none", "spamtrace"]
+    null = None
+    tmp = tempfile.mkdtemp(prefix="st-milter-bench-")
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc:
+        null = os.path.join(tmp, "nullmilter")
+        r = subprocess.run([cc, "-O2", "-o", null,
+                            os.path.join(HERE, "nullmilter.c"), "-lmilter"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        if r.returncode == 0:
+            modes = ["none", "null", "spamtrace"]
+        else:
+            print("nullmilter not built:\n" + r.stdout)
+    rates = {m: [] for m in modes}
     try:
         for rnd in range(o.rounds):
-            for milter in (False, True):
-                with pfmilter.PostfixMilter(o.cli, "", milter=milter,
-                                            deliver=False,
-                                            maxproc=o.sessions + 20) as pf:
+            for mode in modes:
+                milter = mode != "none"
+                with pfmilter.PostfixMilter(
+                        o.cli, "", milter=milter, deliver=False,
+                        maxproc=o.sessions + 20,
+                        other_milter=null if mode == "null" else None) as pf:
                     # warm up (process pools, milter worker)
                     run_source(pf, min(200, o.messages), o.sessions, o.size)
                     dt, _ = run_source(pf, o.messages, o.sessions, o.size)
                     rate = o.messages / dt
-                    rates[milter].append(rate)
+                    rates[mode].append(rate)
                     time.sleep(1.0)
                     acc = count_accepted(pf)
-                    hdrs = pf.milter_log().count("stage=eom") if milter else 0
+                    hdrs = (pf.milter_log().count("stage=eom")
+                            if mode == "spamtrace" else 0)
                     print("round %d %-10s %6d msgs in %6.2f s = %7.1f msg/s"
-                          "  (cleanup saw %d%s)"
-                          % (rnd + 1, "milter" if milter else "no milter",
-                             o.messages, dt, rate, acc,
-                             ", milter decided %d" % hdrs if milter else ""),
+                          "  (cleanup saw %d%s)  load %s"
+                          % (rnd + 1, mode, o.messages, dt, rate, acc,
+                             ", milter decided %d" % hdrs if hdrs else "",
+                             open("/proc/loadavg").read().split()[0]),
                           flush=True)
     except pfmilter.Skip as e:
         print(e)
         return 77
-    a = statistics.median(rates[False])
-    b = statistics.median(rates[True])
-    print("median: without milter %.1f msg/s, with milter %.1f msg/s, "
-          "cost %.1f%%" % (a, b, 100.0 * (a - b) / a))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    base = statistics.median(rates["none"])
+    for m in modes:
+        med = statistics.median(rates[m])
+        print("median %-10s %7.1f msg/s  cost %5.1f%%"
+              % (m, med, 100.0 * (base - med) / base))
     return 0
 
 

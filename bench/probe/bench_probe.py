@@ -11,6 +11,8 @@ destination), then for each runs N times:
   nmap -Pn -n -p PORT --script +smtp-open-relay 127.0.0.1
   spamtrace probe --no-tls 127.0.0.1:PORT     (plaintext, like nmap)
   spamtrace probe 127.0.0.1:PORT              (with STARTTLS, the default)
+  spamtrace probe --no-tls --tests-per-session 0 127.0.0.1:PORT
+                                   (the whole battery on one connection)
 
 (round-robin) and prints each tool's verdict and the median / min / max wall
 time of the whole command.  Postfix's in_flow_delay is set to 0 (see
@@ -95,6 +97,10 @@ def main():
                   "127.0.0.1:%d" % pf.port], st_verdict),
                 ("spamtrace probe (STARTTLS)",
                  [a.spamtrace, "probe", "--json",
+                  "127.0.0.1:%d" % pf.port], st_verdict),
+                ("spamtrace, 1 session, no TLS",
+                 [a.spamtrace, "probe", "--json", "--no-tls",
+                  "--tests-per-session", "0",
                   "127.0.0.1:%d" % pf.port], st_verdict),
             ]
             times = {name: [] for name, _, _ in tools}

@@ -95,17 +95,11 @@ next_line(const char *text, size_t len, size_t *pos, const char **line,
 	return true;
 }
 
-static const unsigned char LOWER[256] = {
-#define L4(i) L1(i), L1(i + 1), L1(i + 2), L1(i + 3)
-#define L1(i) ((i) >= 'A' && (i) <= 'Z' ? (i) + 32 : (i))
-#define L16(i) L4(i), L4(i + 4), L4(i + 8), L4(i + 12)
-	L16(0), L16(16), L16(32), L16(48), L16(64), L16(80), L16(96),
-	L16(112), L16(128), L16(144), L16(160), L16(176), L16(192),
-	L16(208), L16(224), L16(240)
-#undef L1
-#undef L4
-#undef L16
-};
+static inline unsigned char
+lc(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
 
 /* The first byte is found with memchr (both cases), the rest compared
  * through a table: this runs over every line of every bounce. */
@@ -128,7 +122,7 @@ memcasestr(const char *p, size_t n, const char *needle)
 	while (lo != NULL || up != NULL) {
 		q = lo == NULL ? up : up == NULL ? lo : lo < up ? lo : up;
 		for (i = 1; i < k; i++)
-			if (LOWER[(unsigned char)q[i]] !=
+			if (lc((unsigned char)q[i]) !=
 			    (unsigned char)needle[i])
 				break;
 		if (i == k)

@@ -17,6 +17,7 @@
  */
 #include <ctype.h>
 #include <gmime/gmime.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
@@ -232,21 +233,32 @@ is_utf8(const unsigned char *s, size_t n)
 	return g_utf8_validate((const char *)s, (gssize)n, NULL);
 }
 
+/*
+ * The likely charset of raw 8-bit header text that is not UTF-8: Shift_JIS
+ * when a byte only it uses as a lead byte appears (0x81-0x9F), EUC-JP when
+ * every high byte is in 0xA1-0xFE and they come in pairs, else
+ * Windows-1252 (the superset of Latin-1 that Western mail really uses).
+ */
 static const char *
 guess_8bit_charset(const unsigned char *s, size_t n)
 {
-	size_t i;
+	size_t i, run = 0;
 	bool sjis = false, eucish = true, high = false;
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = s[i];
+	for (i = 0; i <= n; i++) {
+		unsigned char c = i < n ? s[i] : 0;
 
-		if (c < 0x80)
+		if (c < 0x80) {
+			if (run % 2)
+				eucish = false;
+			run = 0;
 			continue;
+		}
 		high = true;
+		run++;
 		if (c >= 0x81 && c <= 0x9f && c != 0x8e && c != 0x8f)
 			sjis = true;
-		if (c < 0xa1 && c != 0x8e && c != 0x8f)
+		if ((c < 0xa1 && c != 0x8e && c != 0x8f) || c == 0xff)
 			eucish = false;
 	}
 	if (!high)
@@ -258,17 +270,101 @@ guess_8bit_charset(const unsigned char *s, size_t n)
 	return "Windows-1252";
 }
 
+/* Convert n bytes from charset to UTF-8 with GMime's cached converters
+ * (opening an iconv converter per call costs more than the conversion);
+ * invalid bytes are skipped.  g_free() the result. */
 static char *
 convert(const char *in, size_t n, const char *charset)
 {
-	gsize out_len;
-	char *out = g_convert_with_fallback(in, (gssize)n, "UTF-8", charset,
-	    "\xef\xbf\xbd", NULL, &out_len, NULL);
+	iconv_t cd = g_mime_iconv_open("UTF-8", charset);
+	char *out;
 
-	if (out == NULL)
-		out = g_convert_with_fallback(in, (gssize)n, "UTF-8",
-		    "Windows-1252", "?", NULL, &out_len, NULL);
+	if (cd == (iconv_t)-1)
+		cd = g_mime_iconv_open("UTF-8", "Windows-1252");
+	if (cd == (iconv_t)-1)
+		return NULL;
+	out = g_mime_iconv_strndup(cd, in, n);
+	g_mime_iconv_close(cd);
 	return out;
+}
+
+/*
+ * GMime (3.2) joins adjacent B-encoded words of one charset before
+ * decoding them (right: a character may be split between words) but drops
+ * what follows the padding of the first ("=?utf-8?B?...pQ==?=
+ * =?utf-8?B?...?=" loses the second word).  Join such runs here first:
+ * decode each word's base64, concatenate the bytes, and encode them again
+ * as one word (always safe: adjacent words are one text by RFC 2047 6.2).
+ * Returns NULL when there is nothing to join.
+ */
+static char *
+join_b_words(const char *s)
+{
+	GString *out = NULL;
+	const char *p = s;
+
+	while ((p = strstr(p, "=?")) != NULL) {
+		const char *start = p, *q, *cs_end, *t_end, *next;
+		GByteArray *bytes;
+		char cs[64];
+		size_t csl;
+		int words = 0;
+
+		cs_end = strchr(p + 2, '?');
+		if (cs_end == NULL || cs_end - (p + 2) >= (ptrdiff_t)sizeof(cs) ||
+		    (cs_end[1] != 'B' && cs_end[1] != 'b') || cs_end[2] != '?') {
+			p += 2;
+			continue;
+		}
+		csl = (size_t)(cs_end - (p + 2));
+		memcpy(cs, p + 2, csl);
+		cs[csl] = '\0';
+		bytes = g_byte_array_new();
+		q = p;
+		for (;;) {
+			const char *txt = q + 2 + csl + 3;
+			gsize dl;
+			guchar *dec;
+			char *b64;
+
+			t_end = strstr(txt, "?=");
+			if (t_end == NULL)
+				break;
+			b64 = g_strndup(txt, (gsize)(t_end - txt));
+			dec = g_base64_decode(b64, &dl);
+			g_free(b64);
+			g_byte_array_append(bytes, dec, (guint)dl);
+			g_free(dec);
+			words++;
+			next = t_end + 2;
+			while (*next == ' ' || *next == '\t')
+				next++;
+			if (strncmp(next, "=?", 2) != 0 ||
+			    g_ascii_strncasecmp(next + 2, cs, csl) != 0 ||
+			    next[2 + csl] != '?' ||
+			    (next[3 + csl] != 'B' && next[3 + csl] != 'b') ||
+			    next[4 + csl] != '?')
+				break;
+			q = next;
+		}
+		if (words >= 2 && t_end != NULL) {
+			char *enc = g_base64_encode(bytes->data, bytes->len);
+
+			if (out == NULL)
+				out = g_string_new(NULL);
+			g_string_append_len(out, s, start - s);
+			g_string_append_printf(out, "=?%s?B?%s?=", cs, enc);
+			g_free(enc);
+			s = t_end + 2;
+			p = s;
+		} else
+			p = t_end != NULL ? t_end + 2 : start + 2;
+		g_byte_array_free(bytes, TRUE);
+	}
+	if (out == NULL)
+		return NULL;
+	g_string_append(out, s);
+	return g_string_free(out, FALSE);
 }
 
 /* Replace control characters (terminal escapes!) and invalid UTF-8. */
@@ -327,7 +423,13 @@ st_hdr_decode(struct st_arena *a, const char *p, size_t len)
 	else if (!is_utf8((const unsigned char *)u, n) &&
 	    (cs = guess_8bit_charset((const unsigned char *)u, n)) != NULL)
 		pre = convert(u, n, cs);
-	dec = g_mime_utils_header_decode_text(decode_opts, pre ? pre : u);
+	{
+		char *joined = join_b_words(pre ? pre : u);
+
+		dec = g_mime_utils_header_decode_text(decode_opts,
+		    joined ? joined : (pre ? pre : u));
+		g_free(joined);
+	}
 	r = sanitize(a, dec ? dec : (pre ? pre : u));
 	g_free(dec);
 	g_free(pre);

@@ -32,6 +32,8 @@
 #include <time.h>
 #include <arpa/inet.h>
 
+#include <openssl/crypto.h>
+
 #include "spamtrace/probe.h"
 
 static long
@@ -737,6 +739,7 @@ struct many {
 	char   *from, *to, *helo, *ca;
 	char  **targets;
 	size_t	n, next, emitted;
+	int	running;		/* workers not yet finished */
 	struct st_probe_result *slots;
 	bool   *done;
 	bool	abandoned;
@@ -816,6 +819,12 @@ many_worker(void *arg)
 		pthread_cond_broadcast(&m->cv);
 		pthread_mutex_unlock(&m->mu);
 	}
+	/* free OpenSSL's per-thread state now, not at some later exit */
+	OPENSSL_thread_stop();
+	pthread_mutex_lock(&m->mu);
+	m->running--;
+	pthread_cond_broadcast(&m->cv);
+	pthread_mutex_unlock(&m->mu);
 	many_unref(m);
 	return NULL;
 }
@@ -904,10 +913,12 @@ st_probe_run_many(const struct st_probe_opts *o, char *const *targets,
 		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 		pthread_mutex_lock(&m->mu);
 		m->refs++;
+		m->running++;
 		pthread_mutex_unlock(&m->mu);
 		if (pthread_create(&th, &at, many_worker, m) != 0) {
 			pthread_mutex_lock(&m->mu);
 			m->refs--;
+			m->running--;
 			pthread_mutex_unlock(&m->mu);
 		} else
 			started++;
@@ -917,13 +928,18 @@ st_probe_run_many(const struct st_probe_opts *o, char *const *targets,
 		/* no thread: probe here, one by one */
 		pthread_mutex_lock(&m->mu);
 		m->refs++;
+		m->running++;
 		pthread_mutex_unlock(&m->mu);
 		many_worker(m);
 	}
 	pthread_mutex_lock(&m->mu);
-	while (m->emitted < m->n) {
-		if (pthread_cond_timedwait(&m->cv, &m->mu, &until) != 0 &&
-		    m->emitted < m->n) {
+	/* wait for every result and, normally, for the workers to end */
+	while (m->emitted < m->n || m->running > 0) {
+		if (pthread_cond_timedwait(&m->cv, &m->mu, &until) == 0)
+			continue;
+		if (m->emitted >= m->n)
+			break;		/* all done; a worker is slow to end */
+		{
 			/* overall deadline: give up on what is left */
 			for (i = m->emitted; i < m->n; i++) {
 				if (m->done[i])

@@ -137,7 +137,11 @@ with tempfile.TemporaryDirectory() as d:
     write(os.path.join(d, "jis.eml"), msg("=?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?="))
     write(os.path.join(d, "sjis.eml"), msg("PLACEHOLDER").encode().replace(b"PLACEHOLDER", "テスト".encode("shift_jis"), 1))
     write(os.path.join(d, "w1252.eml"), msg("PLACEHOLDER").encode().replace(b"PLACEHOLDER", "café".encode("cp1252"), 1))
-    for name, want in (("jis", "テスト"), ("sjis", "テスト"), ("w1252", "café")):
+    write(os.path.join(d, "split.eml"), msg("=?utf-8?B?44OQ44Km44Oz44K544Oh44O844Or44Gu44OG44K544OIKOaXpQ==?=\n"
+                                            " =?utf-8?B?5pys6KqeKQ==?="))
+    write(os.path.join(d, "euc.eml"), msg("PLACEHOLDER").encode().replace(b"PLACEHOLDER", "テスト".encode("euc_jp"), 1))
+    for name, want in (("jis", "テスト"), ("sjis", "テスト"), ("w1252", "café"),
+                       ("euc", "テスト"), ("split", "バウンスメールのテスト(日本語)")):
         rc, recs, err = run([os.path.join(d, name + ".eml")])
         check("subject decoded: %s" % name, recs and recs[0]["subject"] == want, recs and recs[0]["subject"])
 

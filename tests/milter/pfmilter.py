@@ -130,8 +130,13 @@ milter_content_timeout = 60s
 
 class PostfixMilter:
     def __init__(self, cli, conf_text="", milter=True, deliver=True,
-                 maxproc=100):
+                 maxproc=100, other_milter=None):
+        """other_milter: the path of another libmilter program taking the
+        socket as its only argument (bench/milter/nullmilter.c), run in
+        place of spamtrace's."""
         self.cli = cli
+        self.other_milter = other_milter
+        self.other_proc = None
         self.conf_text = conf_text
         self.milter = milter
         self.deliver = deliver
@@ -168,7 +173,9 @@ class PostfixMilter:
             f.write(main)
         with open(os.path.join(d, "etc", "master.cf"), "w") as f:
             f.write(MASTER_CF.format(port=self.port, maxproc=self.maxproc))
-        if self.milter:
+        if self.milter and self.other_milter:
+            self._start_other()
+        elif self.milter:
             self._start_milter(pw)
         r = subprocess.run([POSTFIX, "-c", os.path.join(d, "etc"), "start"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -217,6 +224,19 @@ class PostfixMilter:
             self.stop()
             raise RuntimeError("milter socket not owned by postfix")
 
+    def _start_other(self):
+        sock = os.path.join(self.dir, "run", "milter.sock")
+        self.milter_logf = open(os.path.join(self.dir, "log", "milter.log"),
+                                "w")
+        self.other_proc = subprocess.Popen(
+            [self.other_milter, "unix:" + sock],
+            stdout=self.milter_logf, stderr=self.milter_logf)
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        os.chmod(sock, 0o666)
+
     def milter_pid(self):
         try:
             with open(os.path.join(self.dir, "run", "milter.pid")) as f:
@@ -244,7 +264,16 @@ class PostfixMilter:
             os.kill(pid, signal.SIGKILL)
         except (OSError, ValueError):
             pass
-        mpid = self.milter_pid() if self.milter else None
+        if self.other_proc is not None:
+            self.other_proc.terminate()
+            try:
+                self.other_proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.other_proc.kill()
+                self.other_proc.wait()
+            self.other_proc = None
+        mpid = (self.milter_pid() if self.milter and not self.other_milter
+                else None)
         if mpid is not None:
             try:
                 os.kill(mpid, signal.SIGTERM)
