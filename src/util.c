@@ -267,8 +267,18 @@ jw_str(struct jw *w, const char *s)
 void
 jw_int(struct jw *w, long long v)
 {
+	char buf[24], *p = buf + sizeof(buf);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
 	jw_sep(w);
-	sbuf_printf(w->b, "%lld", v);
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	sbuf_put(w->b, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void

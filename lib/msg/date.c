@@ -60,6 +60,21 @@ month_of(const char *w, size_t n)
 }
 
 static bool
+is_day_name(const char *w, size_t n)
+{
+	static const char days[] = "montuewedthufrisatsun";
+	size_t i;
+
+	if (n < 3)
+		return false;
+	for (i = 0; i < 21; i += 3)
+		if ((w[0] | 0x20) == days[i] && (w[1] | 0x20) == days[i + 1] &&
+		    (w[2] | 0x20) == days[i + 2])
+			return true;
+	return false;
+}
+
+static bool
 zone_name(const char *w, size_t n, int *min)
 {
 	size_t i;
@@ -182,6 +197,8 @@ st_date_parse(const char *p, size_t len, struct st_date *d)
 				mon = mo;
 				continue;
 			}
+			if (is_day_name(w, n))
+				continue;
 		}
 		if (!have_zone && zone_name(w, n, &zone)) {
 			have_zone = true;

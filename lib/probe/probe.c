@@ -8,7 +8,10 @@
  * user@localhost that the author of seed 004 typed by hand (a gateway that
  * takes mail for "localhost" from the internet can have its queue flooded).
  * Between tests RSET; DATA is never sent; QUIT always ends a session that
- * is still connected.  The forms use the server's own name (from the
+ * is still connected.  At most tests_per_session tests (default 9) share
+ * one connection, the rest follow on a new one: servers count errors per
+ * connection and slow down (Postfix: a second per reply after 10) or hang
+ * up (Postfix: 20) past their limits.  The forms use the server's own name (from the
  * banner or the EHLO reply) and its address literal (RFC 5321 4.1.3:
  * "[192.0.2.1]", "[IPv6:2001:db8::1]").
  *
