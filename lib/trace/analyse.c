@@ -131,6 +131,18 @@ chain_match(struct st_analysis *an, const struct st_hop *above,
 
 	if (!below->parsed || !has(by))
 		return -1;
+	/* a hop with no network client ("by host with SMTP id", a loopback
+	 * handover) was written by the host that also writes the next one */
+	if ((!has(above->ip) && !has(above->rdns) && !has(above->helo)) ||
+	    (has(above->ip) && st_ip_is_loopback(above->ip))) {
+		if (has(above->by) && st_name_same_host(by, above->by))
+			return 1;
+		if (st_name_is_fqdn(by) && st_name_is_fqdn(above->by) &&
+		    st_org_equiv(org(an, by), org(an, above->by)))
+			return 1;
+		if (!has(above->ip) && !has(above->by))
+			return -1;
+	}
 	if (st_name_is_ip_literal(by, lit, sizeof(lit)))
 		return has(above->ip) && strcmp(lit, above->ip) == 0 ? 1 :
 		    (has(above->ip) ? 0 : -1);
@@ -147,6 +159,22 @@ chain_match(struct st_analysis *an, const struct st_hop *above,
 	    from_word(an, above));
 	if (has(o1) && st_org_equiv(o1, o2))
 		return 1;
+	if (!has(o1)) {
+		/* "EXCH01.example-corp.local" under "mail.example-corp.de":
+		 * an internal name; the same company label is a match, else
+		 * nothing can be told */
+		const char *last = strrchr(by, '.'), *p;
+		size_t n;
+
+		if (last != NULL && has(o2)) {
+			for (p = last; p > by && p[-1] != '.'; p--)
+				;
+			n = (size_t)(last - p);
+			if (n > 0 && strncasecmp(p, o2, n) == 0 && o2[n] == '.')
+				return 1;
+		}
+		return -1;
+	}
 	return 0;
 }
 
@@ -400,9 +428,9 @@ static void
 source_and_roles(struct st_analysis *an)
 {
 	struct st_trace *t = an->t;
-	const struct st_hop *rec = NULL;
+	const struct st_hop *rec = NULL, *above;
 	const char *oorg = t->origin.org, *role = NULL, *why = NULL;
-	const char *rorg, *corg, *sender_dom, *list_id;
+	const char *rorg, *corg, *sender_dom, *list_id, *oprov;
 	size_t k;
 	int rec_i = -1;
 
@@ -411,11 +439,18 @@ source_and_roles(struct st_analysis *an)
 	t->source.hop = t->origin.hop;
 	an->source_hop = an->boundary;
 
-	/* the record written by the origin host: the hop below, if the
-	 * chain holds; through hops internal to the origin's organisation
-	 * (a provider's own relays) down to the first external client */
+	/*
+	 * The record written by the origin host: the hop below it, if the
+	 * chain holds, and on through the hops inside the origin's own
+	 * organisation (a provider's internal relays, a submission server,
+	 * an API front end) down to the first client from outside it.
+	 */
+	above = &t->hops[an->boundary];
 	for (k = (size_t)an->boundary + 1; k < t->nhops; k++) {
-		const struct st_hop *h = &t->hops[k], *above = &t->hops[k - 1];
+		const struct st_hop *h = &t->hops[k];
+		const struct st_hop *next = k + 1 < t->nhops ? &t->hops[k + 1] :
+		    NULL;
+		bool in_org, inside;
 		int cm;
 
 		if (!h->parsed)
@@ -423,26 +458,39 @@ source_and_roles(struct st_analysis *an)
 		if (!has(h->by) && !has(h->ip) && h->local)
 			continue;	/* "(qmail 123 invoked from network)" */
 		cm = chain_match(an, above, h);
-		if (k == (size_t)an->boundary + 1 && cm == 0 &&
-		    !(st_name_is_fqdn(h->by) && has(oorg) &&
-		    st_org_equiv(org(an, h->by), oorg)))
-			break;
-		if (k > (size_t)an->boundary + 1 && cm == 0)
-			break;
+		in_org = st_name_is_fqdn(h->by) && has(oorg) &&
+		    st_org_equiv(org(an, h->by), oorg);
+		if (cm == 0 && !in_org)
+			break;		/* written by someone else */
+		if (cm < 0 && !in_org && k > (size_t)an->boundary + 1)
+			break;		/* deeper and unknown: stop */
 		rec = h;
 		rec_i = (int)k;
-		/* a client inside the origin's organisation: keep walking */
+		if (an->origin_dynamic || has(h->auth) || next == NULL)
+			break;
+		/* is this hop's client still inside the organisation? */
 		corg = org(an, observed_name(h));
-		if (!an->origin_dynamic && has(corg) && has(oorg) &&
-		    st_org_equiv(corg, oorg) && !has(h->auth) &&
-		    k + 1 < t->nhops)
-			continue;
-		if (has(h->ip) && (st_ip_is_private(h->ip) ||
-		    st_ip_is_loopback(h->ip)) && !has(h->auth) &&
-		    k + 1 < t->nhops && !an->origin_dynamic &&
-		    chain_match(an, h, &t->hops[k + 1]) == 1)
-			continue;
-		break;
+		if (!has(h->ip) && !has(h->rdns) && !has(h->helo))
+			inside = true;		/* no client: an internal step */
+		else if (has(h->ip) && st_ip_is_loopback(h->ip))
+			inside = true;		/* the same machine */
+		else if (has(corg))
+			inside = has(oorg) && st_org_equiv(corg, oorg);
+		else if (has(h->ip) && st_ip_is_private(h->ip))
+			inside = chain_match(an, h, next) == 1 ||
+			    (st_name_is_fqdn(next->by) && has(oorg) &&
+			    st_org_equiv(org(an, next->by), oorg));
+		else if (has(oorg) && st_org_equiv(org(an, h->helo), oorg))
+			inside = chain_match(an, h, next) == 1;
+		else if (has(h->ip) && !has(h->helo) && !has(h->rdns))
+			/* "from [114.111.99.159] by nm22.bullet..." */
+			inside = st_name_is_fqdn(next->by) && has(oorg) &&
+			    st_org_equiv(org(an, next->by), oorg);
+		else
+			inside = false;
+		if (!inside)
+			break;
+		above = h;
 	}
 	if (rec == NULL) {
 		t->source.why = an->origin_dynamic ?
@@ -464,12 +512,34 @@ source_and_roles(struct st_analysis *an)
 	    (has(t->sum.return_path) ? t->sum.return_path : t->sum.from_addr));
 	list_id = st_msg_unfolded(an->m, "List-Id");
 
+	oprov = st_provider_of_server_org(oorg);
 	if (rec->local && !has(rec->ip)) {
 		role = NULL;
 		why = "the origin host wrote the message itself (a local "
 		    "program handed it to its own mail server)";
+	} else if (has(rec->ip) && st_ip_is_loopback(rec->ip) &&
+	    !an->origin_dynamic) {
+		role = NULL;
+		why = "a program on the origin host itself handed the message "
+		    "to its mail server: the origin is the source";
+	} else if (!has(rec->ip) && !has(rec->rdns) && !has(rec->helo) &&
+	    !an->origin_dynamic && st_name_is_fqdn(rec->by) && has(oorg) &&
+	    st_org_equiv(org(an, rec->by), oorg)) {
+		role = "sender-provider";
+		why = "the message entered the origin's network through its "
+		    "own interface (web, API or internal submission), which "
+		    "records no client address: the origin is the best "
+		    "estimate";
+	} else if (oprov != NULL && has(rec->ip) && !has(rec->auth) &&
+	    st_ip_is_private(rec->ip) && !an->origin_dynamic) {
+		role = "sender-provider";
+		why = st_arena_printf(an->a, "the message came from %s's own "
+		    "back end (%s, a private address): the origin is where it "
+		    "entered the internet", st_provider_display(oprov),
+		    rec->ip);
 	} else if (an->origin_dynamic) {
 		role = "sender-gateway";
+		an->private_lan = true;
 		why = st_arena_printf(an->a, "the origin %s is an end-user "
 		    "address (%s) running its own mail server: the hops below "
 		    "it were written by the sender's own machine and are "
@@ -491,6 +561,7 @@ source_and_roles(struct st_analysis *an)
 	} else if (has(rec->ip) && (st_ip_is_private(rec->ip) ||
 	    st_ip_is_loopback(rec->ip))) {
 		role = "sender-gateway";
+		an->private_lan = true;
 		why = st_arena_printf(an->a, "the origin host received the "
 		    "message from %s on a private network: the origin is where "
 		    "it entered the internet", rec->ip);
@@ -746,9 +817,20 @@ st_trace_message(struct st_msg *m, const struct st_config *cfg,
 		t->origin.rdns = observed_name(bh);
 		t->origin.helo = bh->helo;
 		t->origin.hop = bh->index;
-		an.origin_host = origin_name(&an, bh,
-		    (size_t)an.boundary + 1 < t->nhops ?
-		    &t->hops[an.boundary + 1] : NULL);
+		{
+			const struct st_hop *below = NULL;
+			size_t k;
+
+			/* the origin host's own hop: the first below with a
+			 * receiving host ("(qmail ... invoked from network)"
+			 * lines name none) */
+			for (k = (size_t)an.boundary + 1; k < t->nhops; k++)
+				if (t->hops[k].parsed && has(t->hops[k].by)) {
+					below = &t->hops[k];
+					break;
+				}
+			an.origin_host = origin_name(&an, bh, below);
+		}
 		t->origin.org = org(&an, has(t->origin.rdns) ?
 		    t->origin.rdns : an.origin_host);
 		an.origin_dynamic = st_name_is_dynamic(t->origin.rdns,

@@ -256,8 +256,7 @@ rule_private(struct st_analysis *an)
 		if (!h->parsed || !has(h->ip) || has(h->auth) ||
 		    !st_ip_is_private(h->ip))
 			continue;
-		if (!an->origin_dynamic && strcmp(t->source.why ? t->source.why :
-		    "", "") != 0 && strstr(t->source.why, "private") == NULL)
+		if (!an->private_lan)
 			continue;
 		st_add_findingf(an, "PRIVATE_NETWORK_SENDER", ST_SEV_MEDIUM,
 		    h->index, h->raw,

@@ -47,6 +47,7 @@ struct st_analysis {
 	const char *recipient_domain;	/* domain of the envelope recipient */
 	const char *origin_host;	/* best name of the origin host */
 	bool	origin_dynamic;
+	bool	private_lan;	/* a LAN behind the sender's own gateway */
 	bool	relay_unsure;	/* relay's client unnamed: probably open */
 	char	origin_dynamic_why[64];
 	int	source_hop;	/* index of the hop the source ip is from */
