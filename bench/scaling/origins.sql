@@ -15,7 +15,7 @@ SELECT json_extract(line, '$.origin.ip')  AS origin_ip,
        json_extract(line, '$.origin.org') AS org,
        count(*)                            AS messages
 FROM trace
-WHERE json_extract(line, '$.origin.ip') IS NOT NULL
+WHERE json_extract(line, '$.origin.ip') <> ''     -- also skips null
 GROUP BY origin_ip, org
 ORDER BY messages DESC, origin_ip
 LIMIT 20;
@@ -25,7 +25,7 @@ LIMIT 20;
 SELECT json_extract(line, '$.original.trace.origin.ip') AS bounced_from_ip,
        count(*)                                          AS bounces
 FROM trace
-WHERE json_extract(line, '$.original.trace.origin.ip') IS NOT NULL
+WHERE json_extract(line, '$.original.trace.origin.ip') <> ''
 GROUP BY bounced_from_ip
 ORDER BY bounces DESC, bounced_from_ip
 LIMIT 20;

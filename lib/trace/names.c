@@ -235,12 +235,84 @@ n_ends_with(const char *s, const char *suffix)
 	return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+/* The first token of letters in [p, e) that is in list, or NULL; *np
+ * gets its length. */
+static const char *
+find_word(const char *p, const char *e, const char *const *list, size_t *np)
+{
+	while (p < e) {
+		const char *w;
+
+		while (p < e && !isalpha((unsigned char)*p))
+			p++;
+		w = p;
+		while (p < e && isalpha((unsigned char)*p))
+			p++;
+		if (p > w && word_in(w, (size_t)(p - w), list)) {
+			*np = (size_t)(p - w);
+			return w;
+		}
+	}
+	return NULL;
+}
+
+/* Does the host part name a mail server ("mail2", "smtp-out", "mta7",
+ * "omta01", "mx01")? */
+static bool
+says_mail_server(const char *low, const char *org_start, size_t first)
+{
+	const char *p;
+	size_t i;
+
+	for (i = 0; server_words[i] != NULL; i++) {
+		size_t wl = strlen(server_words[i]);
+
+		/* "mail", "smtp2", "mx01.example": the word, then a digit
+		 * or the end of the label */
+		if (first >= wl && strncmp(low, server_words[i], wl) == 0 &&
+		    (first == wl || isdigit((unsigned char)low[wl])))
+			return true;
+	}
+	for (p = low; p < org_start;) {
+		const char *w;
+
+		while (p < org_start && !isalpha((unsigned char)*p))
+			p++;
+		w = p;
+		while (p < org_start && isalpha((unsigned char)*p))
+			p++;
+		if (p - w >= 3 && (word_in(w, (size_t)(p - w), server_words) ||
+		    memmem(w, (size_t)(p - w), "smtp", 4) ||
+		    memmem(w, (size_t)(p - w), "mail", 4) ||
+		    memmem(w, (size_t)(p - w), "mta", 3) ||
+		    memmem(w, (size_t)(p - w), "relay", 5)))
+			return true;
+	}
+	return false;
+}
+
+/* Words that say consumer access line beyond doubt: they win over
+ * anything else in the name ("mx-ll-183.88.14-201.dynamic.3bb.co.th"). */
+static const char *const strong_dynamic_words[] = {
+	"dyn", "dynamic", "dynip", "dial", "dialup", "dialin", "ppp", "pppoe",
+	"pppoa", "dhcp", "pool", "dsl", "adsl", "xdsl", "vdsl", "sdsl",
+	"cable", "catv", "ftth", "bbtec", "flets", "broadband", NULL
+};
+
+/* Rented servers: hosting, not an end-user line (whatever S25R says). */
+static const char *const hosting_words[] = {
+	"vps", "static", "server", "servers", "srv", "dedicated", "dedi",
+	"cloud", "hosted", "hosting", "members", "colo", "compute", "vm",
+	NULL
+};
+
 bool
 st_name_is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 {
-	char low[256], *p, *org_start;
-	const char *tok;
+	char low[256], *org_start, o[256];
+	const char *w;
 	size_t i, n, first;
+
 	if (rdns == NULL || !st_name_is_fqdn(rdns) || strlen(rdns) >= sizeof(low) ||
 	    st_name_is_ip_literal(rdns, low, sizeof(low)))
 		return false;
@@ -253,97 +325,36 @@ st_name_is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 	    n_ends_with(low, ".lan"))
 		return false;	/* private names say nothing */
 	/* the organisation part is not looked at ("ocn.ne.jp" itself is
-	 * not dynamic); find where the registrable domain starts: the last
-	 * two labels, three under a two-letter ccTLD second-level */
+	 * not dynamic) */
+	st_org_into(low, o, sizeof(o));
 	org_start = low + strlen(low);
-	{
-		int labels = 0;
-		char *q = org_start;
-		size_t tld = 0;
-
-		while (q > low) {
-			q--;
-			if (*q == '.') {
-				labels++;
-				if (labels == 1)
-					tld = strlen(q + 1);
-				if (labels == 2) {
-					/* "ne.jp", "co.uk": one more */
-					size_t sl = (size_t)(strchr(q + 1, '.') -
-					    (q + 1));
-
-					if (!(tld == 2 && sl <= 3))
-						break;
-				}
-				if (labels == 3)
-					break;
-			}
-		}
-		org_start = q == low ? low : q;
-	}
+	if (o[0] && strlen(o) < strlen(low))
+		org_start = low + strlen(low) - strlen(o) - 1;
 	first = label_len(low);
-	{
-		char o[256];
 
-		st_org_into(low, o, sizeof(o));
-		if (st_provider_of_server_org(o) != NULL)
-			return false;	/* a large provider's own servers */
+	/* 1. words that settle it */
+	if ((w = find_word(low, org_start, strong_dynamic_words, &n)) != NULL ||
+	    strstr(low, "pub-ip") != NULL) {
+		if (w != NULL)
+			snprintf(why, size, "the name says '%.*s'", (int)n, w);
+		else
+			snprintf(why, size, "the name says 'pub-ip'");
+		return true;
 	}
-	for (i = 0; server_words[i] != NULL; i++) {
-		size_t wl = strlen(server_words[i]);
-
-		/* "mail", "mail-sor-f41", "smtp2", "mx01.example" */
-		if (first >= wl && strncmp(low, server_words[i], wl) == 0 &&
-		    (first == wl || !isalpha((unsigned char)low[wl])))
-			return false;
-	}
-	if (word_in(low, first, server_words) ||
-	    (first > 4 && word_in(low, 4, server_words) &&
-	    isdigit((unsigned char)low[4])) ||
-	    (first > 2 && word_in(low, 2, server_words) &&
-	    isdigit((unsigned char)low[2])) ||
-	    (first > 3 && word_in(low, 3, server_words) &&
-	    isdigit((unsigned char)low[3])))
+	/* 2. mail servers, rented servers, a mailbox provider's servers */
+	if (says_mail_server(low, org_start, first) ||
+	    find_word(low, org_start, hosting_words, &n) != NULL)
 		return false;
-	/* a label of the host part that says mail server: "smtp-out",
-	 * "a192-156.smtp-out.amazonses.com", "mail2.isp.example" */
-	for (p = low; p < org_start;) {
-		const char *w;
-
-		while (p < org_start && !isalpha((unsigned char)*p))
-			p++;
-		w = p;
-		while (p < org_start && isalpha((unsigned char)*p))
-			p++;
-		if (p > w && word_in(w, (size_t)(p - w), server_words) &&
-		    (size_t)(p - w) >= 3)
-			return false;
-		if (p - w >= 3 && (memmem(w, (size_t)(p - w), "smtp", 4) ||
-		    memmem(w, (size_t)(p - w), "mail", 4) ||
-		    memmem(w, (size_t)(p - w), "mta", 3) ||
-		    memmem(w, (size_t)(p - w), "relay", 5)))
-			return false;
-	}
+	if (st_provider_of_server_org(o) != NULL && !st_provider_is_isp(o))
+		return false;
+	/* 3. the address in the name, pool words, the S25R patterns */
 	if (embeds_ip(low, ip)) {
 		snprintf(why, size, "the name embeds the address's digits");
 		return true;
 	}
-	if (strstr(low, "pub-ip") != NULL) {
-		snprintf(why, size, "the name says 'pub-ip'");
+	if ((w = find_word(low, org_start, dynamic_words, &n)) != NULL) {
+		snprintf(why, size, "the name says '%.*s'", (int)n, w);
 		return true;
-	}
-	/* tokens of letters in the host part */
-	for (p = low; p < org_start;) {
-		while (p < org_start && !isalpha((unsigned char)*p))
-			p++;
-		tok = p;
-		while (p < org_start && isalpha((unsigned char)*p))
-			p++;
-		n = (size_t)(p - tok);
-		if (n > 0 && word_in(tok, n, dynamic_words)) {
-			snprintf(why, size, "the name says '%.*s'", (int)n, tok);
-			return true;
-		}
 	}
 	pthread_once(&s25r_once, s25r_compile);
 	for (i = 0; i < NS25R; i++)

@@ -21,6 +21,8 @@ static const char providers_text[] =
 struct provider {
 	char	name[32];
 	char	display[48];	/* for people; name when not given */
+	bool	isp;		/* also an access provider: its customers'
+				 * lines live under its server domains */
 	char   *addr[MAX_DOMAINS];
 	size_t	naddr;
 	char   *servers[MAX_DOMAINS];
@@ -97,6 +99,8 @@ load(void)
 			} else if (e - w > 5 && memcmp(w, "addr=", 5) == 0)
 				split_list(w + 5, (size_t)(e - w - 5),
 				    pr->addr, &pr->naddr);
+			else if (e - w == 8 && memcmp(w, "kind=isp", 8) == 0)
+				pr->isp = true;
 			else if (e - w > 8 && memcmp(w, "display=", 8) == 0) {
 				size_t n = (size_t)(e - w - 8), k;
 
@@ -197,4 +201,16 @@ st_provider_display(const char *provider)
 		if (strcmp(providers[i].name, provider) == 0)
 			return providers[i].display;
 	return provider;
+}
+
+bool
+st_provider_is_isp(const char *org)
+{
+	const struct provider *p;
+
+	if (org == NULL || *org == '\0')
+		return false;
+	pthread_once(&once, load);
+	p = lookup(server_index, nserver_index, org);
+	return p != NULL && p->isp;
 }

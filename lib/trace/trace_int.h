@@ -12,7 +12,8 @@
 const char *st_provider_of_server_org(const char *org);	/* name or NULL */
 const char *st_provider_of_addr_domain(const char *domain);
 bool	st_provider_has_server_org(const char *provider, const char *org);
-const char *st_provider_display(const char *provider);	/* "Yahoo!" */
+const char *st_provider_display(const char *provider);
+bool	st_provider_is_isp(const char *org);	/* also an access ISP */	/* "Yahoo!" */
 
 void	st_org_into(const char *host, char *out, size_t size);
 
