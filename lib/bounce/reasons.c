@@ -56,7 +56,7 @@ struct phrase {
  * before the word "spam", "cannot find your hostname" before "client
  * host rejected".
  */
-static const struct phrase PHRASES_STRONG[] = {
+static const struct phrase PHRASES_TOP[] = {
 	/* wording specific enough to settle it whatever else is said */
 	{ "mailererror", "mailer error" },
 	{ "mailererror", "command output" },
@@ -82,7 +82,46 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "failedstarttls", "does not support tls" },
 	{ "spamdetected", "scored as spam" },
 	{ "failedstarttls", "doesn't support tls" },
-#define NTOP 24		/* rows above this line win even against the code */
+	/* a local delivery program's own words (procmail, maildrop) */
+	{ "mailererror", "procmail:" },
+	{ "mailererror", "maildrop:" },
+	/* KDDI (au, ezweb.ne.jp) answers "550 : User unknown", with no
+	 * address, when the recipient's own filter refused the message
+	 * (an unknown user gets "550 <address>: User unknown") */
+	{ "filtered", "550 : user unknown" },
+	/* Exim's "service permits N unverifyable sending IPs": the sending
+	 * host's name does not check out */
+	{ "requireptr", "unverifyable sending ip" },
+	{ "requireptr", "unverifiable sending ip" },
+	/* amavis: "Reject, id=NNNNN-NN - SPAM" */
+	{ "spamdetected", " - spam" },
+	/* cPanel Exim's catch-all for a domain that cannot be reached */
+	{ "hostunknown", "account or domain may not exist" },
+	/* GoDaddy (IB506): the From: header's domain is invalid */
+	{ "rejected", "provide a valid from" },
+	/* Exchange Online 5.1.10 RecipientNotFound (not a null MX) */
+	{ "userunknown", "address wasn't found at" },
+	{ "userunknown", "address wasn\xe2\x80\x99t found at" },
+	/* Amazon SES sandbox: the sending identity is not verified */
+	{ "norelaying", "email address is not verified" },
+	/* Yahoo TSS04: deferred for the sender's complaint rate */
+	{ "badreputation", "unexpected volume or user complaints" },
+	/* Mimecast's documented rejections */
+	{ "policyviolation", "host network not allowed" },
+	{ "virusdetected", "mcspamsignature" },
+	/* Orange (France Telecom) code 506: judged to be spam */
+	{ "spamdetected", "ofr_506" },
+	/* an SMTP banner refusing the session: the client is refused */
+	{ "blocked", "esmtp not accepting connections" },
+	/* qmail / Postfix: no MX and no address for the domain */
+	{ "notaccept", "couldn't find a mail exchanger" },
+	{ "notaccept", "malformed or unexpected name server reply" },
+	/* iMail: "Delivery failed 20 attempts" */
+	{ "expired", "delivery failed # attempts" },
+};
+
+/* Then these, where a phrase that agrees with the status code wins. */
+static const struct phrase PHRASES_STRONG[] = {
 
 	/* the message carried a virus */
 	{ "virusdetected", "virus detected" },
@@ -737,6 +776,7 @@ static const struct status_map STATUS_TABLE[] = {
 	{ "6.8", "contenterror" },
 	{ "6.9", "contenterror" },
 	{ "6.10", "contenterror" },
+	{ "7.1", "securityerror" },	/* delivery not authorized */
 	{ "7.2", "rejected" },		/* list expansion prohibited */
 	{ "7.3", "securityerror" },	/* security conversion required */
 	{ "7.4", "securityerror" },	/* security features unsupported */
@@ -869,40 +909,96 @@ normalise(const char *text, size_t len, size_t *outlen)
 	return s;
 }
 
+/* Is phrase (lower case; '#' stands for a run of digits) in s? */
+static bool
+has_phrase(const char *s, const char *phrase)
+{
+	const char *h = strchr(phrase, '#'), *p;
+	size_t pre;
+
+	if (h == NULL)
+		return strstr(s, phrase) != NULL;
+	pre = (size_t)(h - phrase);
+	for (p = s; *p != '\0'; p++) {
+		const char *q = p, *f = phrase;
+
+		if (strncmp(q, f, pre) != 0)
+			continue;
+		q += pre;
+		f += pre;
+		while (*f != '\0') {
+			if (*f == '#') {
+				if (!isdigit((unsigned char)*q))
+					break;
+				while (isdigit((unsigned char)*q))
+					q++;
+				f++;
+			} else if (*q == *f) {
+				q++;
+				f++;
+			} else
+				break;
+		}
+		if (*f == '\0')
+			return true;
+	}
+	return false;
+}
+
 static const char *
 match_table(const struct phrase *t, size_t n, const char *s)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (strstr(s, t[i].text) != NULL)
+		if (has_phrase(s, t[i].text))
 			return t[i].reason;
 	return NULL;
 }
 
-/* The first phrase found in table order wins, except that a phrase that
- * agrees with the status code (prefer) wins over the others: when the
- * words and the code say the same thing, that is what happened. */
+/*
+ * PHRASES_TOP first: the first found decides.  Then PHRASES_STRONG: the
+ * first phrase found in table order wins, except that a phrase that
+ * agrees with the status code (prefer) wins over the others (when the
+ * words and the code say the same thing, that is what happened), and
+ * that "expired" (the MTA gave up) yields to any phrase that says what
+ * failed while it was retrying ("Deferred: Connection refused ...
+ * could not be delivered for 5 days").
+ */
 static const char *
 match_prefer(const struct phrase *t, size_t n, const char *s,
     const char *prefer)
 {
 	size_t i;
 	const char *first = NULL;
+	bool expired = false;
 
-	for (i = 0; t == PHRASES_STRONG && i < NTOP; i++)
-		if (strstr(s, t[i].text) != NULL)
-			return t[i].reason;
+	if (t == PHRASES_STRONG)
+		for (i = 0; i < sizeof(PHRASES_TOP) / sizeof(PHRASES_TOP[0]);
+		    i++)
+			if (has_phrase(s, PHRASES_TOP[i].text))
+				return PHRASES_TOP[i].reason;
+	if (prefer != NULL && strcmp(prefer, "expired") == 0)
+		prefer = NULL;
 	for (i = 0; i < n; i++) {
+		bool exp = strcmp(t[i].reason, "expired") == 0;
+
 		if (first != NULL && (prefer == NULL ||
-		    strcmp(t[i].reason, prefer) != 0))
+		    strcmp(t[i].reason, prefer) != 0) && !(expired && !exp))
 			continue;
-		if (strstr(s, t[i].text) == NULL)
+		if (!has_phrase(s, t[i].text))
 			continue;
 		if (prefer != NULL && strcmp(t[i].reason, prefer) == 0)
 			return t[i].reason;
-		if (first == NULL)
+		if (first == NULL) {
 			first = t[i].reason;
+			expired = exp;
+		} else if (expired && !exp) {
+			first = t[i].reason;
+			expired = false;
+			if (prefer == NULL)
+				return first;
+		}
 	}
 	return first;
 }

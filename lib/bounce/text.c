@@ -727,7 +727,7 @@ again:
 }
 
 /* The SMTP command the failure answered: 'D' DATA, 'R' RCPT, 'M' MAIL,
- * 0 unknown.  The diagnostic decides; else the whole text when it names
+ * 'C' the connection (greeting, EHLO/HELO), 0 unknown.  The diagnostic decides; else the whole text when it names
  * one command only. */
 static int
 smtp_command(const char *d, size_t dn, const char *w, size_t wn)
@@ -739,7 +739,12 @@ smtp_command(const char *d, size_t dn, const char *w, size_t wn)
 		{ "reply to rcpt", 'R' }, { "after rcpt", 'R' },
 		{ ">>> rcpt", 'R' }, { "rcpt to command", 'R' },
 		{ "reply to mail", 'M' }, { "after mail from", 'M' },
-		{ ">>> mail from", 'M' } };
+		{ ">>> mail from", 'M' },
+		{ "does not like recipient", 'R' },	/* qmail */
+		{ "after initial connection", 'C' },	/* Exim */
+		{ "after ehlo", 'C' }, { "after helo", 'C' },
+		{ "reply to ehlo", 'C' }, { "reply to helo", 'C' },
+		{ "smtp greeting", 'C' } };
 	size_t k;
 	int found = 0;
 
@@ -832,6 +837,23 @@ st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
 	    (cmd == 0 && r->status[0] && strncmp(r->status + 1, ".2.", 3) ==
 	    0)))
 		reason = "filtered";
+	/* "user unknown" with a security/policy code (X.7.x) from a
+	 * server not answering RCPT: a filter said it */
+	if (strcmp(reason, "userunknown") == 0 && r->status[0] &&
+	    strncmp(r->status + 1, ".7.", 3) == 0 && cmd != 'R')
+		reason = "filtered";
+	/* refused at MAIL FROM: the sender's address, not the recipient */
+	if (cmd == 'M' && (strcmp(reason, "userunknown") == 0 ||
+	    strcmp(reason, "hostunknown") == 0 || strcmp(reason, "filtered")
+	    == 0))
+		reason = "rejected";
+	/* refused before any address was given (greeting, EHLO): the
+	 * client host is refused */
+	if (cmd == 'C' && (strcmp(reason, "rejected") == 0 || strcmp(reason,
+	    "onhold") == 0 || strcmp(reason, "undefined") == 0 ||
+	    strcmp(reason, "systemerror") == 0 || strcmp(reason, "expired")
+	    == 0))
+		reason = "blocked";
 	/* too big for this recipient's limit (RFC 3463 X.2.3) */
 	if (strcmp(reason, "mesgtoobig") == 0 && strcmp(r->status + (
 	    *r->status ? 1 : 0), ".2.3") == 0)

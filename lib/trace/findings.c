@@ -131,6 +131,17 @@ rule_forged_helo(struct st_analysis *an)
 			continue;
 		}
 		if ((int)i == an->boundary && has(rorg) && has(horg) &&
+		    public_hop(h) && (st_org_equiv(horg, st_org_of(an->a,
+		    st_addr_domain(an->a, an->t->sum.from_addr))) ||
+		    st_org_equiv(horg, st_org_of(an->a, st_addr_domain(an->a,
+		    an->t->sum.return_path)))))
+			st_add_findingf(an, "FORGED_HELO", ST_SEV_MEDIUM,
+			    h->index, from_part(an, h),
+			    "The client introduced itself as '%s', the domain "
+			    "the message claims to come from, but its address "
+			    "%s belongs to %s: it borrowed the sender's name.",
+			    helo, h->ip, rorg);
+		else if ((int)i == an->boundary && has(rorg) && has(horg) &&
 		    public_hop(h))
 			st_add_findingf(an, "FORGED_HELO", ST_SEV_LOW, h->index,
 			    from_part(an, h),
@@ -416,6 +427,12 @@ rule_msgid(struct st_analysis *an)
 		    !st_name_same_host(host, h->by) ||
 		    strstr(mid, h->id) == NULL)
 			continue;
+		/* only a hop whose record is believed says who made it; an
+		 * API or webmail front end of the sender's provider (with
+		 * HTTP, authenticated) makes them for its users by design */
+		if ((int)i > an->believed + 1 || has(h->auth) ||
+		    strcasestr(h->with, "HTTP") != NULL)
+			return;
 		/* a local program handing mail to its own MTA (cron, a
 		 * bounce generator) rightly leaves the Message-ID to it */
 		if (h->local || (has(h->ip) && st_ip_is_loopback(h->ip)) ||
@@ -455,8 +472,13 @@ path_has_org_of(struct st_analysis *an, const char *provider, const char *dorg)
 		if (provider != NULL && (st_provider_has_server_org(provider,
 		    o1) || st_provider_has_server_org(provider, o2)))
 			return true;
-		if (dorg != NULL && has(dorg) && (st_org_equiv(o1, dorg) ||
-		    st_org_equiv(o2, dorg)))
+		/* the sender's own domain: its servers as clients at or
+		 * below the boundary, or as the writers of hops below it
+		 * (the recipient's own MX is no evidence for a spoof of the
+		 * recipient's domain) */
+		if (dorg != NULL && has(dorg) && (int)i >= an->boundary &&
+		    (st_org_equiv(o2, dorg) || ((int)i > an->boundary &&
+		    st_org_equiv(o1, dorg))))
 			return true;
 	}
 	return false;
@@ -571,8 +593,8 @@ rule_chain(struct st_analysis *an)
 		aorg = st_org_of(an->a, aname);
 		if (st_org_equiv(borg, aorg))
 			continue;
-		if (!has(aorg))
-			continue;
+		if (!has(aorg) || !has(borg))
+			continue;	/* an internal name: nothing to tell */
 		st_add_findingf(an, "CHAIN_BREAK", ST_SEV_MEDIUM, b->index,
 		    b->raw,
 		    "Hop %d says it was written by %s, but the host that "
@@ -662,6 +684,9 @@ rule_to(struct st_analysis *an)
 	if (st_msg_get(an->m, "List-Id", 0) != NULL ||
 	    st_msg_get(an->m, "Cc", 0) != NULL)
 		return;
+	for (i = 0; i < (int)t->nrelays; i++)
+		if (strcmp(t->relays[i].role, "forwarder") == 0)
+			return;		/* an alias: the To is the alias */
 	st_add_findingf(an, "TO_NOT_RECIPIENT", ST_SEV_INFO, i + 1 > 0 ?
 	    t->hops[i].index : 0, st_arena_printf(an->a, "To: %s", t->sum.to),
 	    "The message was delivered to %s, who is not in its To header: "

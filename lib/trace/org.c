@@ -16,17 +16,30 @@ static const psl_ctx_t *psl;
 static const char *st_org_of_uncached(struct st_arena *a, const char *host);
 static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
 
-/* Only names under a listed public suffix have an organisation:
- * "localhost.localdomain", "x.compute.internal" or "pc.lan" match only
- * the list's default rule, and do not. */
-static bool
-listed_suffix(const char *registrable)
+/*
+ * The registrable domain of a lower-case name under the ICANN section of
+ * the Public Suffix List only: the private section lists hosting and
+ * cloud customers' zones ("members.linode.com", "compute.amazonaws.com"),
+ * which would make every rented server an organisation of its own.  The
+ * longest suffix that is an ICANN public suffix, plus one label; NULL
+ * when none (an unknown top-level domain, "localdomain", "internal").
+ * Points into name.
+ */
+static const char *
+icann_registrable(const char *name)
 {
-	const char *dot = strchr(registrable, '.');
+	const char *p = name, *prev = NULL;
 
-	return dot != NULL && dot[1] != '\0' &&
-	    psl_is_public_suffix2(psl, dot + 1,
-	    PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE);
+	while (p != NULL) {
+		if (psl_is_public_suffix2(psl, p,
+		    PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE))
+			return prev;
+		prev = p;
+		p = strchr(p, '.');
+		if (p != NULL)
+			p++;
+	}
+	return NULL;
 }
 
 static void
@@ -56,8 +69,8 @@ st_org_into(const char *host, char *out, size_t size)
 	pthread_once(&psl_once, psl_setup);
 	if (psl == NULL)
 		return;
-	rd = psl_registrable_domain(psl, buf);
-	if (rd != NULL && listed_suffix(rd) && strlen(rd) < size)
+	rd = icann_registrable(buf);
+	if (rd != NULL && strlen(rd) < size)
 		strcpy(out, rd);
 }
 
@@ -121,8 +134,8 @@ st_org_of_uncached(struct st_arena *a, const char *host)
 	pthread_once(&psl_once, psl_setup);
 	if (psl == NULL)
 		return "";
-	rd = psl_registrable_domain(psl, buf);
-	if (rd == NULL || !listed_suffix(rd))
+	rd = icann_registrable(buf);
+	if (rd == NULL)
 		return "";
 	return st_arena_strdup(a, rd);
 }

@@ -130,12 +130,13 @@ milter_content_timeout = 60s
 
 class PostfixMilter:
     def __init__(self, cli, conf_text="", milter=True, deliver=True,
-                 maxproc=100, other_milter=None):
+                 maxproc=100, other_milter=None, log_stderr=True):
         """other_milter: the path of another libmilter program taking the
         socket as its only argument (bench/milter/nullmilter.c), run in
         place of spamtrace's."""
         self.cli = cli
         self.other_milter = other_milter
+        self.log_stderr = log_stderr
         self.other_proc = None
         self.conf_text = conf_text
         self.milter = milter
@@ -211,8 +212,8 @@ class PostfixMilter:
         r = subprocess.run(
             [self.cli, "milter", "--socket", "unix:%s/run/milter.sock" % d,
              "--config", conf, "--user", "postfix",
-             "--pidfile", os.path.join(d, "run", "milter.pid"),
-             "--log-stderr"],
+             "--pidfile", os.path.join(d, "run", "milter.pid")] +
+            (["--log-stderr"] if self.log_stderr else []),
             stdout=self.milter_logf, stderr=self.milter_logf, env=env,
             timeout=30)
         if r.returncode != 0:
