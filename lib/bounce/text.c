@@ -764,6 +764,20 @@ smtp_command(const char *d, size_t dn, const char *w, size_t wn)
 	return found == 'D' ? 'D' : 0;
 }
 
+/* Is reason one of the space-separated words of list? */
+static bool
+reason_in(const char *reason, const char *list)
+{
+	size_t n = strlen(reason);
+	const char *p;
+
+	for (p = list; (p = strstr(p, reason)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' ||
+		    p[n] == '\0'))
+			return true;
+	return false;
+}
+
 void
 st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
     const char *whole, size_t whole_len, const char *context)
@@ -839,20 +853,17 @@ st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
 		reason = "filtered";
 	/* "user unknown" with a security/policy code (X.7.x) from a
 	 * server not answering RCPT: a filter said it */
-	if (strcmp(reason, "userunknown") == 0 && r->status[0] &&
+	if (reason_in(reason, "userunknown") && r->status[0] &&
 	    strncmp(r->status + 1, ".7.", 3) == 0 && cmd != 'R')
 		reason = "filtered";
 	/* refused at MAIL FROM: the sender's address, not the recipient */
-	if (cmd == 'M' && (strcmp(reason, "userunknown") == 0 ||
-	    strcmp(reason, "hostunknown") == 0 || strcmp(reason, "filtered")
-	    == 0))
+	if (cmd == 'M' && reason_in(reason, "userunknown hostunknown "
+	    "filtered"))
 		reason = "rejected";
 	/* refused before any address was given (greeting, EHLO): the
 	 * client host is refused */
-	if (cmd == 'C' && (strcmp(reason, "rejected") == 0 || strcmp(reason,
-	    "onhold") == 0 || strcmp(reason, "undefined") == 0 ||
-	    strcmp(reason, "systemerror") == 0 || strcmp(reason, "expired")
-	    == 0))
+	if (cmd == 'C' && reason_in(reason, "rejected onhold undefined "
+	    "systemerror expired"))
 		reason = "blocked";
 	/* too big for this recipient's limit (RFC 3463 X.2.3) */
 	if (strcmp(reason, "mesgtoobig") == 0 && strcmp(r->status + (

@@ -410,6 +410,41 @@ origin_name(struct st_analysis *an, const struct st_hop *h,
 	return "";
 }
 
+/*
+ * When the receiver recorded no reverse name (Exchange Online writes the
+ * HELO only), its own SPF verdict can vouch for the name: a pass for the
+ * origin's address means the sending domain authorised that address, and
+ * the HELO (in the same domain) names the host.  A softfail or fail
+ * vouches for nothing.
+ */
+static const char *
+spf_vouched_name(struct st_analysis *an, const struct st_hop *bh,
+    const char *ip)
+{
+	const char *helo = from_word(an, bh), *h_org;
+	char *v;
+	size_t k;
+
+	if (!st_name_is_fqdn(helo))
+		return "";
+	h_org = org(an, helo);
+	if (!has(h_org))
+		return "";
+	for (k = 0; k < 2; k++) {
+		v = st_msg_unfolded(an->m, k == 0 ? "Received-SPF" :
+		    "Authentication-Results");
+		if (v == NULL || strstr(v, ip) == NULL)
+			continue;
+		if ((k == 0 && strncasecmp(v, "pass", 4) == 0) ||
+		    (k == 1 && strcasestr(v, "spf=pass") != NULL)) {
+			/* the passing domain must be the HELO's organisation */
+			if (strcasestr(v, h_org) != NULL)
+				return helo;
+		}
+	}
+	return "";
+}
+
 /* --- source and roles ------------------------------------------------------ */
 
 static const char *
@@ -517,6 +552,13 @@ source_and_roles(struct st_analysis *an)
 		role = NULL;
 		why = "the origin host wrote the message itself (a local "
 		    "program handed it to its own mail server)";
+	} else if (list_id != NULL && has(sender_dom) && has(rorg) &&
+	    st_org_equiv(st_org_of(an->a, sender_dom), rorg) &&
+	    !an->origin_dynamic) {
+		role = "forwarder";
+		why = "the origin host is a mailing list that redistributes "
+		    "mail (List-Id, and its own envelope sender): the origin "
+		    "is what it answers for";
 	} else if (has(rec->ip) && st_ip_is_loopback(rec->ip) &&
 	    !an->origin_dynamic) {
 		role = NULL;
@@ -830,6 +872,8 @@ st_trace_message(struct st_msg *m, const struct st_config *cfg,
 					break;
 				}
 			an.origin_host = origin_name(&an, bh, below);
+			if (!has(an.origin_host) && has(ip))
+				an.origin_host = spf_vouched_name(&an, bh, ip);
 		}
 		t->origin.org = org(&an, has(t->origin.rdns) ?
 		    t->origin.rdns : an.origin_host);

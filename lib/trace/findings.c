@@ -430,7 +430,7 @@ rule_msgid(struct st_analysis *an)
 		/* only a hop whose record is believed says who made it; an
 		 * API or webmail front end of the sender's provider (with
 		 * HTTP, authenticated) makes them for its users by design */
-		if ((int)i > an->believed + 1 || has(h->auth) ||
+		if ((int)i > an->believed || has(h->auth) ||
 		    strcasestr(h->with, "HTTP") != NULL)
 			return;
 		/* a local program handing mail to its own MTA (cron, a
