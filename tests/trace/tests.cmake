@@ -5,3 +5,7 @@ add_test(NAME trace_cases
 add_test(NAME trace_examples
   COMMAND ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_examples.py ${ST_CLI}
           ${CMAKE_SOURCE_DIR}/examples)
+# An expert's expectations for 48 real-world-style messages (spam and
+# legitimate mail of every common kind): every field must agree.
+add_test(NAME trace_heldout
+  COMMAND ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/heldout/evaluate.py ${ST_CLI} --check)

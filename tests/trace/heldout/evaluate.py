@@ -188,6 +188,10 @@ def main():
     print("\nDisagreements (expected | program):")
     for name, fld, wnt, got in disagreements:
         print("  %s [%s]\n      want: %s\n      got:  %s" % (name, fld, wnt, got))
+    # as a test (--check): every field of every message must agree
+    print("%d passed, %d failed" % (tot[0], tot[1] - tot[0]))
+    if "--check" in sys.argv and tot[0] != tot[1]:
+        return 1
     return 0
 
 
