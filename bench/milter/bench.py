@@ -82,7 +82,8 @@ def main():
                 with pfmilter.PostfixMilter(
                         o.cli, "", milter=milter, deliver=False,
                         maxproc=o.sessions + 20,
-                        other_milter=null if mode == "null" else None) as pf:
+                        other_milter=null if mode == "null" else None,
+                        log_stderr=False) as pf:
                     # warm up (process pools, milter worker)
                     run_source(pf, min(200, o.messages), o.sessions, o.size)
                     dt, _ = run_source(pf, o.messages, o.sessions, o.size)

@@ -263,6 +263,49 @@ set_orig(struct bctx *c, const char *p, size_t n, const char *where)
 	c->orig_where = where;
 }
 
+/* Does the walk keep the content of a leaf part of this type? */
+static bool
+leaf_wanted(const char *type, const char *sub)
+{
+	return g_ascii_strcasecmp(type, "text") == 0 ||
+	    g_ascii_strcasecmp(type, "message") == 0;
+}
+
+/* What a leaf part of type/sub (charset cs) adds: its decoded content. */
+static void
+leaf(struct bctx *c, const char *type, const char *sub, const char *cs,
+    const char *data, size_t len)
+{
+	if (g_ascii_strcasecmp(type, "message") == 0 &&
+	    (g_ascii_strcasecmp(sub, "delivery-status") == 0 ||
+	    g_ascii_strcasecmp(sub, "global-delivery-status") == 0)) {
+		put_text(&c->dsn, data, len, cs);
+		gbuf_put(&c->dsn, "\n", 1);
+	} else if (g_ascii_strcasecmp(type, "message") == 0 &&
+	    g_ascii_strcasecmp(sub, "feedback-report") == 0) {
+		put_text(&c->arf, data, len, cs);
+	} else if ((g_ascii_strcasecmp(type, "text") == 0 ||
+	    g_ascii_strcasecmp(type, "message") == 0) &&
+	    (g_ascii_strncasecmp(sub, "rfc822-header", 13) == 0 ||
+	    g_ascii_strcasecmp(sub, "rfc822") == 0 ||
+	    g_ascii_strcasecmp(sub, "global") == 0 ||
+	    g_ascii_strcasecmp(sub, "global-headers") == 0)) {
+		set_orig(c, data, len, g_ascii_strcasecmp(sub, "rfc822") == 0 ?
+		    "message/rfc822" : "text/rfc822-headers");
+	} else if (g_ascii_strcasecmp(type, "text") == 0 &&
+	    g_ascii_strcasecmp(sub, "html") == 0) {
+		struct gbuf u = { .max = ST_MAX_BOUNCE_TEXT };
+
+		put_text(&u, data, len, cs);
+		if (u.p != NULL)
+			put_html(&c->html, u.p, u.len);
+		gbuf_free(&u);
+	} else if (g_ascii_strcasecmp(type, "text") == 0 ||
+	    (g_ascii_strcasecmp(type, "message") == 0 && c->text.len == 0)) {
+		put_text(&c->text, data, len, cs);
+	}
+}
+
 static void
 walk(struct bctx *c, GMimeObject *o, int depth)
 {
@@ -322,47 +365,9 @@ walk(struct bctx *c, GMimeObject *o, int depth)
 		const char *cs = g_mime_object_get_content_type_parameter(o,
 		    "charset");
 
-		if (g_ascii_strcasecmp(type, "message") == 0 &&
-		    (g_ascii_strcasecmp(sub, "delivery-status") == 0 ||
-		    g_ascii_strcasecmp(sub, "global-delivery-status") == 0)) {
-			if ((ba = part_bytes(GMIME_PART(o), &keep)) != NULL) {
-				put_text(&c->dsn, (const char *)ba->data,
-				    ba->len, cs);
-				gbuf_put(&c->dsn, "\n", 1);
-			}
-		} else if (g_ascii_strcasecmp(type, "message") == 0 &&
-		    g_ascii_strcasecmp(sub, "feedback-report") == 0) {
-			if ((ba = part_bytes(GMIME_PART(o), &keep)) != NULL)
-				put_text(&c->arf, (const char *)ba->data,
-				    ba->len, cs);
-		} else if ((g_ascii_strcasecmp(type, "text") == 0 ||
-		    g_ascii_strcasecmp(type, "message") == 0) &&
-		    (g_ascii_strncasecmp(sub, "rfc822-header", 13) == 0 ||
-		    g_ascii_strcasecmp(sub, "rfc822") == 0 ||
-		    g_ascii_strcasecmp(sub, "global") == 0 ||
-		    g_ascii_strcasecmp(sub, "global-headers") == 0)) {
-			if ((ba = part_bytes(GMIME_PART(o), &keep)) != NULL)
-				set_orig(c, (const char *)ba->data, ba->len,
-				    g_ascii_strcasecmp(sub, "rfc822") == 0 ?
-				    "message/rfc822" : "text/rfc822-headers");
-		} else if (g_ascii_strcasecmp(type, "text") == 0 &&
-		    g_ascii_strcasecmp(sub, "html") == 0) {
-			if ((ba = part_bytes(GMIME_PART(o), &keep)) != NULL) {
-				struct gbuf u = { .max = ST_MAX_BOUNCE_TEXT };
-
-				put_text(&u, (const char *)ba->data, ba->len,
-				    cs);
-				if (u.p != NULL)
-					put_html(&c->html, u.p, u.len);
-				gbuf_free(&u);
-			}
-		} else if (g_ascii_strcasecmp(type, "text") == 0 ||
-		    (g_ascii_strcasecmp(type, "message") == 0 &&
-		    c->text.len == 0)) {
-			if ((ba = part_bytes(GMIME_PART(o), &keep)) != NULL)
-				put_text(&c->text, (const char *)ba->data,
-				    ba->len, cs);
-		}
+		if (leaf_wanted(type, sub) && (ba = part_bytes(GMIME_PART(o),
+		    &keep)) != NULL)
+			leaf(c, type, sub, cs, (const char *)ba->data, ba->len);
 		if (keep != NULL)
 			g_object_unref(keep);
 	}
@@ -470,6 +475,7 @@ struct dsn_rcpt {
 	const char *final, *orig, *action, *status, *remote, *diag;
 	size_t	final_n, orig_n, action_n, status_n, remote_n, diag_n;
 	const char *context;	/* what the text part says about it */
+	bool	unix_diag;	/* Diagnostic-Code: X-Unix; (a local program) */
 	int	block;		/* blank-line separated block it is in */
 };
 
@@ -614,6 +620,9 @@ parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
 					cur->remote = fval;
 					cur->remote_n = fval_n;
 				} else if (IS("Diagnostic-Code")) {
+					cur->unix_diag = fval_n >= 6 &&
+					    memcasestr(fval, fval_n < 12 ?
+					    fval_n : 12, "x-unix") != NULL;
 					strip_type(&fval, &fval_n);
 					cur->diag = fval;
 					cur->diag_n = fval_n;
@@ -675,6 +684,21 @@ flushed:
 		if (d->diag != NULL && d->diag_n > 0)
 			r->diagnostic = st_bounce_oneline(c->a, d->diag,
 			    d->diag_n);
+		else if (d->status != NULL && d->status_n > 0) {
+			/* "Status: 4.0.0 (host name lookup failure)": the
+			 * comment is all the report says of why */
+			const char *o = memchr(d->status, '(', d->status_n);
+
+			if (o != NULL && (size_t)(o - d->status) < 16)
+				r->diagnostic = st_bounce_oneline(c->a, o + 1,
+				    d->status_n - (size_t)(o + 1 - d->status));
+			if (r->diagnostic != NULL) {
+				char *z = strrchr(r->diagnostic, ')');
+
+				if (z != NULL && z[1] == '\0')
+					*z = '\0';
+			}
+		}
 		if (c->quick)
 			continue;
 		if (tc != NULL) {
@@ -694,6 +718,14 @@ flushed:
 			r->diagnostic = "";
 		st_bounce_classify(c->a, r, tc ? tc->text : NULL, tc ? tc->len :
 		    0, d->context);
+		/* RFC 3464 2.3.6: an "X-Unix" diagnostic is a local delivery
+		 * program's exit; unless its words name the trouble (a full
+		 * mailbox), the mailer failed */
+		if (d->unix_diag && strcmp(r->reason, "mailboxfull") != 0 &&
+		    strcmp(r->reason, "mesgtoobig") != 0 && strcmp(r->reason,
+		    "exceedlimit") != 0 && strcmp(r->reason, "delivered") != 0
+		    && strcmp(r->reason, "systemfull") != 0)
+			r->reason = "mailererror";
 	}
 	free(rv);
 	return added;
@@ -1017,6 +1049,8 @@ guess_reporter(struct bctx *c, const char *from, const char *text,
 
 /* --- the entry point ---------------------------------------------------------- */
 
+static bool mbox_line_before(const char *text, size_t pos);
+
 enum st_status
 st_bounce_parse(struct st_msg *m, struct st_bounce *b, struct st_error *err)
 {
@@ -1031,8 +1065,9 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 	struct text_ctx tc;
 	struct st_msg lm;
 	const char *lf, *from, *from_disp, *subject, *rp = NULL;
-	size_t lflen, text_len, start, k;
+	size_t lflen, text_len, start, k, inline_start = 0;
 	bool rp_present, sys, bounce = false, have_inline = false;
+	char code[16];
 	const struct st_header *h;
 	const char *orig_from = "";
 	int score;
@@ -1095,6 +1130,7 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 	if (c.text.p != NULL && st_bounce_find_inline(c.text.p, c.text.len,
 	    &start)) {
 		have_inline = true;
+		inline_start = start;
 		/* DSN fields written inline are not the original */
 		if (c.orig == NULL)
 			set_orig(&c, c.text.p + start, c.text.len - start,
@@ -1158,7 +1194,16 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 			    tc.len);
 		goto done;
 	}
-	/* 3. a plain-text bounce */
+	/* 3. a plain-text bounce; but not a notice that a program other
+	 * than an MTA (a mailbox filter, a provider's script) wrote about a
+	 * message it had accepted: one that quotes the message as it lies
+	 * in an mbox (its "From " line) and gives no SMTP code at all.  An
+	 * MTA returns the message as received, never with an mbox line. */
+	if (have_inline && !c.report_dsn && mbox_line_before(c.text.p,
+	    inline_start) && st_msg_get(m, "X-Failed-Recipients", 0) == NULL &&
+	    !st_bounce_find_status(tc.text, tc.len, code, sizeof(code)) &&
+	    !st_bounce_find_reply_code(tc.text, tc.len, code, sizeof(code)))
+		goto not_bounce;
 	score = st_bounce_text_score(tc.text, tc.len);
 	{
 		bool subj = false;
@@ -1275,6 +1320,7 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 		goto done;
 	}
 	/* not a bounce: no original either */
+not_bounce:
 	b->kind = ST_BOUNCE_NONE;
 	b->orig = NULL;
 	b->orig_len = 0;
@@ -1287,6 +1333,34 @@ done:
 	gbuf_free(&c.dsn);
 	gbuf_free(&c.arf);
 	return ST_OK;
+}
+
+/* Is the line just before pos (in text) an mbox "From " separator:
+ * "From ADDR  Sat Oct  4 08:00:07 2025" (a sender, then a date)? */
+static bool
+mbox_line_before(const char *text, size_t pos)
+{
+	static const char *const DAYS[] = { "Mon ", "Tue ", "Wed ", "Thu ",
+		"Fri ", "Sat ", "Sun " };
+	size_t e, b, k;
+	const char *p;
+
+	if (text == NULL || pos < 2 || text[pos - 1] != '\n')
+		return false;
+	e = pos - 1;
+	for (b = e; b > 0 && text[b - 1] != '\n'; b--)
+		;
+	if (e - b < 20 || memcmp(text + b, "From ", 5) != 0)
+		return false;
+	p = memchr(text + b + 5, ' ', e - b - 5);
+	if (p == NULL)
+		return false;
+	while (p < text + e && *p == ' ')
+		p++;
+	for (k = 0; k < 7; k++)
+		if ((size_t)(text + e - p) > 4 && memcmp(p, DAYS[k], 4) == 0)
+			return true;
+	return false;
 }
 
 /* --- the original through the trace ---------------------------------------- */

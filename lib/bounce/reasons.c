@@ -292,6 +292,7 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* SPF, DKIM, DMARC said no */
 	{ "authfailure", "spf check" },
+	{ "authfailure", "does not have authentication information" },
 	{ "authfailure", "spf fail" },
 	{ "authfailure", "spf validation" },
 	{ "authfailure", "spf record" },
@@ -527,6 +528,7 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* the content looked like spam */
 	{ "spamdetected", "spam detected" },
+	{ "spamdetected", "flagged as spam" },
 	{ "spamdetected", "content rejected" },
 	{ "spamdetected", "ube," },
 	{ "spamdetected", "unsolicited bulk" },
@@ -641,7 +643,6 @@ static const struct phrase PHRASES_STRONG[] = {
 
 	/* the MTA gave up retrying */
 	{ "expired", "delivery time expired" },
-	{ "expired", "still undelivered" },
 	{ "expired", "queue too long" },
 	{ "expired", "message expired" },
 	{ "expired", "delivery expired" },
@@ -650,20 +651,10 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "expired", "retry limit" },
 	{ "expired", "lifetime exceeded" },
 	{ "expired", "too long in queue" },
-	{ "expired", "was not delivered within" },
-	{ "expired", "could not be delivered for" },
-	{ "expired", "cannot send message for" },
 	{ "expired", "timeout waiting" },
 	{ "expired", "timed out" },
 	{ "expired", "time out" },
 	{ "expired", "timeout" },
-	{ "expired", "have been failing for" },
-	{ "expired", "has been failing for" },
-	{ "expired", "giving up" },
-	{ "expired", "deferred for" },
-	{ "expired", "could not be delivered within" },
-	{ "expired", "undeliverable for" },
-	{ "expired", "will be retried" },
 
 	/* the network between the MTAs */
 	{ "networkerror", "connection refused" },
@@ -679,6 +670,7 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "networkerror", "failed to connect" },
 	{ "networkerror", "temporary failure in name resolution" },
 	{ "networkerror", "name server" },
+	{ "networkerror", "host name lookup failure" },
 	{ "networkerror", "dns lookup" },
 	{ "networkerror", "mail loop" },
 	{ "networkerror", "loops back" },
@@ -707,6 +699,25 @@ static const struct phrase PHRASES_STRONG[] = {
 	{ "systemerror", "too many errors" },
 	{ "systemerror", "service unavailable" },
 	{ "systemerror", "system problem" },
+};
+
+/*
+ * The MTA's words for giving up ("could not be delivered for 5 days"):
+ * they say that it stopped retrying, not what failed while it retried,
+ * so any other phrase ("Deferred: Connection refused by ...") wins.
+ */
+static const struct phrase PHRASES_GAVEUP[] = {
+	{ "expired", "could not be delivered for" },
+	{ "expired", "cannot send message for" },
+	{ "expired", "have been failing for" },
+	{ "expired", "has been failing for" },
+	{ "expired", "giving up" },
+	{ "expired", "deferred for" },
+	{ "expired", "could not be delivered within" },
+	{ "expired", "undeliverable for" },
+	{ "expired", "will be retried" },
+	{ "expired", "was not delivered within" },
+	{ "expired", "still undelivered" },
 };
 
 /* Checked after the status code: words that only say who refused. */
@@ -960,10 +971,8 @@ match_table(const struct phrase *t, size_t n, const char *s)
  * PHRASES_TOP first: the first found decides.  Then PHRASES_STRONG: the
  * first phrase found in table order wins, except that a phrase that
  * agrees with the status code (prefer) wins over the others (when the
- * words and the code say the same thing, that is what happened), and
- * that "expired" (the MTA gave up) yields to any phrase that says what
- * failed while it was retrying ("Deferred: Connection refused ...
- * could not be delivered for 5 days").
+ * words and the code say the same thing, that is what happened).  Last
+ * PHRASES_GAVEUP.
  */
 static const char *
 match_prefer(const struct phrase *t, size_t n, const char *s,
@@ -971,35 +980,26 @@ match_prefer(const struct phrase *t, size_t n, const char *s,
 {
 	size_t i;
 	const char *first = NULL;
-	bool expired = false;
 
 	if (t == PHRASES_STRONG)
 		for (i = 0; i < sizeof(PHRASES_TOP) / sizeof(PHRASES_TOP[0]);
 		    i++)
 			if (has_phrase(s, PHRASES_TOP[i].text))
 				return PHRASES_TOP[i].reason;
-	if (prefer != NULL && strcmp(prefer, "expired") == 0)
-		prefer = NULL;
 	for (i = 0; i < n; i++) {
-		bool exp = strcmp(t[i].reason, "expired") == 0;
-
 		if (first != NULL && (prefer == NULL ||
-		    strcmp(t[i].reason, prefer) != 0) && !(expired && !exp))
+		    strcmp(t[i].reason, prefer) != 0))
 			continue;
 		if (!has_phrase(s, t[i].text))
 			continue;
 		if (prefer != NULL && strcmp(t[i].reason, prefer) == 0)
 			return t[i].reason;
-		if (first == NULL) {
+		if (first == NULL)
 			first = t[i].reason;
-			expired = exp;
-		} else if (expired && !exp) {
-			first = t[i].reason;
-			expired = false;
-			if (prefer == NULL)
-				return first;
-		}
 	}
+	if (first == NULL && t == PHRASES_STRONG)
+		first = match_table(PHRASES_GAVEUP, sizeof(PHRASES_GAVEUP) /
+		    sizeof(PHRASES_GAVEUP[0]), s);
 	return first;
 }
 

@@ -789,6 +789,24 @@ st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
 	bool phrase = false;
 	int cmd;
 
+	/* Amazon SES: "5.1.0 - Unknown address error 550-'5.7.1 <...>...
+	 * Access denied' (delivery attempts: 0)": its own summary of the
+	 * code, then the remote server's reply in quotes, which decides */
+	if (dn > 12 && isdigit((unsigned char)d[0]) && d[1] == '.') {
+		const char *dash = memchr(d, '-', dn < 16 ? dn : 16);
+		const char *q = dash != NULL && dash > d && dash[-1] == ' ' ?
+		    memchr(dash, '\'', dn - (size_t)(dash - d)) : NULL;
+
+		if (q != NULL && q - dash >= 5 && isdigit((unsigned char)q[-4]) &&
+		    isdigit((unsigned char)q[-3]) && isdigit((unsigned char)q[-2]) && (q[-1] == '-' ||
+		    q[-1] == ' ')) {
+			dn -= (size_t)(q - 4 - d);
+			d = q - 4;
+			if (st_bounce_find_status(d, dn, b, sizeof(b)) &&
+			    b[0] == r->status[0] && b[0] != '2')
+				r->status = st_arena_strdup(a, b);
+		}
+	}
 	/* a generic X.0.0 in the report, a precise code in the reply */
 	if (r->status[0] && strcmp(r->status + 1, ".0.0") == 0 &&
 	    st_bounce_find_status(d, dn, b, sizeof(b)) && b[0] == r->status[0]
@@ -819,7 +837,10 @@ st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
 	}
 	/* the diagnostic's words, the code, the rest of the text */
 	sr = st_bounce_reason_status(r->status);
-	if ((reason = st_bounce_reason_phrase(d, dn, false, sr)) != NULL)
+	/* X.7.1 ("delivery not authorized") is what most refusals carry:
+	 * it decides only when no phrase does */
+	if ((reason = st_bounce_reason_phrase(d, dn, false, r->status[0] &&
+	    strcmp(r->status + 1, ".7.1") == 0 ? NULL : sr)) != NULL)
 		phrase = true;
 	else if (sr != NULL)
 		reason = sr;

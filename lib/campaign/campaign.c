@@ -158,6 +158,19 @@ org_of(struct st_campaign *c, const char *host)
 	return o ? o : "";
 }
 
+/* The same in the caller's arena: st_campaign_judge() runs in several
+ * threads at once, each with its own arena, and must not touch c->a. */
+static const char *
+org_in(struct st_arena *a, const char *host)
+{
+	const char *o;
+
+	if (host == NULL || *host == '\0')
+		return "";
+	o = st_org_of(a, host);
+	return o ? o : "";
+}
+
 /* --- setup ----------------------------------------------------------------- */
 
 struct st_campaign *
@@ -415,7 +428,7 @@ st_campaign_learn_done(struct st_campaign *c)
 /* --- the verdict -------------------------------------------------------------- */
 
 static bool
-host_is_mine(struct st_campaign *c, const char *host)
+host_is_mine(struct st_campaign *c, struct st_arena *a, const char *host)
 {
 	const char *o;
 
@@ -424,7 +437,7 @@ host_is_mine(struct st_campaign *c, const char *host)
 	if (c->cfg != NULL && st_strlist_has_ci(&c->cfg->my_outbound_hosts,
 	    host))
 		return true;
-	o = org_of(c, host);
+	o = org_in(a, host);
 	return *o && set_has(&c->my_orgs, o);
 }
 
@@ -451,15 +464,15 @@ st_campaign_judge(struct st_campaign *c, struct st_arena *a,
 	if (orig == NULL) {
 		/* an auto-reply or challenge answers a Message-ID */
 		md = msgid_domain(b->in_reply_to);
-		if (md != NULL && (set_has(&c->msgid_orgs, org_of(c, md)) ||
-		    (!no_me && set_has(&c->my_orgs, org_of(c, md))))) {
+		if (md != NULL && (set_has(&c->msgid_orgs, org_in(a, md)) ||
+		    (!no_me && set_has(&c->my_orgs, org_in(a, md))))) {
 			free(md);
 			*why = "it answers a Message-ID of the user's own mail";
 			return 0;
 		}
 		/* it answers an id of a domain the user's own mail never
 		 * uses, and we know which ones it does use */
-		if (md != NULL && c->msgid_orgs.n > 0 && *org_of(c, md)) {
+		if (md != NULL && c->msgid_orgs.n > 0 && *org_in(a, md)) {
 			free(md);
 			*why = "it answers a Message-ID the user's own mail "
 			    "never carries: a reply to forged mail";
@@ -479,11 +492,11 @@ st_campaign_judge(struct st_campaign *c, struct st_arena *a,
 		from_me = (*fa && strcasecmp(fa, own) == 0) ||
 		    (*rp && strcasecmp(rp, own) == 0);
 		if (!from_me && *own) {
-			const char *oo = org_of(c, domain_of(own));
+			const char *oo = org_in(a, domain_of(own));
 
-			from_me = *oo && ((*fa && strcmp(oo, org_of(c,
+			from_me = *oo && ((*fa && strcmp(oo, org_in(a,
 			    domain_of(fa))) == 0) || (*rp && strcmp(oo,
-			    org_of(c, domain_of(rp))) == 0));
+			    org_in(a, domain_of(rp))) == 0));
 		}
 		if (!from_me && *fa == '\0' && *rp == '\0') {
 			*why = "the original names no sender";
@@ -492,8 +505,8 @@ st_campaign_judge(struct st_campaign *c, struct st_arena *a,
 	} else {
 		from_me = set_has(&c->me, fa) || set_has(&c->me, rp);
 		if (!from_me) {
-			const char *fo = org_of(c, domain_of(fa)),
-			    *ro = org_of(c, domain_of(rp));
+			const char *fo = org_in(a, domain_of(fa)),
+			    *ro = org_in(a, domain_of(rp));
 
 			from_me = (*fo && set_has(&c->my_orgs, fo)) ||
 			    (*ro && set_has(&c->my_orgs, ro));
@@ -511,8 +524,8 @@ st_campaign_judge(struct st_campaign *c, struct st_arena *a,
 	for (i = 0; i < orig->nhops; i++) {
 		const struct st_hop *h = &orig->hops[i];
 
-		if (host_is_mine(c, h->by) || host_is_mine(c, h->rdns) ||
-		    host_is_mine(c, h->helo) ||
+		if (host_is_mine(c, a, h->by) || host_is_mine(c, a, h->rdns) ||
+		    host_is_mine(c, a, h->helo) ||
 		    (c->cfg != NULL && h->ip && *h->ip &&
 		    st_net_contains(c->cfg->my_outbound_nets,
 		    c->cfg->nmy_outbound_nets, h->ip))) {
@@ -525,14 +538,14 @@ st_campaign_judge(struct st_campaign *c, struct st_arena *a,
 		/* only the bounce's recipient to go by: its domain */
 		const char *own = *b->delivered_to ? b->delivered_to :
 		    b->to_addr;
-		const char *oo = org_of(c, domain_of(own));
+		const char *oo = org_in(a, domain_of(own));
 
 		for (i = 0; *oo && i < orig->nhops; i++) {
 			const struct st_hop *h = &orig->hops[i];
 
-			if (strcmp(org_of(c, h->by), oo) == 0 ||
-			    strcmp(org_of(c, h->rdns), oo) == 0 ||
-			    strcmp(org_of(c, h->helo), oo) == 0) {
+			if (strcmp(org_in(a, h->by), oo) == 0 ||
+			    strcmp(org_in(a, h->rdns), oo) == 0 ||
+			    strcmp(org_in(a, h->helo), oo) == 0) {
 				*why = "the original passed through the "
 				    "user's own mail systems";
 				return 0;
@@ -540,7 +553,7 @@ st_campaign_judge(struct st_campaign *c, struct st_arena *a,
 		}
 	}
 	md = msgid_domain(orig->sum.message_id);
-	if (md != NULL && set_has(&c->msgid_orgs, org_of(c, md))) {
+	if (md != NULL && set_has(&c->msgid_orgs, org_in(a, md))) {
 		free(md);
 		*why = "the original's Message-ID is the user's own mail's";
 		return 0;
@@ -552,7 +565,6 @@ st_campaign_judge(struct st_campaign *c, struct st_arena *a,
 	}
 	*why = "the original claims the user as sender but never passed "
 	    "through the user's mail systems: forged";
-	(void)a;
 	return 1;
 }
 
@@ -811,10 +823,14 @@ st_campaign_result(struct st_campaign *c)
 	if (!c->learnt)
 		st_campaign_learn_done(c);
 	if (c->dirty) {
-		qsort(c->s.by_reason, c->s.nreasons, sizeof(*c->s.by_reason),
-		    cmp_count);
-		qsort(c->s.per_day, c->s.ndays, sizeof(*c->s.per_day),
-		    cmp_day);
+		/* hostile fix (issue 7): qsort(NULL, 0, ...) is undefined
+		 * (UBSan aborted bounces on a mailbox with no bounce) */
+		if (c->s.nreasons > 1)
+			qsort(c->s.by_reason, c->s.nreasons,
+			    sizeof(*c->s.by_reason), cmp_count);
+		if (c->s.ndays > 1)
+			qsort(c->s.per_day, c->s.ndays, sizeof(*c->s.per_day),
+			    cmp_day);
 		free(c->s.origins);
 		c->s.origins = NULL;
 		c->s.norigins = 0;

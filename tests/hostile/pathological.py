@@ -85,13 +85,26 @@ def run(args, stdin=None):
     out.seek(0)
     data = out.read()
     err.seek(0)
-    errtext = err.read()[-2000:].decode('utf-8', 'replace')
+    errall = err.read()
+    errtext = errall[-2000:].decode('utf-8', 'replace')
+    # a sanitizer's report (ASan/LSan exit with status 1, like a message
+    # with a problem): make it a failure, with its first lines
+    for mark in (b'runtime error:', b'ERROR: AddressSanitizer',
+                 b'ERROR: LeakSanitizer'):
+        k = errall.find(mark)
+        if k >= 0:
+            errtext = 'SANITIZER: ' + errall[max(0, k - 200):k + 1200].decode(
+                'utf-8', 'replace')
+            p.returncode = -999
+            break
     return p.returncode, data, dt, peak, errtext
 
 
 def check_output(cmd, rc, data, nmsg, errtext):
     """Problems with one run's output, as a list of strings."""
     probs = []
+    if rc == -999:
+        return ['%s: %s' % (cmd, errtext)]
     if rc < 0:
         probs.append('%s killed by signal %d: %s' % (cmd, -rc, errtext))
         return probs

@@ -109,6 +109,10 @@ def strace(args, syscalls='network', timeout=120, env=None, cwd=None):
                        cwd=cwd or TMP, stdin=subprocess.DEVNULL)
     with open(log, errors='replace') as f:
         lines = [l.rstrip('\n') for l in f]
+    for mark in (b'runtime error:', b'ERROR: AddressSanitizer',
+                 b'ERROR: LeakSanitizer'):
+        if mark in p.stderr:     # sanitizers exit 1, like a bad message
+            return 98, lines, p.stdout, p.stderr[p.stderr.find(mark):]
     return p.returncode, lines, p.stdout, p.stderr
 
 
