@@ -925,10 +925,16 @@ is_separator(const char *l, size_t n)
 {
 	size_t k;
 
+	char low[201];
+
 	if (n > 200)
 		return false;
+	/* lower-cased once, then plain substring tests */
+	for (k = 0; k < n; k++)
+		low[k] = l[k] == '\0' ? ' ' : (char)lc((unsigned char)l[k]);
+	low[n] = '\0';
 	for (k = 0; SEPARATORS[k] != NULL; k++)
-		if (memcasestr(l, n, SEPARATORS[k]) != NULL)
+		if (strstr(low, SEPARATORS[k]) != NULL)
 			return true;
 	return false;
 }
@@ -1060,10 +1066,24 @@ st_bounce_text_score(const char *t, size_t len)
 	size_t k;
 	int score = 0;
 
+	char *low;
+
 	if (len > 32768)
 		len = 32768;
+	/* lower-cased once, then plain substring tests */
+	if ((low = malloc(len + 1)) == NULL) {
+		for (k = 0; BOUNCE_PHRASES[k] != NULL; k++)
+			if (memcasestr(t, len, BOUNCE_PHRASES[k]) != NULL)
+				score++;
+		return score;
+	}
+	for (k = 0; k < len; k++)
+		low[k] = (char)lc((unsigned char)t[k]);
+	low[len] = '\0';
 	for (k = 0; BOUNCE_PHRASES[k] != NULL; k++)
-		if (memcasestr(t, len, BOUNCE_PHRASES[k]) != NULL)
+		if (memmem(low, len, BOUNCE_PHRASES[k],
+		    strlen(BOUNCE_PHRASES[k])) != NULL)
 			score++;
+	free(low);
 	return score;
 }

@@ -684,8 +684,8 @@ rule_to(struct st_analysis *an)
 	if (st_msg_get(an->m, "List-Id", 0) != NULL ||
 	    st_msg_get(an->m, "Cc", 0) != NULL)
 		return;
-	for (i = 0; i < (int)t->nrelays; i++)
-		if (strcmp(t->relays[i].role, "forwarder") == 0)
+	for (size_t r = 0; r < t->nrelays; r++)
+		if (strcmp(t->relays[r].role, "forwarder") == 0)
 			return;		/* an alias: the To is the alias */
 	st_add_findingf(an, "TO_NOT_RECIPIENT", ST_SEV_INFO, i + 1 > 0 ?
 	    t->hops[i].index : 0, st_arena_printf(an->a, "To: %s", t->sum.to),
