@@ -781,29 +781,6 @@ trace_into(struct run *R, struct st_report_set *set, const struct st_rawmsg *rm,
 	return true;
 }
 
-static int
-merge_cli_config(struct st_config *dst, struct st_config *cl)
-{
-	size_t i;
-
-	for (i = 0; i < cl->me.n; i++)
-		st_strlist_add(&dst->me, cl->me.v[i]);
-	for (i = 0; i < cl->trust_hosts.n; i++)
-		st_strlist_add(&dst->trust_hosts, cl->trust_hosts.v[i]);
-	if (cl->ntrust_nets) {
-		struct st_net *nv = realloc(dst->trust_nets,
-		    (dst->ntrust_nets + cl->ntrust_nets) * sizeof(*nv));
-
-		if (nv == NULL)
-			return EXIT_PARTIAL;
-		memcpy(nv + dst->ntrust_nets, cl->trust_nets,
-		    cl->ntrust_nets * sizeof(*nv));
-		dst->trust_nets = nv;
-		dst->ntrust_nets += cl->ntrust_nets;
-	}
-	return EXIT_OK;
-}
-
 int
 cmd_report(int argc, char **argv)
 {
@@ -904,7 +881,7 @@ cmd_report(int argc, char **argv)
 	}
 	if ((rc = cli_load_config(&o.cfg, config_path)) != EXIT_OK)
 		return rc;
-	if (merge_cli_config(&o.cfg, &cl) != EXIT_OK) {
+	if (st_config_merge(&o.cfg, &cl) != ST_OK) {
 		cli_warn("out of memory");
 		return EXIT_PARTIAL;
 	}

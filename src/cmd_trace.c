@@ -454,26 +454,9 @@ cmd_trace(int argc, char **argv)
 	if ((rc = cli_load_config(&o.cfg, config_path)) != EXIT_OK)
 		return rc;
 	/* command-line settings come after the files */
-	for (i = 0; i < (int)cl.me.n; i++)
-		st_strlist_add(&o.cfg.me, cl.me.v[i]);
-	for (i = 0; i < (int)cl.trust_hosts.n; i++)
-		st_strlist_add(&o.cfg.trust_hosts, cl.trust_hosts.v[i]);
-	if (cl.ntrust_nets) {
-		struct st_net *nv = realloc(o.cfg.trust_nets,
-		    (o.cfg.ntrust_nets + cl.ntrust_nets) * sizeof(*nv));
-
-		if (nv != NULL) {
-			memcpy(nv + o.cfg.ntrust_nets, cl.trust_nets,
-			    cl.ntrust_nets * sizeof(*nv));
-			o.cfg.trust_nets = nv;
-			o.cfg.ntrust_nets += cl.ntrust_nets;
-		}
-	}
-	for (i = 0; i < (int)cl.dnsbl.n; i++)
-		st_strlist_add(&o.cfg.dnsbl, cl.dnsbl.v[i]);
-	if (cl.resolver) {
-		free(o.cfg.resolver);
-		o.cfg.resolver = strdup(cl.resolver);
+	if (st_config_merge(&o.cfg, &cl) != ST_OK) {
+		cli_warn("out of memory");
+		return EXIT_PARTIAL;
 	}
 	st_config_free(&cl);
 	cli_color_setup(o.json ? "never" : color);

@@ -61,6 +61,10 @@ enum st_status st_config_parse(struct st_config *c, const char *buf,
 /* Apply one "key = value" pair, as from the command line. */
 enum st_status st_config_set(struct st_config *c, const char *key,
 	    const char *value, struct st_error *err);
+/* Append the lists of src (command-line settings) to dst; a resolver in
+ * src replaces dst's. */
+enum st_status st_config_merge(struct st_config *dst,
+	    const struct st_config *src);
 /* Add a --trust argument: a CIDR network, an address or a host name. */
 enum st_status st_config_add_trust(struct st_config *c, const char *arg,
 	    struct st_error *err);

@@ -398,8 +398,18 @@ ct_split(struct st_arena *a, const char *v, size_t n, struct ctype *ct)
 	const char *p = v, *end = v + n, *s;
 
 	memset(ct, 0, sizeof(*ct));
-	if (memchr(v, '(', n) != NULL || memchr(v, '\\', n) != NULL)
-		return false;
+	{
+		/* comments (RFC 2045 5.1) and quoted pairs: not here */
+		bool q = false;
+		size_t i;
+
+		for (i = 0; i < n; i++) {
+			if (v[i] == '"')
+				q = !q;
+			else if (v[i] == '\\' || (!q && v[i] == '('))
+				return false;
+		}
+	}
 #define WS(ch) ((ch) == ' ' || (ch) == '\t' || (ch) == '\r' || (ch) == '\n')
 	while (p < end && WS(*p))
 		p++;
@@ -673,6 +683,13 @@ fast_entity(struct bctx *c, const struct st_msg *hm, const char *body,
 	    (g_ascii_strcasecmp(ct.sub, "rfc822") == 0)) {
 		struct st_msg em;
 
+		size_t w;
+
+		for (w = 0; w < bn && (body[w] == '\n' || body[w] == ' ' ||
+		    body[w] == '\t'); w++)
+			;
+		if (kind == 0 && w == bn)
+			return true;	/* an empty copy: nothing to keep */
 		if (kind != 0 || (bn >= 5 && memcmp(body, "From ", 5) == 0) ||
 		    st_msg_parse(&em, c->a, body, bn) != ST_OK ||
 		    em.nhdrs == 0 || (em.defects &
@@ -804,7 +821,6 @@ read_body(struct bctx *c, const char *lf, size_t lflen, size_t body_off)
 		if (fast_entity(c, c->m, lf + body_off, lflen - body_off, 0,
 		    bounds, 0))
 			goto walked;
-		fprintf(stderr, "FASTFAIL\n");
 		fast_reset(c);
 	}
 	{

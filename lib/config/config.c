@@ -428,3 +428,31 @@ st_config_load(struct st_config *c, const char *path, struct st_error *err)
 	free(buf);
 	return rc;
 }
+
+/*
+ * Add what the command line set (src) to a configuration read from files
+ * (dst): lists are appended, a resolver given replaces the file's.  The
+ * command line comes last, so it wins where a value is single.
+ */
+enum st_status
+st_config_merge(struct st_config *dst, const struct st_config *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->me.n; i++)
+		st_strlist_add(&dst->me, src->me.v[i]);
+	for (i = 0; i < src->trust_hosts.n; i++)
+		st_strlist_add(&dst->trust_hosts, src->trust_hosts.v[i]);
+	for (i = 0; i < src->dnsbl.n; i++)
+		st_strlist_add(&dst->dnsbl, src->dnsbl.v[i]);
+	for (i = 0; i < src->ntrust_nets; i++)
+		if (add_net(&dst->trust_nets, &dst->ntrust_nets,
+		    &src->trust_nets[i]) != ST_OK)
+			return ST_ENOMEM;
+	if (src->resolver != NULL) {
+		free(dst->resolver);
+		if ((dst->resolver = strdup(src->resolver)) == NULL)
+			return ST_ENOMEM;
+	}
+	return ST_OK;
+}
