@@ -31,6 +31,10 @@
  * (hopcount_limit); 1000 is far beyond any honest path. */
 #define ST_MAX_HOPS		1000
 
+/* Past this many hops a message is looping (sendmail gives up at 25,
+ * Postfix at 50; RFC 5321 6.3): a finding, not a limit on the analysis. */
+#define ST_LOOP_HOPS		25
+
 /* Nesting of comments inside one Received value (rspamd caps similarly). */
 #define ST_MAX_COMMENT_DEPTH	32
 

@@ -682,7 +682,6 @@ fast_entity(struct bctx *c, const struct st_msg *hm, const char *body,
 	if (g_ascii_strcasecmp(ct.type, "message") == 0 &&
 	    (g_ascii_strcasecmp(ct.sub, "rfc822") == 0)) {
 		struct st_msg em;
-
 		size_t w;
 
 		for (w = 0; w < bn && (body[w] == '\n' || body[w] == ' ' ||

@@ -920,13 +920,67 @@ normalise(const char *text, size_t len, size_t *outlen)
 	return s;
 }
 
+/*
+ * The normalised text with a set of the pairs of adjacent bytes it has
+ * (hashed into 4096 bits): a phrase with a pair the text lacks is not in
+ * it, and most of the hundreds of phrases are ruled out so, without a
+ * substring search.
+ */
+struct ntext {
+	const char *s;
+	unsigned char pairs[512];
+};
+
+static unsigned
+pair_hash(unsigned char a, unsigned char b)
+{
+	return ((unsigned)a * 67u + (unsigned)b) & 4095u;
+}
+
+static void
+ntext_init(struct ntext *x, const char *s, size_t n)
+{
+	size_t i;
+
+	x->s = s;
+	memset(x->pairs, 0, sizeof(x->pairs));
+	for (i = 0; i + 1 < n; i++) {
+		unsigned h = pair_hash((unsigned char)s[i],
+		    (unsigned char)s[i + 1]);
+
+		x->pairs[h >> 3] |= (unsigned char)(1u << (h & 7));
+	}
+}
+
+/* Can phrase be in x?  (false: certainly not) */
+static bool
+ntext_may(const struct ntext *x, const char *phrase)
+{
+	size_t i;
+
+	for (i = 0; phrase[i] != '\0' && phrase[i + 1] != '\0'; i++) {
+		unsigned h;
+
+		if (phrase[i] == '#' || phrase[i + 1] == '#')
+			continue;
+		h = pair_hash((unsigned char)phrase[i],
+		    (unsigned char)phrase[i + 1]);
+		if ((x->pairs[h >> 3] & (1u << (h & 7))) == 0)
+			return false;
+	}
+	return true;
+}
+
 /* Is phrase (lower case; '#' stands for a run of digits) in s? */
 static bool
-has_phrase(const char *s, const char *phrase)
+has_phrase(const struct ntext *x, const char *phrase)
 {
-	const char *h = strchr(phrase, '#'), *p;
+	const char *h, *p, *s = x->s;
 	size_t pre;
 
+	if (!ntext_may(x, phrase))
+		return false;
+	h = strchr(phrase, '#');
 	if (h == NULL)
 		return strstr(s, phrase) != NULL;
 	pre = (size_t)(h - phrase);
@@ -957,7 +1011,7 @@ has_phrase(const char *s, const char *phrase)
 }
 
 static const char *
-match_table(const struct phrase *t, size_t n, const char *s)
+match_table(const struct phrase *t, size_t n, const struct ntext *s)
 {
 	size_t i;
 
@@ -975,7 +1029,7 @@ match_table(const struct phrase *t, size_t n, const char *s)
  * PHRASES_GAVEUP.
  */
 static const char *
-match_prefer(const struct phrase *t, size_t n, const char *s,
+match_prefer(const struct phrase *t, size_t n, const struct ntext *s,
     const char *prefer)
 {
 	size_t i;
@@ -1032,12 +1086,14 @@ st_bounce_reason_phrase(const char *text, size_t len, bool weak,
 	char *s;
 	size_t n;
 	const char *r;
+	struct ntext x;
 
 	if (text == NULL || len == 0 || (s = normalise(text, len, &n)) == NULL)
 		return NULL;
+	ntext_init(&x, s, n);
 	r = weak ? match_table(PHRASES_WEAK, sizeof(PHRASES_WEAK) /
-	    sizeof(PHRASES_WEAK[0]), s) : match_prefer(PHRASES_STRONG,
-	    sizeof(PHRASES_STRONG) / sizeof(PHRASES_STRONG[0]), s, prefer);
+	    sizeof(PHRASES_WEAK[0]), &x) : match_prefer(PHRASES_STRONG,
+	    sizeof(PHRASES_STRONG) / sizeof(PHRASES_STRONG[0]), &x, prefer);
 	free(s);
 	return r;
 }
@@ -1067,20 +1123,23 @@ st_bounce_reason(const char *status, const char *reply_code,
 	char *s = NULL;
 	size_t n = 0;
 	const char *r = NULL;
+	struct ntext x;
 
 	if (status != NULL && status[0] == '2')
 		return "delivered";
 	if (text != NULL && len > 0)
 		s = normalise(text, len, &n);
 	if (s != NULL)
+		ntext_init(&x, s, n);
+	if (s != NULL)
 		r = match_prefer(PHRASES_STRONG,
-		    sizeof(PHRASES_STRONG) / sizeof(PHRASES_STRONG[0]), s,
+		    sizeof(PHRASES_STRONG) / sizeof(PHRASES_STRONG[0]), &x,
 		    status_reason(status));
 	if (r == NULL)
 		r = status_reason(status);
 	if (r == NULL && s != NULL)
 		r = match_table(PHRASES_WEAK,
-		    sizeof(PHRASES_WEAK) / sizeof(PHRASES_WEAK[0]), s);
+		    sizeof(PHRASES_WEAK) / sizeof(PHRASES_WEAK[0]), &x);
 	if (r == NULL && reply_code != NULL && *reply_code) {
 		size_t i;
 

@@ -23,6 +23,7 @@
  * Standards: RFC 5321 4.4 (trace information), RFC 5322 3.6.7, RFC 2142
  * (abuse@, postmaster@), RFC 8314 / RFC 6409 (submission).
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -323,6 +324,11 @@ sender_inside(struct st_analysis *an, size_t i)
 	if (has(o) && st_org_equiv(o, an->recipient_org) && below != NULL &&
 	    chain_match(an, h, below) != 0)
 		return true;	/* another server of the same organisation */
+	/* a private client that wrote the hop below is a handover inside
+	 * the site, whatever protocol word ("with HTTPS") the line has */
+	if (has(h->ip) && st_ip_is_private(h->ip) && below != NULL &&
+	    below->parsed && chain_match(an, h, below) == 1)
+		return true;
 	if (has(h->auth))
 		return false;	/* a submission: the client is the origin */
 	if (has(h->ip) && st_ip_is_loopback(h->ip))
@@ -335,18 +341,67 @@ sender_inside(struct st_analysis *an, size_t i)
 	return false;
 }
 
+/*
+ * The receiving side's own SPF verdict names the client it took for the
+ * outside one: "Received-SPF: Pass (...) client-ip=40.107.74.58" or
+ * "Authentication-Results: ...; spf=pass (sender IP is 40.107.74.58)".
+ * Returns the index of the hop below that header with that client
+ * address, or -1.  Used only to stop the trust walk earlier, never to
+ * extend it, so a forged header cannot move the origin down.
+ */
+static int
+spf_boundary(struct st_analysis *an)
+{
+	struct st_msg *m = an->m;
+	struct st_trace *t = an->t;
+	size_t i, nrcvd = 0, k;
+
+	for (i = 0; i < m->nhdrs; i++) {
+		const struct st_header *h = &m->hdrs[i];
+		const char *p, *key;
+		char *v, ip[64];
+		size_t n;
+
+		if (h->name_len == 8 && strncasecmp(h->name, "Received", 8) == 0) {
+			nrcvd++;
+			continue;
+		}
+		if (!((h->name_len == 12 &&
+		    strncasecmp(h->name, "Received-SPF", 12) == 0) ||
+		    (h->name_len == 22 &&
+		    strncasecmp(h->name, "Authentication-Results", 22) == 0)))
+			continue;
+		v = st_hdr_unfold(an->a, h->value, h->value_len, NULL);
+		if (v == NULL)
+			continue;
+		if ((p = strcasestr(v, key = "client-ip=")) == NULL &&
+		    (p = strcasestr(v, key = "sender IP is ")) == NULL)
+			continue;
+		p += strlen(key);
+		n = strcspn(p, " ;)");
+		if (!st_ip_normalise(p, n, ip, sizeof(ip)))
+			continue;
+		for (k = nrcvd; k < t->nhops; k++)
+			if (t->hops[k].parsed && strcmp(t->hops[k].ip, ip) == 0)
+				return (int)k;
+		return -1;	/* the topmost verdict only */
+	}
+	return -1;
+}
+
 static void
 find_boundary(struct st_analysis *an)
 {
 	struct st_trace *t = an->t;
 	size_t i;
+	int spf = spf_boundary(an);
 
 	an->boundary = -1;
 	for (i = 0; i < t->nhops; i++) {
 		t->hops[i].trust = ST_TRUST_TRUSTED;
 		if (!t->hops[i].parsed)
 			continue;
-		if (!sender_inside(an, i)) {
+		if ((int)i == spf || !sender_inside(an, i)) {
 			an->boundary = (int)i;
 			break;
 		}
@@ -404,6 +459,12 @@ origin_name(struct st_analysis *an, const struct st_hop *h,
 		if (st_name_is_fqdn(below->by) &&
 		    st_name_same_host(below->by, h->helo))
 			return below->by;
+		/* "mail.example-corp.com.ec" above an internal
+		 * "SRVEXCH01.example-corp.local": the company label holds */
+		if (st_name_is_fqdn(h->helo) && has(h->ip) &&
+		    !st_name_is_fqdn(org(an, below->by)) &&
+		    chain_match(an, h, below) == 1)
+			return h->helo;
 	}
 	if (!has(h->ip) && st_name_is_fqdn(h->helo))
 		return h->helo;		/* no address recorded at all */
@@ -446,6 +507,49 @@ spf_vouched_name(struct st_analysis *an, const struct st_hop *bh,
 }
 
 /* --- source and roles ------------------------------------------------------ */
+
+/* The bare address of a "for" value, lower-case, in the arena. */
+static const char *
+for_addr(struct st_analysis *an, const char *f)
+{
+	char *a, *p;
+
+	if (!has(f) || (a = st_addr_extract(an->a, f, strlen(f))) == NULL)
+		return "";
+	for (p = a; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return a;
+}
+
+/*
+ * Did the origin host forward the message to a new address?  An open
+ * relay passes RCPT TO on unchanged; an alias or a forwarding rule
+ * changes it: the recipient in the origin's own hop differs from the one
+ * the recipient's side delivered to.  A Sender Rewriting Scheme envelope
+ * sender ("SRS0=...") says the same.
+ */
+static bool
+forwarded(struct st_analysis *an, const struct st_hop *rec)
+{
+	struct st_trace *t = an->t;
+	const char *inner = for_addr(an, rec->for_), *outer = "", *rp;
+	int i;
+
+	rp = t->sum.return_path;
+	if (has(rp) && (strncasecmp(rp, "SRS0=", 5) == 0 ||
+	    strncasecmp(rp, "SRS1=", 5) == 0))
+		return true;
+	for (i = an->boundary; i >= 0 && !has(outer); i--)
+		outer = for_addr(an, t->hops[i].for_);
+	if (!has(outer)) {
+		char *dt = st_msg_unfolded(an->m, "Delivered-To");
+
+		if (dt != NULL)
+			outer = for_addr(an, dt);
+	}
+	return has(inner) && has(outer) && strcmp(inner, outer) != 0 &&
+	    strchr(inner, '@') != NULL && strchr(outer, '@') != NULL;
+}
 
 static const char *
 recipient_domain(struct st_analysis *an)
@@ -572,13 +676,14 @@ source_and_roles(struct st_analysis *an)
 		    "own interface (web, API or internal submission), which "
 		    "records no client address: the origin is the best "
 		    "estimate";
-	} else if (oprov != NULL && has(rec->ip) && !has(rec->auth) &&
-	    st_ip_is_private(rec->ip) && !an->origin_dynamic) {
+	} else if ((oprov != NULL || st_org_is_hosting(oorg)) &&
+	    has(rec->ip) && !has(rec->auth) && st_ip_is_private(rec->ip) &&
+	    !an->origin_dynamic) {
 		role = "sender-provider";
 		why = st_arena_printf(an->a, "the message came from %s's own "
 		    "back end (%s, a private address): the origin is where it "
-		    "entered the internet", st_provider_display(oprov),
-		    rec->ip);
+		    "entered the internet", oprov != NULL ?
+		    st_provider_display(oprov) : oorg, rec->ip);
 	} else if (an->origin_dynamic) {
 		role = "sender-gateway";
 		an->private_lan = true;
@@ -628,6 +733,24 @@ source_and_roles(struct st_analysis *an)
 	    st_org_equiv(st_org_of(an->a, sender_dom), rorg) &&
 	    !has(rec->ip) && !has(rec->helo)) {
 		role = "sender-provider";
+	} else if (forwarded(an, rec)) {
+		role = "forwarder";
+		why = "the origin host forwarded the message to a new address "
+		    "(an alias or a forwarding rule): the origin is what it "
+		    "answers for";
+	} else if (oprov != NULL && (has(rec->ip) || has(rec->helo))) {
+		/* a mailbox provider's own servers do not relay for
+		 * strangers: an unnamed client is its customer */
+		role = "sender-provider";
+		if (has(rec->ip) && !st_ip_is_reserved(rec->ip) &&
+		    !st_ip_is_private(rec->ip) && !st_ip_is_loopback(rec->ip)) {
+			t->source.ip = rec->ip;
+			t->source.hop = rec->index;
+			an->source_hop = rec_i;
+		}
+		why = st_arena_printf(an->a, "recorded by %s, the sender's "
+		    "mailbox provider (%s), about its own customer",
+		    S(an->origin_host), st_provider_display(oprov));
 	} else if (!has(corg) && (has(rec->ip) || has(rec->helo))) {
 		/* the client has no name: whether it was the relay's own
 		 * customer cannot be told from its address; the sender's
@@ -857,6 +980,14 @@ st_trace_message(struct st_msg *m, const struct st_config *cfg,
 		t->origin.present = true;
 		t->origin.ip = S(ip);
 		t->origin.rdns = observed_name(bh);
+		/* sendmail's "(may be forged)": the PTR's forward lookup
+		 * failed; a name that carries the address's own digits is
+		 * still what the address's owner publishes (not used for
+		 * trust, only to name the origin and its network) */
+		if (!has(t->origin.rdns) && bh->rdns_unverified &&
+		    has(bh->rdns) && strcasecmp(bh->rdns, "unknown") != 0 &&
+		    has(ip) && st_name_embeds_ip(bh->rdns, ip))
+			t->origin.rdns = bh->rdns;
 		t->origin.helo = bh->helo;
 		t->origin.hop = bh->index;
 		{

@@ -78,12 +78,30 @@ rule_forged_helo(struct st_analysis *an)
 		if (st_name_is_ip_literal(helo, lit, sizeof(lit))) {
 			if (has(h->ip) && strcmp(lit, h->ip) != 0 &&
 			    !st_ip_is_private(lit) && !st_ip_is_loopback(lit) &&
-			    public_hop(h))
-				st_add_findingf(an, "FORGED_HELO", ST_SEV_MEDIUM,
+			    public_hop(h)) {
+				bool ours = false;
+				size_t k;
+
+				/* the address of one of the recipient's own
+				 * servers: a lie aimed at their filters */
+				for (k = 0; k < i; k++)
+					if (t->hops[k].trust ==
+					    ST_TRUST_TRUSTED &&
+					    strcmp(t->hops[k].ip, lit) == 0)
+						ours = true;
+				for (k = 0; k < t->nrelays && !ours; k++)
+					if (strcmp(t->relays[k].role,
+					    "recipient-side") == 0 &&
+					    strcmp(t->relays[k].ip, lit) == 0)
+						ours = true;
+				st_add_findingf(an, "FORGED_HELO", ours ?
+				    ST_SEV_HIGH : ST_SEV_MEDIUM,
 				    h->index, from_part(an, h),
 				    "The client at %s introduced itself with "
-				    "the address %s, which is not its own.",
-				    h->ip, lit);
+				    "the address %s, which is not its own%s.",
+				    h->ip, lit, ours ? " but the recipient's "
+				    "own mail server's" : "");
+			}
 			continue;
 		}
 		if (!st_name_is_fqdn(helo))
@@ -205,6 +223,8 @@ rule_dynamic(struct st_analysis *an)
 		return;
 	h = &t->hops[idx];
 	name = observed(h);
+	if (!has(name) && idx == an->boundary && has(t->origin.rdns))
+		name = t->origin.rdns;	/* a published name (see above) */
 	if (has(h->auth) || !has(h->ip) ||
 	    !st_name_is_dynamic(name, h->ip, why, sizeof(why))) {
 		if (idx == an->boundary)
@@ -484,6 +504,18 @@ path_has_org_of(struct st_analysis *an, const char *provider, const char *dorg)
 	return false;
 }
 
+/* The topmost Authentication-Results says dmarc=fail for domain. */
+static bool
+dmarc_failed(struct st_analysis *an, const char *domain)
+{
+	char *v = st_msg_unfolded(an->m, "Authentication-Results"), *p;
+
+	if (v == NULL || (p = strcasestr(v, "dmarc=fail")) == NULL)
+		return false;
+	p = strcasestr(p, "header.from=");
+	return p == NULL || strncasecmp(p + 12, domain, strlen(domain)) == 0;
+}
+
 static bool
 is_me(const struct st_config *cfg, const char *addr)
 {
@@ -528,6 +560,13 @@ rule_sender(struct st_analysis *an)
 	}
 	if (prov != NULL || path_has_org_of(an, NULL, dorg))
 		return;
+	if (dmarc_failed(an, dom)) {
+		st_add_findingf(an, "SENDER_FORGED", ST_SEV_MEDIUM, 0, ev,
+		    "The receiving server's DMARC check failed for %s: the "
+		    "domain's owner did not authorise this sender, and no "
+		    "server of %s handled the message.", dom, dorg);
+		return;
+	}
 	/* an unrelated domain: a finding when the path itself is suspect */
 	if (st_has_finding(t, "THIRD_PARTY_RELAY") ||
 	    st_has_finding(t, "DYNAMIC_SENDER") ||
@@ -623,6 +662,12 @@ rule_unparsed(struct st_analysis *an)
 		    "The message has %zu more Received headers than the %d "
 		    "analysed: a loop, or padding to hide the path.",
 		    t->hops_dropped, ST_MAX_HOPS);
+	else if (t->nhops > ST_LOOP_HOPS)
+		st_add_findingf(an, "TOO_MANY_HOPS", ST_SEV_LOW, 0,
+		    st_arena_printf(an->a, "%zu Received headers", t->nhops),
+		    "The message went through %zu hops; mail servers give up "
+		    "at 25 to 50 (RFC 5321 6.3): a forwarding loop, or "
+		    "padding to hide the path.", t->nhops);
 }
 
 /* --- what else a careful analyst points out -------------------------------- */

@@ -151,7 +151,7 @@ static const char *const server_words[] = {
 	"mail", "smtp", "mx", "mta", "relay", "out", "outbound", "mailout",
 	"mo", "mr", "ms", "mxout", "postfix", "exim", "sendmail", "email",
 	"gateway", "gw", "lists", "list", "bounce", "ns", "www", "web",
-	NULL
+	"sv", "svr", NULL
 };
 
 static regex_t s25r[NS25R];
@@ -181,8 +181,8 @@ word_in(const char *w, size_t n, const char *const *list)
 
 /* Does the name carry two or more of the address's octets as numbers,
  * or the address in hex? */
-static bool
-embeds_ip(const char *name, const char *ip)
+bool
+st_name_embeds_ip(const char *name, const char *ip)
 {
 	unsigned char b[4];
 	char hex[9];
@@ -306,6 +306,22 @@ static const char *const hosting_words[] = {
 	NULL
 };
 
+/* An organisation whose name says hosting ("kvmservers.eu",
+ * "secureserver.net", "xserver.jp", "example-hosting.com"). */
+bool
+st_org_is_hosting(const char *org)
+{
+	static const char *const words[] = { "server", "hosting", "vps",
+	    "cloud", "datacenter", "colo", NULL };
+	const char *dot = strchr(org, '.');
+	size_t i, n = dot ? (size_t)(dot - org) : strlen(org);
+
+	for (i = 0; words[i] != NULL; i++)
+		if (memmem(org, n, words[i], strlen(words[i])) != NULL)
+			return true;
+	return false;
+}
+
 bool
 st_name_is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 {
@@ -343,12 +359,13 @@ st_name_is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 	}
 	/* 2. mail servers, rented servers, a mailbox provider's servers */
 	if (says_mail_server(low, org_start, first) ||
-	    find_word(low, org_start, hosting_words, &n) != NULL)
+	    find_word(low, org_start, hosting_words, &n) != NULL ||
+	    st_org_is_hosting(o))
 		return false;
 	if (st_provider_of_server_org(o) != NULL && !st_provider_is_isp(o))
 		return false;
 	/* 3. the address in the name, pool words, the S25R patterns */
-	if (embeds_ip(low, ip)) {
+	if (st_name_embeds_ip(low, ip)) {
 		snprintf(why, size, "the name embeds the address's digits");
 		return true;
 	}

@@ -27,6 +27,10 @@ bool	st_name_same_host(const char *a, const char *b);
  * (if not NULL) gets a short reason ("S25R rule 3", "word 'dsl'" ...). */
 bool	st_name_is_dynamic(const char *rdns, const char *ip, char *why,
 	    size_t size);
+/* Does the name carry the address's octets (decimal or hex)? */
+bool	st_name_embeds_ip(const char *name, const char *ip);
+/* Does the organisation's own name say hosting ("kvmservers.eu")? */
+bool	st_org_is_hosting(const char *org);
 /* Same organisation: equal registrable domains or one provider. */
 bool	st_org_equiv(const char *org_a, const char *org_b);
 /* Domain part of an address, lower-case, in the arena ("" if none). */
