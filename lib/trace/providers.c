@@ -21,8 +21,8 @@ static const char providers_text[] =
 struct provider {
 	char	name[32];
 	char	display[48];	/* for people; name when not given */
-	bool	isp;		/* also an access provider: its customers'
-				 * lines live under its server domains */
+	char   *pools[MAX_DOMAINS];	/* its customers' access lines */
+	size_t	npools;
 	char   *addr[MAX_DOMAINS];
 	size_t	naddr;
 	char   *servers[MAX_DOMAINS];
@@ -99,8 +99,9 @@ load(void)
 			} else if (e - w > 5 && memcmp(w, "addr=", 5) == 0)
 				split_list(w + 5, (size_t)(e - w - 5),
 				    pr->addr, &pr->naddr);
-			else if (e - w == 8 && memcmp(w, "kind=isp", 8) == 0)
-				pr->isp = true;
+			else if (e - w > 6 && memcmp(w, "pools=", 6) == 0)
+				split_list(w + 6, (size_t)(e - w - 6),
+				    pr->pools, &pr->npools);
 			else if (e - w > 8 && memcmp(w, "display=", 8) == 0) {
 				size_t n = (size_t)(e - w - 8), k;
 
@@ -206,11 +207,12 @@ st_provider_display(const char *provider)
 bool
 st_provider_is_isp(const char *org)
 {
-	const struct provider *p;
-
 	if (org == NULL || *org == '\0')
 		return false;
 	pthread_once(&once, load);
-	p = lookup(server_index, nserver_index, org);
-	return p != NULL && p->isp;
+	for (size_t i = 0; i < nproviders; i++)
+		for (size_t k = 0; k < providers[i].npools; k++)
+			if (strcasecmp(providers[i].pools[k], org) == 0)
+				return true;
+	return false;
 }
