@@ -12,13 +12,21 @@
  *	code, the remote MTA, the diagnostic text and a reason (reasons.c).
  *	It recovers the original's headers from a message/rfc822 (or
  *	message/global) part, a text/rfc822-headers part, or a copy quoted
- *	inline after a vendor's separator line.
+ *	inline after a vendor's separator line.  Two formats that are not
+ *	MIME reports are read too: Hotmail's older feedback loop (JMRP: the
+ *	message attached, the complainant in X-HmXmrOriginalRecipient) and
+ *	Amazon SES notifications sent by mail (a JSON body, read with
+ *	jansson).  A notice that quotes the message with its mbox "From "
+ *	line and gives no SMTP code is a filter's or a service's notice,
+ *	not an MTA's bounce: not a bounce.
  *
  *	The message is first copied into the arena with LF line endings
- *	(CRLF and CR-only mail read the same as LF mail).  GMime reads the
- *	MIME structure and decodes transfer encodings and charsets; a
- *	single-part text message in 7bit or 8bit skips GMime (its body is
- *	the text), which is most plain-text bounces.
+ *	(CRLF and CR-only mail read the same as LF mail).  The common MIME
+ *	shapes (multipart with boundaries, 7bit / 8bit / quoted-printable /
+ *	base64 parts, message/rfc822) are read directly (fast_entity());
+ *	anything else goes to GMime, which reads the same parts.  Charsets
+ *	are converted through GMime's iconv cache.  A single-part text
+ *	message in 7bit or 8bit is its own text.
  *
  * LIMITS
  *	ST_MAX_MIME_DEPTH and ST_MAX_MIME_PARTS for the walk over parts,
@@ -33,6 +41,7 @@
  */
 #include <ctype.h>
 #include <gmime/gmime.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1437,6 +1446,164 @@ guess_reporter(struct bctx *c, const char *from, const char *text,
 
 static bool mbox_line_before(const char *text, size_t pos);
 
+/*
+ * Amazon SES notifications delivered by mail (SNS to an e-mail
+ * subscription): the body is one JSON object (AWS SES developer guide,
+ * "Amazon SES notification contents"): notificationType Bounce (with
+ * bounce.bouncedRecipients: emailAddress, action, status, diagnosticCode,
+ * and bounce.reportingMTA), Complaint (complaint.complainedRecipients,
+ * complaintFeedbackType) or Delivery (delivery.recipients,
+ * smtpResponse); mail.headers is the original's header.  False when the
+ * text is not such a notification.
+ */
+static const char *
+js_str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static bool
+ses_json(struct bctx *c, const char *text, size_t len)
+{
+	json_t *root, *rs, *part, *mail;
+	json_error_t jerr;
+	const char *type, *mta = NULL, *resp = NULL;
+	size_t i, first = c->b->nrcpts;
+	char code[16];
+
+	while (len > 0 && (*text == ' ' || *text == '\n' || *text == '\t')) {
+		text++;
+		len--;
+	}
+	if (len < 32 || *text != '{' || memmem(text, len < 256 ? len : 256,
+	    "\"notificationType\"", 18) == NULL)
+		return false;
+	if ((root = json_loadb(text, len, JSON_DISABLE_EOF_CHECK, &jerr)) ==
+	    NULL) {
+		/* a long line folded on its way (a line break and a space in
+		 * the middle of a string): unfold and try once more */
+		char *u = st_arena_alloc(c->a, len + 1);
+		size_t k, o = 0;
+
+		if (u == NULL)
+			return false;
+		for (k = 0; k < len; k++) {
+			if (text[k] == '\n') {
+				if (k + 1 < len && (text[k + 1] == ' ' ||
+				    text[k + 1] == '\t'))
+					k++;
+				continue;
+			}
+			u[o++] = text[k];
+		}
+		if ((root = json_loadb(u, o, JSON_DISABLE_EOF_CHECK, &jerr)) ==
+		    NULL)
+			return false;
+	}
+	if (!json_is_object(root) || (type = js_str(root,
+	    "notificationType")) == NULL) {
+		json_decref(root);
+		return false;
+	}
+	if (strcmp(type, "Bounce") == 0) {
+		part = json_object_get(root, "bounce");
+		rs = json_object_get(part, "bouncedRecipients");
+		mta = js_str(part, "reportingMTA");
+		c->b->kind = ST_BOUNCE_DSN;
+	} else if (strcmp(type, "Complaint") == 0) {
+		part = json_object_get(root, "complaint");
+		rs = json_object_get(part, "complainedRecipients");
+		c->b->kind = ST_BOUNCE_ARF;
+	} else if (strcmp(type, "Delivery") == 0) {
+		part = json_object_get(root, "delivery");
+		rs = json_object_get(part, "recipients");
+		mta = js_str(part, "reportingMTA");
+		resp = js_str(part, "smtpResponse");
+		c->b->kind = ST_BOUNCE_DSN;
+	} else {
+		json_decref(root);
+		return false;
+	}
+	for (i = 0; json_is_array(rs) && i < json_array_size(rs); i++) {
+		json_t *e = json_array_get(rs, i);
+		const char *addr = json_is_string(e) ? json_string_value(e) :
+		    js_str(e, "emailAddress");
+		const char *v;
+		struct st_bounce_rcpt *r;
+
+		if (addr == NULL || strchr(addr, '@') == NULL ||
+		    (r = st_bounce_add_rcpt(c->a, c->b, addr, strlen(addr))) ==
+		    NULL)
+			continue;
+		r->action = r->status = r->reply_code = r->remote_mta = "";
+		r->diagnostic = "";
+		if (c->b->kind == ST_BOUNCE_ARF) {
+			r->reason = "feedback";
+			v = js_str(part, "complaintFeedbackType");
+			r->feedback_type = v ? st_arena_strdup(c->a, v) :
+			    "abuse";
+			continue;
+		}
+		if ((v = json_is_object(e) ? js_str(e, "action") : NULL))
+			r->action = st_arena_strdup(c->a, v);
+		if ((v = json_is_object(e) ? js_str(e, "status") : NULL) &&
+		    st_bounce_find_status(v, strlen(v), code, sizeof(code)))
+			r->status = st_arena_strdup(c->a, code);
+		if ((v = json_is_object(e) ? js_str(e, "diagnosticCode") :
+		    NULL) || (v = resp) != NULL) {
+			const char *d = v, *semi = strchr(v, ';');
+
+			if (semi != NULL && semi - v < 20)
+				d = semi + 1;	/* "smtp; 550 ..." */
+			r->diagnostic = st_bounce_oneline(c->a, d, strlen(d));
+		}
+		if (*r->action == '\0')
+			r->action = c->b->kind == ST_BOUNCE_DSN && resp ?
+			    "delivered" : "failed";
+		if (!c->quick)
+			st_bounce_classify(c->a, r, NULL, 0, NULL);
+	}
+	if (mta != NULL) {
+		const char *semi = strchr(mta, ';');
+
+		mta = semi ? semi + 1 : mta;
+		while (*mta == ' ')
+			mta++;
+		c->b->reporting_mta = st_arena_strdup(c->a, mta);
+	}
+	/* the original's header, as SES lists it */
+	mail = json_object_get(root, "mail");
+	rs = json_object_get(mail, "headers");
+	if (c->orig == NULL && json_is_array(rs) && json_array_size(rs) > 0) {
+		struct gbuf h = { .max = ST_MAX_BOUNCE_ORIGINAL };
+
+		for (i = 0; i < json_array_size(rs); i++) {
+			const char *n = js_str(json_array_get(rs, i), "name");
+			const char *v = js_str(json_array_get(rs, i), "value");
+
+			if (n == NULL || v == NULL || strchr(n, '\n') ||
+			    strchr(v, '\n'))
+				continue;
+			gbuf_put(&h, n, strlen(n));
+			gbuf_put(&h, ": ", 2);
+			gbuf_put(&h, v, strlen(v));
+			gbuf_put(&h, "\n", 1);
+		}
+		if (h.p != NULL)
+			set_orig(c, h.p, h.len, "inline");
+		gbuf_free(&h);
+	}
+	json_decref(root);
+	if (c->b->nrcpts == first) {
+		c->b->kind = ST_BOUNCE_NONE;
+		return false;
+	}
+	return true;
+}
+
+
 enum st_status
 st_bounce_parse(struct st_msg *m, struct st_bounce *b, struct st_error *err)
 {
@@ -1562,6 +1729,50 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 	if (c.arf.len > 0 || c.report_arf) {
 		b->kind = ST_BOUNCE_ARF;
 		parse_arf(&c, c.arf.p ? c.arf.p : "", c.arf.len);
+		if (*b->reporting_mta == '\0')
+			b->reporting_mta = guess_reporter(&c, from, tc.text,
+			    tc.len);
+		goto done;
+	}
+	/* 1b. Hotmail's feedback loop (JMRP) in its older form: no
+	 * feedback-report part, a "complaint about message from IP" from
+	 * staff@hotmail.com carrying the message, whose header names the
+	 * complaining recipient (X-HmXmrOriginalRecipient) */
+	if (c.orig != NULL && (memcasestr(subject, strlen(subject),
+	    "complaint about message from") != NULL || (strlen(from) > 12 &&
+	    strcasecmp(from + strlen(from) - 12, "@hotmail.com") == 0))) {
+		struct st_msg om;
+		const struct st_header *oh;
+
+		if (st_msg_parse(&om, m->arena, c.orig, c.orig_len) == ST_OK &&
+		    (oh = st_msg_get(&om, "X-HmXmrOriginalRecipient", 0)) !=
+		    NULL) {
+			char *v = st_addr_extract(m->arena, oh->value,
+			    oh->value_len);
+
+			if (v != NULL && strchr(v, '@') != NULL) {
+				struct st_bounce_rcpt *r;
+
+				b->kind = ST_BOUNCE_ARF;
+				if ((r = st_bounce_add_rcpt(m->arena, b, v,
+				    strlen(v))) != NULL) {
+					r->reason = "feedback";
+					r->feedback_type = "abuse";
+					r->diagnostic = "";
+				}
+				b->reporting_mta = guess_reporter(&c, from,
+				    tc.text, tc.len);
+				goto done;
+			}
+		}
+	}
+	/* 1c. an Amazon SES notification (JSON) */
+	if (c.text.p != NULL && ses_json(&c, c.text.p, c.text.len)) {
+		if (c.orig != NULL) {
+			b->orig = c.orig;
+			b->orig_len = c.orig_len;
+			b->orig_where = c.orig_where;
+		}
 		if (*b->reporting_mta == '\0')
 			b->reporting_mta = guess_reporter(&c, from, tc.text,
 			    tc.len);

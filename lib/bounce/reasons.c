@@ -4,6 +4,10 @@
  *
  * DESCRIPTION
  *	st_bounce_reason() looks, in this order, at:
+ *	0. the diagnostic text, against PHRASES_TOP: wording specific
+ *	   enough to settle it whatever the code says (a local delivery
+ *	   program's name, a provider's documented code such as Orange's
+ *	   OFR_506, KDDI's "550 : User unknown" for its filter);
  *	1. the diagnostic text, against PHRASES_STRONG: phrases that say
  *	   plainly what happened ("mailbox full", "user unknown",
  *	   "relay access denied").  A mail server's words are more precise
@@ -15,6 +19,10 @@
  *	   "refused" that only say which side said no);
  *	4. the SMTP reply code, against REPLY_TABLE (RFC 5321 4.2.2 and
  *	   4.2.3 meanings: 552 storage, 551 user not local, 530/535 auth);
+ *	PHRASES_GAVEUP ("could not be delivered for 5 days") only when no
+ *	other phrase says what failed while the MTA retried.  A text is
+ *	first reduced to the set of its adjacent byte pairs, which rules
+ *	most phrases out without a substring search.
  *	and answers "onhold" when there was a code but nothing decisive, and
  *	"undefined" when nothing at all.
  *
