@@ -88,7 +88,8 @@ trace_original(const struct trace_opts *o, struct st_msg *m,
 
 	if (!maybe_bounce(m))
 		return false;
-	if (st_bounce_parse(m, b, &err) != ST_OK ||
+	/* the original is all the trace needs: no recipients, no reasons */
+	if (st_bounce_parse_ex(m, b, ST_BOUNCE_QUICK, &err) != ST_OK ||
 	    b->kind == ST_BOUNCE_NONE || b->orig == NULL)
 		return false;
 	return st_bounce_trace_original(m, b, &o->cfg, om, ot, &err) == ST_OK;
