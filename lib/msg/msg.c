@@ -406,6 +406,21 @@ st_hdr_decode(struct st_arena *a, const char *p, size_t len)
 
 	if (u == NULL)
 		return NULL;
+	/* the common case: printable ASCII with no encoded word is its own
+	 * display value, no conversion needed */
+	{
+		size_t i;
+
+		for (i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)u[i];
+
+			if (c < 0x20 || c >= 0x7f || (c == '=' && i + 1 < n &&
+			    u[i + 1] == '?'))
+				break;
+		}
+		if (i == n)
+			return u;
+	}
 	st_library_init();
 	if (n > ST_MAX_DECODE_LEN)
 		n = ST_MAX_DECODE_LEN;

@@ -42,12 +42,15 @@ addr_of(struct st_msg *m, const char *name)
 	const struct st_header *h = st_msg_get(m, name, 0);
 	char *dec, *a;
 
+	size_t n;
+
 	if (h == NULL)
 		return "";
-	dec = st_hdr_decode(m->arena, h->value, h->value_len);
+	/* addresses are never encoded (RFC 2047 5): the unfolded value */
+	dec = st_hdr_unfold(m->arena, h->value, h->value_len, &n);
 	if (dec == NULL)
 		return "";
-	a = st_addr_extract(m->arena, dec, strlen(dec));
+	a = st_addr_extract(m->arena, dec, n);
 	return or_empty(a);
 }
 
