@@ -4,23 +4,31 @@
  * bounced original with the bouncing system trusted, say whether the user
  * really sent it (backscatter or genuine), and sum up the campaign.
  *
- * Two passes over the input: the first learns what the user's own mail
- * looks like (the mailbox's address, the user's provider and Message-ID
- * domains, from the bounces that plainly are genuine), the second writes
- * one record per message, in input order, then the summary.  Standard
- * input is spooled to a temporary file so that it can be read twice.
+ * One pass over the input.  The verdict needs what the whole mailbox
+ * says about the user's own mail (the mailbox's address, the user's
+ * provider and Message-ID domains, learnt from the bounces that plainly
+ * are genuine), so each message is read once, its record written out
+ * with a hole where the verdict goes, and spooled, with the few facts the
+ * verdict and the summary need (struct st_campaign_facts), to an unlinked
+ * temporary file in $TMPDIR.  After the pass the campaign has learnt
+ * everything; the spool is read back in input order, each verdict is
+ * judged from its facts and written into its hole, and each message is
+ * added to the summary.  The output is what two passes over the input
+ * (learn, then judge) would give, and the input is read only once, so
+ * standard input needs no copy.
+ *
  * Messages are read in batches (bounded in count and bytes) and worked
  * on by -j threads (default: one per core), each message in its own slot
  * with its own arena; what must follow input order happens in the main
- * thread after each batch: the learning (pass 1), and adding each record
- * to the campaign and writing it out (pass 2).  The verdict itself
- * (st_campaign_judge) only reads what pass 1 learnt, so the output is
- * the same whatever the number of threads.  Memory stays bounded: one
- * batch at a time; the summary grows with distinct origins and days only.
+ * thread after each batch: the learning, the warnings and the spooling.
+ * Memory stays bounded: one batch at a time, one record at a time when
+ * reading back; the spool grows with the output on disk; the summary
+ * grows with distinct origins and days only.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,8 +40,9 @@ struct bopts {
 	const char *html;
 	struct st_config cfg;
 	struct st_campaign *camp;
-	const char *spool;	/* temp file holding standard input */
 	int	jobs;		/* worker threads */
+	FILE   *spool;		/* the records, until the verdicts are known */
+	bool	spool_err;
 };
 
 static void
@@ -47,46 +56,215 @@ usage(FILE *f)
 	    "standard input.\n", f);
 }
 
-/* Copy standard input into a temporary file; its path, or NULL. */
-static char *
-spool_stdin(void)
+/* An unlinked temporary file in dir, or NULL. */
+static FILE *
+spool_open_in(const char *dir)
 {
-	const char *dir = getenv("TMPDIR");
 	char *path;
-	char buf[65536];
-	size_t n;
 	int fd;
-	FILE *f;
+	FILE *f = NULL;
 
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
 	if ((path = malloc(strlen(dir) + 32)) == NULL)
 		return NULL;
-	sprintf(path, "%s/spamtrace-stdin-XXXXXX", dir);
-	if ((fd = mkstemp(path)) < 0 || (f = fdopen(fd, "wb")) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		free(path);
-		return NULL;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
-		if (fwrite(buf, 1, n, f) != n) {
-			fclose(f);
-			unlink(path);
-			free(path);
-			return NULL;
-		}
-	if (fclose(f) != 0) {
+	sprintf(path, "%s/spamtrace-bounces-XXXXXX", dir);
+	if ((fd = mkstemp(path)) >= 0) {
 		unlink(path);
-		free(path);
-		return NULL;
+		if ((f = fdopen(fd, "w+b")) == NULL)
+			close(fd);
 	}
-	return path;
+	free(path);
+	if (f != NULL)
+		setvbuf(f, NULL, _IOFBF, 1u << 20);
+	return f;
+}
+
+/* The spool: in $TMPDIR, else /tmp, else /var/tmp; NULL (errno set). */
+static FILE *
+spool_open(void)
+{
+	const char *dir = getenv("TMPDIR");
+	FILE *f = NULL;
+	int e = 0;
+
+	if (dir != NULL && *dir != '\0') {
+		if ((f = spool_open_in(dir)) != NULL)
+			return f;
+		e = errno;
+	}
+	if ((f = spool_open_in("/tmp")) == NULL &&
+	    (f = spool_open_in("/var/tmp")) == NULL && e != 0)
+		errno = e;
+	return f;
+}
+
+/* --- the spool record --------------------------------------------------------
+ * Native byte order (the file lives only as long as the process):
+ *	uint64 outlen, verdict_at, factslen; out bytes; facts bytes.
+ * The facts: flags, then fixed-width numbers, then NUL-terminated
+ * strings, then per hop two flags and three strings. */
+
+struct rec_head {
+	uint64_t outlen, verdict_at, factslen;
+};
+
+static void
+put_u64(struct sbuf *b, uint64_t v)
+{
+	sbuf_put(b, (const char *)&v, sizeof(v));
+}
+
+static void
+put_str(struct sbuf *b, const char *s)
+{
+	if (s == NULL)
+		s = "";
+	sbuf_put(b, s, strlen(s) + 1);
+}
+
+static void
+facts_pack(struct sbuf *b, const struct st_campaign_facts *f)
+{
+	char fl[7];
+	size_t i;
+
+	fl[0] = (char)f->unreadable;
+	fl[1] = (char)f->kind;
+	fl[2] = (char)f->has_orig;
+	fl[3] = (char)f->has_arrival;
+	fl[4] = (char)f->has_origin;
+	fl[5] = (char)(f->irt_org != NULL);
+	fl[6] = (char)(f->msgid_org != NULL);
+	sbuf_put(b, fl, sizeof(fl));
+	put_u64(b, (uint64_t)f->arrival);
+	put_u64(b, (uint64_t)f->index);
+	put_u64(b, (uint64_t)f->nhops);
+	put_str(b, f->own);
+	put_str(b, f->own_org);
+	put_str(b, f->irt_org);
+	put_str(b, f->from_addr);
+	put_str(b, f->return_path);
+	put_str(b, f->from_org);
+	put_str(b, f->rp_org);
+	put_str(b, f->msgid_org);
+	put_str(b, f->reason0);
+	put_str(b, f->rcpt0);
+	put_str(b, f->origin_ip);
+	put_str(b, f->origin_host);
+	put_str(b, f->subject);
+	put_str(b, f->path);
+	for (i = 0; i < f->nhops; i++) {
+		const struct st_campaign_hopfacts *h = &f->hops[i];
+
+		fl[0] = (char)h->has_by;
+		fl[1] = (char)h->cfg_mine;
+		sbuf_put(b, fl, 2);
+		put_str(b, h->org_by);
+		put_str(b, h->org_rdns);
+		put_str(b, h->org_helo);
+	}
+}
+
+struct reader {
+	const char *p, *e;
+	bool	bad;
+};
+
+static void
+get(struct reader *r, void *v, size_t n)
+{
+	if (r->bad || (size_t)(r->e - r->p) < n) {
+		r->bad = true;
+		memset(v, 0, n);
+		return;
+	}
+	memcpy(v, r->p, n);
+	r->p += n;
+}
+
+static const char *
+get_str(struct reader *r)
+{
+	const char *s = r->p, *z;
+
+	if (r->bad || (z = memchr(r->p, '\0', (size_t)(r->e - r->p))) ==
+	    NULL) {
+		r->bad = true;
+		return "";
+	}
+	r->p = z + 1;
+	return s;
+}
+
+/* The facts of one record; the strings point into buf, the hops into
+ * *hops (grown as needed).  false when the record is damaged. */
+static bool
+facts_unpack(const char *buf, size_t len, struct st_campaign_facts *f,
+    struct st_campaign_hopfacts **hops, size_t *caphops)
+{
+	struct reader r = { buf, buf + len, false };
+	char fl[7];
+	uint64_t v;
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	get(&r, fl, sizeof(fl));
+	f->unreadable = fl[0] != 0;
+	f->kind = (enum st_bounce_kind)fl[1];
+	f->has_orig = fl[2] != 0;
+	f->has_arrival = fl[3] != 0;
+	f->has_origin = fl[4] != 0;
+	get(&r, &v, sizeof(v));
+	f->arrival = (int64_t)v;
+	get(&r, &v, sizeof(v));
+	f->index = (size_t)v;
+	get(&r, &v, sizeof(v));
+	if (r.bad || v > len)
+		return false;
+	f->nhops = (size_t)v;
+	f->own = get_str(&r);
+	f->own_org = get_str(&r);
+	f->irt_org = get_str(&r);
+	f->from_addr = get_str(&r);
+	f->return_path = get_str(&r);
+	f->from_org = get_str(&r);
+	f->rp_org = get_str(&r);
+	f->msgid_org = get_str(&r);
+	f->reason0 = get_str(&r);
+	f->rcpt0 = get_str(&r);
+	f->origin_ip = get_str(&r);
+	f->origin_host = get_str(&r);
+	f->subject = get_str(&r);
+	f->path = get_str(&r);
+	if (!fl[5])
+		f->irt_org = NULL;
+	if (!fl[6])
+		f->msgid_org = NULL;
+	if (f->nhops > *caphops) {
+		struct st_campaign_hopfacts *nh = realloc(*hops,
+		    f->nhops * sizeof(*nh));
+
+		if (nh == NULL)
+			return false;
+		*hops = nh;
+		*caphops = f->nhops;
+	}
+	f->hops = *hops;
+	for (i = 0; i < f->nhops; i++) {
+		struct st_campaign_hopfacts *h = &f->hops[i];
+
+		get(&r, fl, 2);
+		h->has_by = fl[0] != 0;
+		h->cfg_mine = fl[1] != 0;
+		h->org_by = get_str(&r);
+		h->org_rdns = get_str(&r);
+		h->org_helo = get_str(&r);
+	}
+	return !r.bad;
 }
 
 /*
  * One message of a batch: its bytes (the reader's buffer is reused, so a
- * copy), its arena, and what the workers leave for the main thread.
+ * copy), its arena, and what the worker leaves for the main thread.
  */
 struct slot {
 	struct st_rawmsg rm;
@@ -98,14 +276,13 @@ struct slot {
 	struct st_bounce b;
 	struct st_trace t;
 	struct st_error err;
-	/* pass 1 */
-	bool	learn, learn_t;	/* learn from b (and t) */
-	/* pass 2 */
 	struct bounce_rec r;
-	struct sbuf out;
+	struct st_campaign_facts f;
+	struct sbuf out;	/* the record, verdict left out */
+	struct sbuf facts;	/* f, packed for the spool */
 };
 
-#define BATCH_MSGS	128
+#define BATCH_MSGS	64
 #define BATCH_BYTES	(16u * 1024 * 1024)
 
 struct batch {
@@ -113,28 +290,38 @@ struct batch {
 	struct slot *slots;
 	size_t	n;
 	size_t	next;		/* next slot to take (under lock) */
-	bool	learning;
 	pthread_mutex_t lock;
+	pthread_t tid[64];	/* its workers, while it runs */
+	int	nt;
 };
 
-/* Pass 1, in a worker: what the user's own mail looks like. */
+/* Render the record (its verdict deferred) and keep its facts. */
 static void
-learn_one(struct slot *s)
+finish_one(struct bopts *o, struct slot *s)
 {
-	s->learn = s->learn_t = false;
-	if (s->rm.error != ST_OK || st_msg_parse(&s->m, s->a, s->rm.data,
-	    s->rm.len) != ST_OK || s->m.nhdrs == 0)
-		return;
-	if (st_bounce_parse_ex(&s->m, &s->b, ST_BOUNCE_QUICK, NULL) != ST_OK)
-		return;
-	if (s->b.kind == ST_BOUNCE_NONE)
-		return;
-	s->learn = true;
-	s->learn_t = s->b.orig != NULL && st_bounce_hops_original(&s->m,
-	    &s->b, &s->om, &s->t) == ST_OK;
+	struct bounce_rec *r = &s->r;
+	struct st_campaign_item it;
+
+	r->defer = r->error == NULL;
+	sbuf_reset(&s->out);
+	if (o->json)
+		out_bounce_json(&s->out, r);
+	else
+		out_bounce_text(&s->out, r);
+	memset(&it, 0, sizeof(it));
+	it.path = s->shown;
+	it.index = s->rm.index;
+	it.unreadable = r->error != NULL;
+	it.b = r->b;
+	it.orig = r->orig_ok ? &s->t : NULL;
+	/* on ENOMEM the facts made so far stand (an original without its
+	 * hops, at worst) */
+	(void)st_campaign_facts_make(&o->cfg, s->a, &it, &s->f);
+	sbuf_reset(&s->facts);
+	facts_pack(&s->facts, &s->f);
 }
 
-/* Pass 2, in a worker: the record of one message. */
+/* In a worker: the record of one message. */
 static void
 bounce_one(struct bopts *o, struct slot *s)
 {
@@ -169,14 +356,8 @@ bounce_one(struct bopts *o, struct slot *s)
 				r->orig_error = st_arena_strdup(s->a,
 				    s->err.msg);
 		}
-		r->backscatter = st_campaign_judge(o->camp, s->a, &s->b,
-		    r->orig_ok ? &s->t : NULL, &r->why);
 	}
-	sbuf_reset(&s->out);
-	if (o->json)
-		out_bounce_json(&s->out, r);
-	else
-		out_bounce_text(&s->out, r);
+	finish_one(o, s);
 }
 
 static void *
@@ -200,51 +381,49 @@ worker(void *arg)
 			st_arena_reset(s->a);
 		if (s->a == NULL) {
 			/* no arena: the record says so, nothing else */
-			s->learn = false;
 			s->rm.error = ST_ENOMEM;
 			snprintf(s->rm.errmsg, sizeof(s->rm.errmsg),
 			    "out of memory");
-			if (!b->learning) {
-				memset(&s->r, 0, sizeof(s->r));
-				s->r.rm = &s->rm;
-				s->r.path = s->shown;
-				s->r.error = s->rm.errmsg;
-				s->r.backscatter = -1;
-				sbuf_reset(&s->out);
-				if (b->o->json)
-					out_bounce_json(&s->out, &s->r);
-				else
-					out_bounce_text(&s->out, &s->r);
-			}
+			memset(&s->r, 0, sizeof(s->r));
+			s->r.rm = &s->rm;
+			s->r.path = s->shown;
+			s->r.error = s->rm.errmsg;
+			s->r.backscatter = -1;
+			finish_one(b->o, s);
 			continue;
 		}
-		if (b->learning)
-			learn_one(s);
-		else
-			bounce_one(b->o, s);
+		bounce_one(b->o, s);
 	}
 }
 
+/* Start the workers of batch b (at most jobs threads, at least one). */
 static void
-run_batch(struct batch *b, int jobs)
+batch_start(struct batch *b, int jobs)
 {
-	pthread_t tid[64];
 	int t, nt = jobs > 1 ? (jobs > 64 ? 64 : jobs) : 1;
 
 	b->next = 0;
 	if ((size_t)nt > b->n)
 		nt = (int)b->n;
-	for (t = 1; t < nt; t++)
-		if (pthread_create(&tid[t], NULL, worker, b) != 0)
+	for (t = 0; t < nt; t++)
+		if (pthread_create(&b->tid[t], NULL, worker, b) != 0)
 			break;
-	nt = t;
-	worker(b);
-	for (t = 1; t < nt; t++)
-		pthread_join(tid[t], NULL);
+	b->nt = t;
+	if (t == 0)		/* no thread: do it here */
+		worker(b);
 }
 
-/* In the main thread, in input order: what must not depend on which
- * thread finished first. */
+static void
+batch_join(struct batch *b)
+{
+	int t;
+
+	for (t = 0; t < b->nt; t++)
+		pthread_join(b->tid[t], NULL);
+	b->nt = 0;
+}
+
+/* In the main thread, in input order: learn, warn, spool. */
 static void
 finish_batch(struct batch *b, struct bopts *o, int *rc)
 {
@@ -252,23 +431,19 @@ finish_batch(struct batch *b, struct bopts *o, int *rc)
 
 	for (k = 0; k < b->n; k++) {
 		struct slot *s = &b->slots[k];
-		struct st_campaign_item it;
+		struct rec_head h;
 
-		if (b->learning) {
-			if (s->learn)
-				st_campaign_learn(o->camp, &s->b,
-				    s->learn_t ? &s->t : NULL);
-			continue;
-		}
-		memset(&it, 0, sizeof(it));
-		it.path = s->shown;
-		it.index = s->rm.index;
-		it.unreadable = s->r.error != NULL;
-		it.b = s->r.b;
-		it.orig = s->r.orig_ok ? &s->t : NULL;
-		it.backscatter = s->r.backscatter;
-		st_campaign_add(o->camp, s->a, &it);
-		sbuf_write(&s->out, stdout);
+		st_campaign_learn_facts(o->camp, &s->f);
+		h.outlen = s->out.len;
+		h.verdict_at = s->r.verdict_at == SIZE_MAX ? UINT64_MAX :
+		    (uint64_t)s->r.verdict_at;
+		h.factslen = s->facts.len;
+		if (fwrite(&h, sizeof(h), 1, o->spool) != 1 ||
+		    (s->out.len && fwrite(s->out.p, 1, s->out.len,
+		    o->spool) != s->out.len) ||
+		    (s->facts.len && fwrite(s->facts.p, 1, s->facts.len,
+		    o->spool) != s->facts.len))
+			o->spool_err = true;
 		if (s->r.error != NULL) {
 			cli_warn("%s: message %zu: %s", s->shown, s->rm.index,
 			    s->r.error);
@@ -278,108 +453,189 @@ finish_batch(struct batch *b, struct bopts *o, int *rc)
 	}
 }
 
-/* Run one pass over every PATH; returns the exit status so far. */
-static int
-run_pass(struct bopts *o, int argc, char **argv, int first, bool learning)
+/* Read the spool back in input order: judge each record, write it with
+ * its verdict, add it to the summary.  false on a damaged spool. */
+static bool
+replay(struct bopts *o)
 {
-	static struct slot slots[BATCH_MSGS];
+	struct sbuf buf = { 0 }, v = { 0 };
+	struct st_campaign_hopfacts *hops = NULL;
+	size_t caphops = 0;
+	struct rec_head h;
+	bool ok = true;
+
+	st_campaign_learn_done(o->camp);
+	if (fflush(o->spool) != 0 || fseek(o->spool, 0, SEEK_SET) != 0)
+		return false;
+	while (fread(&h, sizeof(h), 1, o->spool) == 1) {
+		struct st_campaign_facts f;
+		const char *why = NULL;
+		size_t n;
+		int bs;
+
+		if (h.outlen > SIZE_MAX / 2 || h.factslen > SIZE_MAX / 2 ||
+		    (h.verdict_at != UINT64_MAX && h.verdict_at > h.outlen)) {
+			ok = false;
+			break;
+		}
+		n = (size_t)(h.outlen + h.factslen);
+		sbuf_reset(&buf);
+		sbuf_reserve(&buf, n + 1);
+		if (n > 0 && fread(buf.p, 1, n, o->spool) != n) {
+			ok = false;
+			break;
+		}
+		if (!facts_unpack(buf.p + h.outlen, (size_t)h.factslen, &f,
+		    &hops, &caphops)) {
+			ok = false;
+			break;
+		}
+		bs = st_campaign_judge_facts(o->camp, &f, &why);
+		if (h.verdict_at == UINT64_MAX)
+			fwrite(buf.p, 1, (size_t)h.outlen, stdout);
+		else {
+			sbuf_reset(&v);
+			if (o->json)
+				out_bounce_verdict_json(&v, bs, why);
+			else
+				out_bounce_verdict_text(&v, bs);
+			fwrite(buf.p, 1, (size_t)h.verdict_at, stdout);
+			fwrite(v.p, 1, v.len, stdout);
+			fwrite(buf.p + h.verdict_at, 1,
+			    (size_t)(h.outlen - h.verdict_at), stdout);
+		}
+		st_campaign_add_facts(o->camp, &f, bs);
+	}
+	if (ferror(o->spool))
+		ok = false;
+	sbuf_free(&buf);
+	sbuf_free(&v);
+	free(hops);
+	return ok;
+}
+
+/* Read the next batch of in into b; false at the end of in (*st: why). */
+static bool
+batch_read(struct batch *b, struct st_input *in, bool is_stdin,
+    enum st_status *st)
+{
+	size_t bytes = 0;
+	struct st_rawmsg rm;
+
+	b->n = 0;
+	while (b->n < BATCH_MSGS && bytes < BATCH_BYTES) {
+		struct slot *s = &b->slots[b->n];
+
+		if ((*st = st_input_next(in, &rm)) != ST_OK)
+			break;
+		if (rm.len > s->cap) {
+			char *nd = realloc(s->data, rm.len);
+
+			if (nd == NULL) {
+				rm.error = ST_ENOMEM;
+				snprintf(rm.errmsg, sizeof(rm.errmsg),
+				    "out of memory");
+				rm.len = 0;
+			} else {
+				s->data = nd;
+				s->cap = rm.len;
+			}
+		}
+		if (rm.len)
+			memcpy(s->data, rm.data, rm.len);
+		s->rm = rm;
+		s->rm.data = s->data;
+		/* the reader's path (stable while in is open) */
+		s->shown = is_stdin ? "-" : rm.path;
+		bytes += rm.len;
+		b->n++;
+	}
+	return b->n > 0;
+}
+
+/*
+ * The one pass over every PATH; returns the exit status so far.  Two
+ * batches take turns: while the workers work on one, the main thread
+ * spools the one before (in input order) and reads the next into its
+ * slots.
+ */
+static int
+run_pass(struct bopts *o, int argc, char **argv, int first)
+{
+	static struct slot slots[2][BATCH_MSGS];
 	struct progress prog;
 	uint64_t nmsg = 0, bytes_done = 0;
-	int i, rc = EXIT_OK;
+	int i, rc = EXIT_OK, cur = 0;
 	struct st_error err;
-	struct batch b;
+	struct batch bt[2];
 	size_t k;
 
-	memset(&b, 0, sizeof(b));
-	b.o = o;
-	b.slots = slots;
-	b.learning = learning;
-	pthread_mutex_init(&b.lock, NULL);
+	memset(bt, 0, sizeof(bt));
+	for (k = 0; k < 2; k++) {
+		bt[k].o = o;
+		bt[k].slots = slots[k];
+		pthread_mutex_init(&bt[k].lock, NULL);
+	}
 	progress_init(&prog);
 	for (i = first; i < argc; i++) {
 		struct st_input *in;
-		struct st_rawmsg rm;
 		enum st_status st = ST_OK;
-		bool is_stdin = strcmp(argv[i], "-") == 0, more = true;
-		const char *p = is_stdin ? o->spool : argv[i];
+		bool is_stdin = strcmp(argv[i], "-") == 0, more, prev;
 
-		if (p == NULL)
-			continue;
-		if (st_input_open(&in, p, &err) != ST_OK) {
-			if (!learning)
-				cli_warn("%s", err.msg);
+		if (st_input_open(&in, argv[i], &err) != ST_OK) {
+			cli_warn("%s", err.msg);
 			rc = EXIT_NOINPUT;
 			continue;
 		}
+		more = batch_read(&bt[cur], in, is_stdin, &st);
+		prev = false;
 		while (more) {
-			size_t bytes = 0;
+			struct batch *b = &bt[cur], *pb = &bt[!cur];
 
-			b.n = 0;
-			while (b.n < BATCH_MSGS && bytes < BATCH_BYTES) {
-				struct slot *s = &slots[b.n];
-
-				if ((st = st_input_next(in, &rm)) != ST_OK) {
-					more = false;
-					break;
-				}
-				if (rm.len > s->cap) {
-					char *nd = realloc(s->data, rm.len);
-
-					if (nd == NULL) {
-						rm.error = ST_ENOMEM;
-						snprintf(rm.errmsg,
-						    sizeof(rm.errmsg),
-						    "out of memory");
-						rm.len = 0;
-					} else {
-						s->data = nd;
-						s->cap = rm.len;
-					}
-				}
-				if (rm.len)
-					memcpy(s->data, rm.data, rm.len);
-				s->rm = rm;
-				s->rm.data = s->data;
-				/* the reader's path may be reused too */
-				s->shown = is_stdin ? "-" : rm.path;
-				bytes += rm.len;
-				b.n++;
+			batch_start(b, o->jobs);
+			/* while the workers run: spool the batch before,
+			 * then read the next into its slots */
+			if (prev) {
+				finish_batch(pb, o, &rc);
+				nmsg += pb->n;
+				progress_update(&prog, nmsg, bytes_done +
+				    st_input_bytes_read(in));
 			}
-			if (b.n == 0)
-				break;
-			run_batch(&b, b.n > 1 ? o->jobs : 1);
-			finish_batch(&b, o, &rc);
-			nmsg += b.n;
-			progress_update(&prog, nmsg,
-			    bytes_done + st_input_bytes_read(in));
+			more = batch_read(pb, in, is_stdin, &st);
+			batch_join(b);
+			prev = true;
+			cur = !cur;
+		}
+		if (prev) {
+			/* the last batch run (the slots' paths point into
+			 * in: done before it is closed) */
+			finish_batch(&bt[!cur], o, &rc);
+			nmsg += bt[!cur].n;
+			progress_update(&prog, nmsg, bytes_done +
+			    st_input_bytes_read(in));
 		}
 		bytes_done += st_input_bytes_read(in);
 		if (st != ST_EOF) {
-			if (!learning)
-				cli_warn("%s: read error", argv[i]);
+			cli_warn("%s: read error", argv[i]);
 			if (rc == EXIT_OK)
 				rc = EXIT_PARTIAL;
 		}
 		st_input_close(in);
 	}
 	progress_done(&prog);
-	pthread_mutex_destroy(&b.lock);
-	/* give the batch memory back after the pass */
-	for (k = 0; k < BATCH_MSGS; k++) {
-		if (slots[k].cap > 4 * 1024 * 1024) {
-			free(slots[k].data);
-			slots[k].data = NULL;
-			slots[k].cap = 0;
-		}
-		if (!learning) {
-			sbuf_free(&slots[k].out);
-			if (slots[k].a != NULL)
-				st_arena_free(slots[k].a);
-			slots[k].a = NULL;
-			free(slots[k].data);
-			slots[k].data = NULL;
-			slots[k].cap = 0;
-		}
+	for (k = 0; k < 2; k++)
+		pthread_mutex_destroy(&bt[k].lock);
+	for (k = 0; k < 2 * BATCH_MSGS; k++) {
+		struct slot *s = &slots[k / BATCH_MSGS][k % BATCH_MSGS];
+
+		sbuf_free(&s->out);
+		sbuf_free(&s->facts);
+		if (s->a != NULL)
+			st_arena_free(s->a);
+		s->a = NULL;
+		free(s->data);
+		s->data = NULL;
+		s->cap = 0;
 	}
 	return rc;
 }
@@ -403,7 +659,6 @@ cmd_bounces(int argc, char **argv)
 	struct st_strlist me = { 0 };
 	struct sbuf out = { 0 };
 	int c, rc, i, nstdin = 0;
-	char *spool = NULL;
 
 	memset(&o, 0, sizeof(o));
 	st_config_init(&o.cfg);
@@ -446,21 +701,30 @@ cmd_bounces(int argc, char **argv)
 		o.jobs = n > 0 ? (int)(n > 64 ? 64 : n) : 1;
 	}
 
-	if (nstdin) {
-		if ((spool = spool_stdin()) == NULL) {
-			cli_warn("-: cannot keep standard input in a temporary "
-			    "file: %s", strerror(errno));
-			return EXIT_NOINPUT;
-		}
-		o.spool = spool;
+	if ((o.spool = spool_open()) == NULL) {
+		cli_warn("cannot create a temporary file (TMPDIR, /tmp): %s",
+		    strerror(errno));
+		st_config_free(&o.cfg);
+		return EXIT_NOINPUT;
 	}
 	if ((o.camp = st_campaign_new(&o.cfg)) == NULL) {
 		cli_warn("out of memory");
+		fclose(o.spool);
+		st_config_free(&o.cfg);
 		return EXIT_PARTIAL;
 	}
-	run_pass(&o, argc, argv, optind, true);
-	st_campaign_learn_done(o.camp);
-	rc = run_pass(&o, argc, argv, optind, false);
+	rc = run_pass(&o, argc, argv, optind);
+	if (o.spool_err || !replay(&o)) {
+		/* the records cannot be given whole: say so, no summary */
+		cli_warn("cannot keep the records in a temporary file "
+		    "(TMPDIR): %s", strerror(errno));
+		fflush(stdout);
+		fclose(o.spool);
+		st_campaign_free(o.camp);
+		st_config_free(&o.cfg);
+		return EXIT_PARTIAL;
+	}
+	fclose(o.spool);
 	{
 		const struct st_campaign_summary *s =
 		    st_campaign_result(o.camp);
@@ -479,10 +743,6 @@ cmd_bounces(int argc, char **argv)
 		}
 	}
 	fflush(stdout);
-	if (spool != NULL) {
-		unlink(spool);
-		free(spool);
-	}
 	sbuf_free(&out);
 	st_campaign_free(o.camp);
 	st_config_free(&o.cfg);

@@ -22,10 +22,18 @@ struct bounce_rec {
 	const struct st_trace *t;	/* the original's trace */
 	int	backscatter;		/* 1, 0, -1 */
 	const char *why;		/* why that verdict */
+	/* defer: the verdict is not known yet; the writers leave it out and
+	 * set verdict_at to where in out it goes (SIZE_MAX: nowhere), and
+	 * out_bounce_verdict_*() writes it there later */
+	bool	defer;
+	size_t	verdict_at;
 };
 
-void	out_bounce_json(struct sbuf *out, const struct bounce_rec *r);
-void	out_bounce_text(struct sbuf *out, const struct bounce_rec *r);
+void	out_bounce_json(struct sbuf *out, struct bounce_rec *r);
+void	out_bounce_text(struct sbuf *out, struct bounce_rec *r);
+void	out_bounce_verdict_json(struct sbuf *out, int backscatter,
+	    const char *why);
+void	out_bounce_verdict_text(struct sbuf *out, int backscatter);
 void	out_bounces_summary_json(struct sbuf *out,
 	    const struct st_campaign_summary *s);
 void	out_bounces_summary_text(struct sbuf *out,

@@ -10,6 +10,7 @@
  * (bounces whose verdict is null), "me" (what the verdicts were based on)
  * and per origin "country" and "scope" (domestic | overseas | null).
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "out_bounces.h"
@@ -30,13 +31,16 @@ rcpt_json(struct jw *w, const struct st_bounce_rcpt *r)
 	jw_end_obj(w);
 }
 
+static void verdict(struct jw *w, int backscatter, const char *why);
+
 void
-out_bounce_json(struct sbuf *out, const struct bounce_rec *r)
+out_bounce_json(struct sbuf *out, struct bounce_rec *r)
 {
 	struct jw w;
 	const struct st_bounce *b = r->b;
 	size_t i;
 
+	r->verdict_at = SIZE_MAX;
 	jw_init(&w, out);
 	jw_obj(&w);
 	jw_key(&w, "source");
@@ -93,14 +97,38 @@ out_bounce_json(struct sbuf *out, const struct bounce_rec *r)
 			jw_null(&w);
 		jw_end_obj(&w);
 	}
-	jw_key(&w, "backscatter");
-	if (r->backscatter < 0)
-		jw_null(&w);
+	if (r->defer) {
+		/* out_bounce_verdict_json() writes the rest */
+		r->verdict_at = out->len;
+		return;
+	}
+	verdict(&w, r->backscatter, r->why);
+}
+
+/* The record's tail: the verdict (after "original"), then its end. */
+static void
+verdict(struct jw *w, int backscatter, const char *why)
+{
+	jw_key(w, "backscatter");
+	if (backscatter < 0)
+		jw_null(w);
 	else
-		jw_bool(&w, r->backscatter == 1);
-	jw_kstr(&w, "backscatter_why", r->why ? r->why : "");
-	jw_end_obj(&w);
-	sbuf_putc(out, '\n');
+		jw_bool(w, backscatter == 1);
+	jw_kstr(w, "backscatter_why", why ? why : "");
+	jw_end_obj(w);
+	sbuf_putc(w->b, '\n');
+}
+
+void
+out_bounce_verdict_json(struct sbuf *out, int backscatter, const char *why)
+{
+	struct jw w;
+
+	/* inside the record's object, after its "original" member */
+	jw_init(&w, out);
+	w.depth = 1;
+	w.need_comma[1] = true;
+	verdict(&w, backscatter, why);
 }
 
 void

@@ -3,6 +3,7 @@
  * message, then the campaign summary with the origins as an aligned
  * table, most first, marked domestic / overseas like a hand-kept list.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "out_bounces.h"
@@ -64,12 +65,24 @@ pad(struct sbuf *b, const char *s, int cols)
 }
 
 void
-out_bounce_text(struct sbuf *out, const struct bounce_rec *r)
+out_bounce_verdict_text(struct sbuf *out, int backscatter)
+{
+	if (backscatter == 1)
+		sbuf_printf(out, "  %sBACKSCATTER%s", C_RED, C_RESET);
+	else if (backscatter == 0)
+		sbuf_printf(out, "  %sgenuine%s", C_GREEN, C_RESET);
+	else
+		sbuf_printf(out, "  %s(sender unknown)%s", C_DIM, C_RESET);
+}
+
+void
+out_bounce_text(struct sbuf *out, struct bounce_rec *r)
 {
 	const struct st_bounce *b = r->b;
 	size_t i;
 	char d[32];
 
+	r->verdict_at = SIZE_MAX;
 	sbuf_printf(out, "%s== %s #%zu%s", C_BOLD, r->path, r->rm->index,
 	    C_RESET);
 	if (r->error != NULL || b == NULL) {
@@ -88,12 +101,10 @@ out_bounce_text(struct sbuf *out, const struct bounce_rec *r)
 		st_date_iso(b->arrival, d, sizeof(d));
 		sbuf_printf(out, ", %s", d);
 	}
-	if (r->backscatter == 1)
-		sbuf_printf(out, "  %sBACKSCATTER%s", C_RED, C_RESET);
-	else if (r->backscatter == 0)
-		sbuf_printf(out, "  %sgenuine%s", C_GREEN, C_RESET);
+	if (r->defer)
+		r->verdict_at = out->len;	/* written there later */
 	else
-		sbuf_printf(out, "  %s(sender unknown)%s", C_DIM, C_RESET);
+		out_bounce_verdict_text(out, r->backscatter);
 	sbuf_putc(out, '\n');
 	for (i = 0; i < b->nrcpts; i++) {
 		const struct st_bounce_rcpt *rc = &b->rcpts[i];

@@ -15,6 +15,10 @@
  *	s = st_campaign_result(c);
  *	st_campaign_free(c);
  *
+ * The learning may also be done in the same pass as the judging when the
+ * facts of each message are kept (see st_campaign_facts below) and judged
+ * after st_campaign_learn_done.
+ *
  * Memory is bounded: nothing is kept per message.  The learning keeps at
  * most ST_MAX_CAMPAIGN_LEARN samples, the summary grows with distinct
  * origins, days and reasons only, and keeps ST_MAX_CAMPAIGN_EXAMPLES
@@ -110,6 +114,58 @@ void	st_campaign_add(struct st_campaign *c, struct st_arena *a,
 	    const struct st_campaign_item *it);
 /* The summary so far (ranked); valid until the next add or free. */
 const struct st_campaign_summary *st_campaign_result(struct st_campaign *c);
+
+/*
+ * What the campaign needs of one message, as plain strings: made from the
+ * bounce and the original's trace in any thread (st_campaign_facts_make,
+ * the strings in the caller's arena), kept as long as wanted (a program
+ * may write them to disk and read them back), then learnt from, judged
+ * and added in input order.  The three *_facts calls give exactly what
+ * learn / judge / add give for the same message; those are wrappers.
+ * All strings are "" when absent, never NULL unless said.
+ */
+struct st_campaign_hopfacts {
+	const char *org_by, *org_rdns, *org_helo;	/* st_org_of, "" */
+	bool	has_by;		/* the hop names a receiving host */
+	bool	cfg_mine;	/* by, rdns or helo is one of the config's
+				 * my_outbound hosts, or ip in its nets */
+};
+
+struct st_campaign_facts {
+	bool	unreadable;		/* could not be read or parsed */
+	enum st_bounce_kind kind;
+	const char *own;		/* the bounce's Delivered-To, else To */
+	const char *own_org;		/* org of own's domain */
+	const char *irt_org;		/* org of the domain of the Message-ID
+					 * it answers; NULL: none */
+	/* the original (has_orig: its trace is there) */
+	bool	has_orig;
+	const char *from_addr, *return_path, *from_org, *rp_org;
+	const char *msgid_org;		/* NULL: the Message-ID has no domain */
+	struct st_campaign_hopfacts *hops;
+	size_t	nhops;
+	/* for the summary */
+	const char *reason0, *rcpt0;	/* the first recipient's */
+	bool	has_arrival;
+	int64_t	arrival;
+	bool	has_origin;		/* st_campaign_origin_of */
+	const char *origin_ip, *origin_host;
+	const char *subject;		/* the original's */
+	const char *path;
+	size_t	index;
+};
+
+/* Fill f from it (it->b, it->orig, it->path, it->index, it->unreadable;
+ * it->backscatter is not read); strings in a.  ST_ENOMEM when a is full. */
+enum st_status st_campaign_facts_make(const struct st_config *cfg,
+	    struct st_arena *a, const struct st_campaign_item *it,
+	    struct st_campaign_facts *f);
+void	st_campaign_learn_facts(struct st_campaign *c,
+	    const struct st_campaign_facts *f);
+int	st_campaign_judge_facts(struct st_campaign *c,
+	    const struct st_campaign_facts *f, const char **why);
+void	st_campaign_add_facts(struct st_campaign *c,
+	    const struct st_campaign_facts *f, int backscatter);
 
 /* The origin of a trace for the ranking: the trace's origin, else the
  * lowest parsed hop that recorded an address.  false when none. */

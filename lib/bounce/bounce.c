@@ -42,6 +42,7 @@
 #include <ctype.h>
 #include <gmime/gmime.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -93,17 +94,90 @@ lf_copy(struct st_arena *a, const char *p, size_t n, size_t *outlen)
 
 	if ((s = st_arena_alloc(a, n + 1)) == NULL)
 		return NULL;
-	for (i = 0, o = s; i < n; i++) {
-		if (p[i] == '\r') {
+	/* runs without CR copied whole: most mail has none, or one a line */
+	for (i = 0, o = s; i < n; ) {
+		const char *cr = memchr(p + i, '\r', n - i);
+		size_t run = cr ? (size_t)(cr - (p + i)) : n - i;
+
+		memcpy(o, p + i, run);
+		o += run;
+		i += run;
+		if (i < n) {
 			*o++ = '\n';
-			if (i + 1 < n && p[i + 1] == '\n')
-				i++;
-		} else
-			*o++ = p[i];
+			i += (i + 1 < n && p[i + 1] == '\n') ? 2 : 1;
+		}
 	}
 	*o = '\0';
 	*outlen = (size_t)(o - s);
 	return s;
+}
+
+/*
+ * Converters to UTF-8 kept open between messages: GMime 3 keeps none, and
+ * opening one makes glibc look up (and dlopen) its gconv module each
+ * time.  A small pool shared by the threads; a converter is reset before
+ * each use.  The pool's converters stay open until the process ends.
+ */
+#define CONV_POOL	16
+
+static struct {
+	char	cs[48];
+	iconv_t	cd;
+	bool	used, busy;
+} conv_pool[CONV_POOL];
+static pthread_mutex_t conv_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A converter from cs; *slot: its pool slot, or -1. */
+static iconv_t
+conv_get(const char *cs, int *slot)
+{
+	int i;
+
+	*slot = -1;
+	if (strlen(cs) < sizeof(conv_pool[0].cs)) {
+		pthread_mutex_lock(&conv_lock);
+		for (i = 0; i < CONV_POOL; i++)
+			if (conv_pool[i].used && !conv_pool[i].busy &&
+			    strcmp(conv_pool[i].cs, cs) == 0) {
+				conv_pool[i].busy = true;
+				*slot = i;
+				break;
+			}
+		pthread_mutex_unlock(&conv_lock);
+		if (*slot >= 0) {
+			iconv_t cd = conv_pool[*slot].cd;
+
+			(void)iconv(cd, NULL, NULL, NULL, NULL);
+			return cd;
+		}
+	}
+	return g_mime_iconv_open("UTF-8", cs);
+}
+
+/* Give cd back (to the pool when there is room). */
+static void
+conv_put(const char *cs, iconv_t cd, int slot)
+{
+	int i;
+
+	pthread_mutex_lock(&conv_lock);
+	if (slot >= 0) {
+		conv_pool[slot].busy = false;
+		pthread_mutex_unlock(&conv_lock);
+		return;
+	}
+	for (i = 0; i < CONV_POOL; i++)
+		if (!conv_pool[i].used && strlen(cs) <
+		    sizeof(conv_pool[i].cs)) {
+			strcpy(conv_pool[i].cs, cs);
+			conv_pool[i].cd = cd;
+			conv_pool[i].used = true;
+			conv_pool[i].busy = false;
+			pthread_mutex_unlock(&conv_lock);
+			return;
+		}
+	pthread_mutex_unlock(&conv_lock);
+	g_mime_iconv_close(cd);
 }
 
 /* Convert text in charset cs (may be NULL) to UTF-8 and append it to g
@@ -147,13 +221,14 @@ put_text(struct gbuf *g, const char *p, size_t n, const char *cs)
 	if (cs != NULL) {
 		/* GMime keeps converters open between calls (opening one
 		 * per message loads iconv modules every time) */
-		iconv_t cd = g_mime_iconv_open("UTF-8", cs);
+		int slot;
+		iconv_t cd = conv_get(cs, &slot);
 
 		if (cd == (iconv_t)-1)
-			cd = g_mime_iconv_open("UTF-8", "Windows-1252");
+			cd = conv_get(cs = "Windows-1252", &slot);
 		if (cd != (iconv_t)-1) {
 			conv = g_mime_iconv_strndup(cd, p, n);
-			g_mime_iconv_close(cd);
+			conv_put(cs, cd, slot);
 		}
 		if (conv != NULL) {
 			p = conv;

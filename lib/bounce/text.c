@@ -31,6 +31,8 @@
  *	(header field syntax of the quoted original).
  */
 #include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -135,6 +137,109 @@ memcasestr(const char *p, size_t n, const char *needle)
 			    NULL;
 	}
 	return NULL;
+}
+
+/*
+ * Many needles at once: which of a list of lower-case needles occur in a
+ * text, ASCII letters compared without case (as memcasestr does), in one
+ * pass over the text.  Each position is looked up by its first byte in a
+ * table of the needles that start with it (built once per list), so a
+ * text is read once instead of once per needle: these lists are tried on
+ * every line or every text of every bounce.
+ */
+#define MF_MAX	128
+
+struct mfind {
+	const char *const *nd;	/* NULL-terminated, lower case, non-empty */
+	size_t	n;
+	size_t	len[MF_MAX];
+	uint8_t	head[256];	/* 1 + first needle starting with the byte */
+	uint64_t pair[1024];	/* bit c0 * 256 + c1: a needle starts so */
+	uint8_t	next[MF_MAX];	/* 1 + the next one, 0 = end */
+	unsigned char map[256];	/* a byte of the text as the needles see it:
+				 * lower case (NUL as a space: mf_nul) */
+};
+
+static void
+mf_build(struct mfind *m, const char *const *nd)
+{
+	size_t k;
+
+	m->nd = nd;
+	for (k = 0; k < 256; k++)
+		m->map[k] = lc((unsigned char)k);
+	for (k = 0; nd[k] != NULL && k < MF_MAX; k++) {
+		unsigned char c = lc((unsigned char)nd[k][0]);
+
+		unsigned char c1;
+
+		m->len[k] = strlen(nd[k]);
+		c1 = m->len[k] > 1 ? lc((unsigned char)nd[k][1]) : 0;
+		if (m->len[k] > 1)
+			m->pair[(c * 256u + c1) >> 6] |= (uint64_t)1 <<
+			    ((c * 256u + c1) & 63);
+		else	/* one byte: any second byte */
+			for (c1 = 0; ; c1++) {
+				m->pair[(c * 256u + c1) >> 6] |= (uint64_t)1 <<
+				    ((c * 256u + c1) & 63);
+				if (c1 == 255)
+					break;
+			}
+		m->next[k] = m->head[c];
+		m->head[c] = (uint8_t)(k + 1);
+	}
+	m->n = k;
+}
+
+/* Set bit k of found[k / 64] for each needle k found in t[0..n).  With
+ * first_only, stop at the first needle found.  Returns the number of
+ * distinct needles found. */
+static size_t
+mf_scan(const struct mfind *m, const char *t, size_t n, uint64_t found[2],
+    bool first_only)
+{
+	size_t i, nf = 0;
+
+	found[0] = found[1] = 0;
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned c0 = m->map[(unsigned char)t[i]], k, pr;
+
+		/* the pair of bytes first: it rules out most positions */
+		if (i + 1 < n) {
+			pr = c0 * 256u + m->map[(unsigned char)t[i + 1]];
+			if (!((m->pair[pr >> 6] >> (pr & 63)) & 1))
+				continue;
+		}
+		k = m->head[c0];
+
+		while (k != 0) {
+			size_t x = k - 1, L = m->len[x], j;
+			const char *nd = m->nd[x];
+
+			k = m->next[x];
+			if (L > n - i || (found[x >> 6] >> (x & 63)) & 1)
+				continue;
+			for (j = 1; j < L; j++)
+				if (m->map[(unsigned char)t[i + j]] !=
+				    (unsigned char)nd[j])
+					break;
+			if (j < L)
+				continue;
+			found[x >> 6] |= (uint64_t)1 << (x & 63);
+			nf++;
+			if (first_only || nf == m->n)
+				return nf;
+		}
+	}
+	return nf;
+}
+
+static bool
+mf_has(const uint64_t found[2], size_t k)
+{
+	return (found[k >> 6] >> (k & 63)) & 1;
 }
 
 bool
@@ -338,33 +443,45 @@ tier_of(const char *t, size_t line, size_t s, size_t line_end)
 }
 
 /* Lines whose addresses are never failed recipients. */
+static const char *const SKIP[] = {
+	"message-id", "in-reply-to", "references", "return-path",
+	"reply-to", "sender:", "from:", "received:", "mail from",
+	"envelope-from", "x-postfix-sender", "errors-to", "content-id",
+	"x-original-sender", "dkim-signature", "list-", "x-sender",
+	"postmaster", "abuse@", "for more information", "help",
+	"please contact", "please send mail", "the sender", "sent by",
+	"envelope sender", "originator", NULL
+};
+static struct mfind mf_skip;
+static pthread_once_t mf_skip_once = PTHREAD_ONCE_INIT;
+
+static void
+mf_skip_build(void)
+{
+	mf_build(&mf_skip, SKIP);
+}
+
 static bool
 skip_line(const char *l, size_t n)
 {
-	static const char *const SKIP[] = {
-		"message-id", "in-reply-to", "references", "return-path",
-		"reply-to", "sender:", "from:", "received:", "mail from",
-		"envelope-from", "x-postfix-sender", "errors-to", "content-id",
-		"x-original-sender", "dkim-signature", "list-", "x-sender",
-		"postmaster", "abuse@", "for more information", "help",
-		"please contact", "please send mail", "the sender", "sent by",
-		"envelope sender", "originator", NULL
-	};
+	uint64_t found[2];
 	size_t i;
 
 	while (n > 0 && (*l == ' ' || *l == '\t' || *l == '>' || *l == '<')) {
 		l++;
 		n--;
 	}
+	pthread_once(&mf_skip_once, mf_skip_build);
+	if (mf_scan(&mf_skip, l, n, found, false) == 0)
+		return false;
 	for (i = 0; SKIP[i] != NULL; i++) {
-		const char *f = memcasestr(l, n, SKIP[i]);
-
-		if (f == NULL)
+		if (!mf_has(found, i))
 			continue;
-		/* header names count only at the start of the line */
+		/* header names count only at the start of the line (the
+		 * first occurrence is at the start when any is) */
 		if (strchr(SKIP[i], ':') != NULL || strcmp(SKIP[i],
 		    "message-id") == 0 || strcmp(SKIP[i], "references") == 0)
-			if (f != l)
+			if (memcasestr(l, n, SKIP[i]) != l)
 				continue;
 		return true;
 	}
@@ -726,42 +843,56 @@ again:
 	return "";
 }
 
-/* The SMTP command the failure answered: 'D' DATA, 'R' RCPT, 'M' MAIL,
- * 'C' the connection (greeting, EHLO/HELO), 0 unknown.  The diagnostic decides; else the whole text when it names
- * one command only. */
+/* The SMTP commands a diagnostic may name, and which ('D' DATA, 'R' RCPT,
+ * 'M' MAIL, 'C' the connection: greeting, EHLO/HELO). */
+static const char *const CMD_P[] = {
+	"end of data", "reply to data", "after data", "command data",
+	">>> data", "during data",
+	"reply to rcpt", "after rcpt", ">>> rcpt", "rcpt to command",
+	"reply to mail", "after mail from", ">>> mail from",
+	"does not like recipient",	/* qmail */
+	"after initial connection",	/* Exim */
+	"after ehlo", "after helo", "reply to ehlo", "reply to helo",
+	"smtp greeting", NULL
+};
+static const char CMD_C[] = "DDDDDDRRRRMMMRCCCCCC";
+static struct mfind mf_cmd;
+static pthread_once_t mf_cmd_once = PTHREAD_ONCE_INIT;
+
+static void
+mf_cmd_build(void)
+{
+	mf_build(&mf_cmd, CMD_P);
+}
+
+/* The SMTP command the failure answered, 0 unknown.  The diagnostic
+ * decides (the first command of the list it names); else the whole text
+ * when it names one command only. */
 static int
 smtp_command(const char *d, size_t dn, const char *w, size_t wn)
 {
-	static const struct { const char *p; int c; } CMDS[] = {
-		{ "end of data", 'D' }, { "reply to data", 'D' },
-		{ "after data", 'D' }, { "command data", 'D' },
-		{ ">>> data", 'D' }, { "during data", 'D' },
-		{ "reply to rcpt", 'R' }, { "after rcpt", 'R' },
-		{ ">>> rcpt", 'R' }, { "rcpt to command", 'R' },
-		{ "reply to mail", 'M' }, { "after mail from", 'M' },
-		{ ">>> mail from", 'M' },
-		{ "does not like recipient", 'R' },	/* qmail */
-		{ "after initial connection", 'C' },	/* Exim */
-		{ "after ehlo", 'C' }, { "after helo", 'C' },
-		{ "reply to ehlo", 'C' }, { "reply to helo", 'C' },
-		{ "smtp greeting", 'C' } };
+	uint64_t found[2];
 	size_t k;
-	int found = 0;
+	int c = 0;
 
-	for (k = 0; k < sizeof(CMDS) / sizeof(CMDS[0]); k++)
-		if (memcasestr(d, dn, CMDS[k].p) != NULL)
-			return CMDS[k].c;
+	pthread_once(&mf_cmd_once, mf_cmd_build);
+	if (mf_scan(&mf_cmd, d, dn, found, false) > 0)
+		for (k = 0; CMD_P[k] != NULL; k++)
+			if (mf_has(found, k))
+				return CMD_C[k];
 	if (w == NULL || wn == 0)
 		return 0;
 	if (wn > 65536)
 		wn = 65536;
-	for (k = 0; k < sizeof(CMDS) / sizeof(CMDS[0]); k++)
-		if (memcasestr(w, wn, CMDS[k].p) != NULL) {
-			if (found && found != CMDS[k].c)
+	if (mf_scan(&mf_cmd, w, wn, found, false) == 0)
+		return 0;
+	for (k = 0; CMD_P[k] != NULL; k++)
+		if (mf_has(found, k)) {
+			if (c && c != CMD_C[k])
 				return 0;	/* several: cannot tell */
-			found = CMDS[k].c;
+			c = CMD_C[k];
 		}
-	return found == 'D' ? 'D' : 0;
+	return c == 'D' ? 'D' : 0;
 }
 
 /* Is reason one of the space-separated words of list? */
@@ -920,23 +1051,25 @@ static const char *const SEPARATORS[] = {
 	"original header", NULL
 };
 
+static struct mfind mf_sep;
+static pthread_once_t mf_sep_once = PTHREAD_ONCE_INIT;
+
+static void
+mf_sep_build(void)
+{
+	mf_build(&mf_sep, SEPARATORS);
+	mf_sep.map[0] = ' ';	/* as the lower-cased copy had it */
+}
+
 static bool
 is_separator(const char *l, size_t n)
 {
-	size_t k;
-
-	char low[201];
+	uint64_t found[2];
 
 	if (n > 200)
 		return false;
-	/* lower-cased once, then plain substring tests */
-	for (k = 0; k < n; k++)
-		low[k] = l[k] == '\0' ? ' ' : (char)lc((unsigned char)l[k]);
-	low[n] = '\0';
-	for (k = 0; SEPARATORS[k] != NULL; k++)
-		if (strstr(low, SEPARATORS[k]) != NULL)
-			return true;
-	return false;
+	pthread_once(&mf_sep_once, mf_sep_build);
+	return mf_scan(&mf_sep, l, n, found, true) > 0;
 }
 
 /* Field names that mark a block as a message's header. */
@@ -1060,30 +1193,23 @@ static const char *const BOUNCE_PHRASES[] = {
 	"配信", "届きません", "送信できません", "エラー", "宛先", NULL
 };
 
+static struct mfind mf_phrases;
+static pthread_once_t mf_phrases_once = PTHREAD_ONCE_INIT;
+
+static void
+mf_phrases_build(void)
+{
+	mf_build(&mf_phrases, BOUNCE_PHRASES);
+}
+
 int
 st_bounce_text_score(const char *t, size_t len)
 {
-	size_t k;
-	int score = 0;
-
-	char *low;
+	uint64_t found[2];
 
 	if (len > 32768)
 		len = 32768;
-	/* lower-cased once, then plain substring tests */
-	if ((low = malloc(len + 1)) == NULL) {
-		for (k = 0; BOUNCE_PHRASES[k] != NULL; k++)
-			if (memcasestr(t, len, BOUNCE_PHRASES[k]) != NULL)
-				score++;
-		return score;
-	}
-	for (k = 0; k < len; k++)
-		low[k] = (char)lc((unsigned char)t[k]);
-	low[len] = '\0';
-	for (k = 0; BOUNCE_PHRASES[k] != NULL; k++)
-		if (memmem(low, len, BOUNCE_PHRASES[k],
-		    strlen(BOUNCE_PHRASES[k])) != NULL)
-			score++;
-	free(low);
-	return score;
+	/* every phrase found counts once */
+	pthread_once(&mf_phrases_once, mf_phrases_build);
+	return (int)mf_scan(&mf_phrases, t, len, found, false);
 }

@@ -26,6 +26,13 @@
  *	reason, bins arrivals by UTC day, and ranks the origins of the
  *	originals that were not genuine: most first, ties by first seen.
  *
+ *	Every call works on a message's facts (struct st_campaign_facts:
+ *	the few strings and organisations the verdict and the summary
+ *	read, made in any thread by st_campaign_facts_make); learn, judge
+ *	and add on a bounce and its trace are wrappers that make the facts
+ *	first.  So a program can learn, keep the facts, and judge later,
+ *	in one pass over a mailbox, with exactly the verdicts of two.
+ *
  * LIMITS
  *	Bounded memory: ST_MAX_CAMPAIGN_LEARN learning samples; per origin
  *	ST_MAX_CAMPAIGN_EXAMPLES examples; the tables grow with distinct
@@ -55,7 +62,7 @@ struct sample {
 	char   *from;		/* the original's From (lower case) */
 	char   *orgs;		/* NUL-separated orgs of its hops, "\0\0" */
 	char   *submit_org;	/* org of the lowest hop's receiving host */
-	char   *msgid_dom;	/* domain of its Message-ID */
+	char   *msgid_org;	/* org of its Message-ID's domain, "" */
 };
 
 struct st_campaign {
@@ -213,7 +220,7 @@ st_campaign_free(struct st_campaign *c)
 		free(c->samples[i].from);
 		free(c->samples[i].orgs);
 		free(c->samples[i].submit_org);
-		free(c->samples[i].msgid_dom);
+		free(c->samples[i].msgid_org);
 	}
 	free(c->samples);
 	for (i = 0; i < c->s.nreasons; i++)
@@ -293,32 +300,32 @@ msgid_domain(const char *id)
 }
 
 /* The lowest hop that names a receiving host. */
-static const struct st_hop *
-lowest_by(const struct st_trace *t)
+static const struct st_campaign_hopfacts *
+lowest_by(const struct st_campaign_facts *f)
 {
 	size_t i;
 
-	for (i = t->nhops; i > 0; i--)
-		if (t->hops[i - 1].by != NULL && *t->hops[i - 1].by)
-			return &t->hops[i - 1];
+	for (i = f->nhops; i > 0; i--)
+		if (f->hops[i - 1].has_by)
+			return &f->hops[i - 1];
 	return NULL;
 }
 
 void
-st_campaign_learn(struct st_campaign *c, const struct st_bounce *b,
-    const struct st_trace *orig)
+st_campaign_learn_facts(struct st_campaign *c,
+    const struct st_campaign_facts *f)
 {
 	struct sample *s;
 	struct strset orgs = { 0 };
 	size_t i, len;
-	const struct st_hop *lb;
+	const struct st_campaign_hopfacts *lb;
 	char *p;
 
-	if (b == NULL || b->kind == ST_BOUNCE_NONE)
+	if (f->unreadable || f->kind == ST_BOUNCE_NONE)
 		return;
 	c->nlearn_bounces++;
-	count_to(c, *b->delivered_to ? b->delivered_to : b->to_addr);
-	if (orig == NULL || c->nsamples >= ST_MAX_CAMPAIGN_LEARN)
+	count_to(c, f->own);
+	if (!f->has_orig || c->nsamples >= ST_MAX_CAMPAIGN_LEARN)
 		return;
 	if (c->nsamples == c->capsamples) {
 		size_t nc = c->capsamples ? c->capsamples * 2 : 64;
@@ -331,13 +338,13 @@ st_campaign_learn(struct st_campaign *c, const struct st_bounce *b,
 	}
 	s = &c->samples[c->nsamples];
 	memset(s, 0, sizeof(*s));
-	s->from = lower_dup(orig->sum.from_addr ? orig->sum.from_addr : "");
-	for (i = 0; i < orig->nhops && orgs.n < 32; i++) {
-		const struct st_hop *h = &orig->hops[i];
+	s->from = lower_dup(f->from_addr);
+	for (i = 0; i < f->nhops && orgs.n < 32; i++) {
+		const struct st_campaign_hopfacts *h = &f->hops[i];
 
-		set_add(&orgs, org_of(c, h->by));
-		set_add(&orgs, org_of(c, h->rdns));
-		set_add(&orgs, org_of(c, h->helo));
+		set_add(&orgs, h->org_by);
+		set_add(&orgs, h->org_rdns);
+		set_add(&orgs, h->org_helo);
 	}
 	for (i = 0, len = 2; i < orgs.n; i++)
 		len += strlen(orgs.v[i]) + 1;
@@ -350,10 +357,47 @@ st_campaign_learn(struct st_campaign *c, const struct st_bounce *b,
 		*p = '\0';
 	}
 	set_free(&orgs);
-	lb = lowest_by(orig);
-	s->submit_org = lower_dup(lb ? org_of(c, lb->by) : "");
-	s->msgid_dom = msgid_domain(orig->sum.message_id);
+	lb = lowest_by(f);
+	s->submit_org = lower_dup(lb ? lb->org_by : "");
+	s->msgid_org = strdup(f->msgid_org ? f->msgid_org : "");
 	c->nsamples++;
+}
+
+/* The wrappers: facts in a scratch arena, then the *_facts call. */
+static struct st_arena *
+scratch(const struct st_campaign *c, const struct st_bounce *b,
+    const struct st_trace *orig, int unreadable, const char *path,
+    size_t index, struct st_campaign_facts *f)
+{
+	struct st_campaign_item it;
+	struct st_arena *a = st_arena_new(0);
+
+	memset(&it, 0, sizeof(it));
+	it.b = b;
+	it.orig = orig;
+	it.unreadable = unreadable || b == NULL;
+	it.path = path;
+	it.index = index;
+	if (a == NULL || st_campaign_facts_make(c->cfg, a, &it, f) != ST_OK) {
+		st_arena_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void
+st_campaign_learn(struct st_campaign *c, const struct st_bounce *b,
+    const struct st_trace *orig)
+{
+	struct st_campaign_facts f;
+	struct st_arena *a;
+
+	if (b == NULL || b->kind == ST_BOUNCE_NONE)
+		return;
+	if ((a = scratch(c, b, orig, 0, "", 0, &f)) == NULL)
+		return;
+	st_campaign_learn_facts(c, &f);
+	st_arena_free(a);
 }
 
 static bool
@@ -399,25 +443,22 @@ st_campaign_learn_done(struct st_campaign *c)
 	 * organisation) */
 	for (i = 0; i < c->nsamples; i++) {
 		struct sample *s = &c->samples[i];
-		const char *fd;
 
 		if (s->from == NULL || !set_has(&c->me, s->from))
 			continue;
-		fd = org_of(c, domain_of(s->from));
 		if (!sample_has_org(s, &c->my_orgs))
 			continue;
-		(void)fd;
 		if (s->submit_org && *s->submit_org)
 			set_add(&c->my_orgs, s->submit_org);
-		if (s->msgid_dom && *s->msgid_dom)
-			set_add(&c->msgid_orgs, org_of(c, s->msgid_dom));
+		if (s->msgid_org && *s->msgid_org)
+			set_add(&c->msgid_orgs, s->msgid_org);
 	}
 	/* the samples are no longer needed */
 	for (i = 0; i < c->nsamples; i++) {
 		free(c->samples[i].from);
 		free(c->samples[i].orgs);
 		free(c->samples[i].submit_org);
-		free(c->samples[i].msgid_dom);
+		free(c->samples[i].msgid_org);
 	}
 	c->nsamples = 0;
 	/* the user's country: the ccTLD of the first address that has one */
@@ -427,76 +468,139 @@ st_campaign_learn_done(struct st_campaign *c)
 
 /* --- the verdict -------------------------------------------------------------- */
 
+/* The config's outbound hosts and nets: known before any message. */
 static bool
-host_is_mine(struct st_campaign *c, struct st_arena *a, const char *host)
+cfg_host(const struct st_config *cfg, const char *host)
 {
-	const char *o;
+	return cfg != NULL && host != NULL && *host &&
+	    st_strlist_has_ci(&cfg->my_outbound_hosts, host);
+}
 
-	if (host == NULL || *host == '\0')
-		return false;
-	if (c->cfg != NULL && st_strlist_has_ci(&c->cfg->my_outbound_hosts,
-	    host))
-		return true;
-	o = org_in(a, host);
-	return *o && set_has(&c->my_orgs, o);
+enum st_status
+st_campaign_facts_make(const struct st_config *cfg, struct st_arena *a,
+    const struct st_campaign_item *it, struct st_campaign_facts *f)
+{
+	const struct st_bounce *b = it->b;
+	const struct st_trace *t = it->orig;
+	const char *ip, *host;
+	char *md;
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	f->own = f->own_org = f->from_addr = f->return_path = "";
+	f->from_org = f->rp_org = f->rcpt0 = f->subject = "";
+	f->origin_ip = f->origin_host = "";
+	f->reason0 = "undefined";
+	f->path = it->path ? it->path : "";
+	f->index = it->index;
+	if (it->unreadable || b == NULL) {
+		f->unreadable = true;
+		return ST_OK;
+	}
+	f->kind = b->kind;
+	f->own = *b->delivered_to ? b->delivered_to : b->to_addr;
+	f->own_org = org_in(a, domain_of(f->own));
+	if ((md = msgid_domain(b->in_reply_to)) != NULL) {
+		f->irt_org = st_arena_strdup(a, org_in(a, md));
+		free(md);
+		if (f->irt_org == NULL)
+			return ST_ENOMEM;
+	}
+	if (b->nrcpts) {
+		f->reason0 = b->rcpts[0].reason;
+		f->rcpt0 = b->rcpts[0].address ? b->rcpts[0].address : "";
+	}
+	f->has_arrival = b->has_arrival;
+	f->arrival = b->arrival;
+	if (t == NULL)
+		return ST_OK;
+	f->has_orig = true;
+	f->from_addr = t->sum.from_addr ? t->sum.from_addr : "";
+	f->return_path = t->sum.return_path ? t->sum.return_path : "";
+	f->from_org = org_in(a, domain_of(f->from_addr));
+	f->rp_org = org_in(a, domain_of(f->return_path));
+	if ((md = msgid_domain(t->sum.message_id)) != NULL) {
+		f->msgid_org = st_arena_strdup(a, org_in(a, md));
+		free(md);
+		if (f->msgid_org == NULL)
+			return ST_ENOMEM;
+	}
+	f->subject = t->sum.subject ? t->sum.subject : "";
+	if (t->nhops > 0 && (f->hops = st_arena_alloc(a,
+	    t->nhops * sizeof(*f->hops))) == NULL)
+		return ST_ENOMEM;
+	for (i = 0; i < t->nhops; i++) {
+		const struct st_hop *h = &t->hops[i];
+		struct st_campaign_hopfacts *x = &f->hops[i];
+
+		x->org_by = org_in(a, h->by);
+		x->org_rdns = org_in(a, h->rdns);
+		x->org_helo = org_in(a, h->helo);
+		x->has_by = h->by != NULL && *h->by;
+		x->cfg_mine = cfg_host(cfg, h->by) || cfg_host(cfg, h->rdns) ||
+		    cfg_host(cfg, h->helo) || (cfg != NULL && h->ip &&
+		    *h->ip && st_net_contains(cfg->my_outbound_nets,
+		    cfg->nmy_outbound_nets, h->ip));
+	}
+	f->nhops = t->nhops;
+	f->has_origin = st_campaign_origin_of(t, &ip, &host);
+	f->origin_ip = ip;
+	f->origin_host = host;
+	return ST_OK;
 }
 
 int
-st_campaign_judge(struct st_campaign *c, struct st_arena *a,
-    const struct st_bounce *b, const struct st_trace *orig, const char **why)
+st_campaign_judge_facts(struct st_campaign *c,
+    const struct st_campaign_facts *f, const char **why)
 {
 	const char *dummy;
 	bool from_me, no_me;
 	const char *fa, *rp;
 	size_t i;
-	char *md;
 
 	if (why == NULL)
 		why = &dummy;
 	*why = "";
 	if (!c->learnt)
 		st_campaign_learn_done(c);
-	if (b == NULL || b->kind == ST_BOUNCE_NONE) {
+	if (f->unreadable || f->kind == ST_BOUNCE_NONE) {
 		*why = "not a bounce";
 		return -1;
 	}
 	no_me = c->me.n == 0;
-	if (orig == NULL) {
+	if (!f->has_orig) {
 		/* an auto-reply or challenge answers a Message-ID */
-		md = msgid_domain(b->in_reply_to);
-		if (md != NULL && (set_has(&c->msgid_orgs, org_in(a, md)) ||
-		    (!no_me && set_has(&c->my_orgs, org_in(a, md))))) {
-			free(md);
+		if (f->irt_org != NULL && (set_has(&c->msgid_orgs,
+		    f->irt_org) || (!no_me && set_has(&c->my_orgs,
+		    f->irt_org)))) {
 			*why = "it answers a Message-ID of the user's own mail";
 			return 0;
 		}
 		/* it answers an id of a domain the user's own mail never
 		 * uses, and we know which ones it does use */
-		if (md != NULL && c->msgid_orgs.n > 0 && *org_in(a, md)) {
-			free(md);
+		if (f->irt_org != NULL && c->msgid_orgs.n > 0 &&
+		    *f->irt_org) {
 			*why = "it answers a Message-ID the user's own mail "
 			    "never carries: a reply to forged mail";
 			return 1;
 		}
-		free(md);
 		*why = "the bounce carries no copy of the original";
 		return -1;
 	}
-	fa = orig->sum.from_addr ? orig->sum.from_addr : "";
-	rp = orig->sum.return_path ? orig->sum.return_path : "";
+	fa = f->from_addr;
+	rp = f->return_path;
 	if (no_me) {
 		/* the bounce's own recipient is the user */
-		const char *own = *b->delivered_to ? b->delivered_to :
-		    b->to_addr;
+		const char *own = f->own;
 
 		from_me = (*fa && strcasecmp(fa, own) == 0) ||
 		    (*rp && strcasecmp(rp, own) == 0);
 		if (!from_me && *own) {
-			const char *oo = org_in(a, domain_of(own));
+			const char *oo = f->own_org;
 
-			from_me = *oo && ((*fa && strcmp(oo, org_in(a,
-			    domain_of(fa))) == 0) || (*rp && strcmp(oo,
-			    org_in(a, domain_of(rp))) == 0));
+			from_me = *oo && ((*fa && strcmp(oo,
+			    f->from_org) == 0) || (*rp && strcmp(oo,
+			    f->rp_org) == 0));
 		}
 		if (!from_me && *fa == '\0' && *rp == '\0') {
 			*why = "the original names no sender";
@@ -504,13 +608,10 @@ st_campaign_judge(struct st_campaign *c, struct st_arena *a,
 		}
 	} else {
 		from_me = set_has(&c->me, fa) || set_has(&c->me, rp);
-		if (!from_me) {
-			const char *fo = org_in(a, domain_of(fa)),
-			    *ro = org_in(a, domain_of(rp));
-
-			from_me = (*fo && set_has(&c->my_orgs, fo)) ||
-			    (*ro && set_has(&c->my_orgs, ro));
-		}
+		if (!from_me)
+			from_me = (*f->from_org && set_has(&c->my_orgs,
+			    f->from_org)) || (*f->rp_org &&
+			    set_has(&c->my_orgs, f->rp_org));
 	}
 	if (!from_me) {
 		if (*fa == '\0' && *rp == '\0') {
@@ -521,14 +622,12 @@ st_campaign_judge(struct st_campaign *c, struct st_arena *a,
 		return 1;
 	}
 	/* from the user: did it go through the user's own systems? */
-	for (i = 0; i < orig->nhops; i++) {
-		const struct st_hop *h = &orig->hops[i];
+	for (i = 0; i < f->nhops; i++) {
+		const struct st_campaign_hopfacts *h = &f->hops[i];
 
-		if (host_is_mine(c, a, h->by) || host_is_mine(c, a, h->rdns) ||
-		    host_is_mine(c, a, h->helo) ||
-		    (c->cfg != NULL && h->ip && *h->ip &&
-		    st_net_contains(c->cfg->my_outbound_nets,
-		    c->cfg->nmy_outbound_nets, h->ip))) {
+		if (h->cfg_mine || set_has(&c->my_orgs, h->org_by) ||
+		    set_has(&c->my_orgs, h->org_rdns) ||
+		    set_has(&c->my_orgs, h->org_helo)) {
 			*why = "the original passed through the user's own "
 			    "mail systems";
 			return 0;
@@ -536,36 +635,57 @@ st_campaign_judge(struct st_campaign *c, struct st_arena *a,
 	}
 	if (no_me) {
 		/* only the bounce's recipient to go by: its domain */
-		const char *own = *b->delivered_to ? b->delivered_to :
-		    b->to_addr;
-		const char *oo = org_in(a, domain_of(own));
+		const char *oo = f->own_org;
 
-		for (i = 0; *oo && i < orig->nhops; i++) {
-			const struct st_hop *h = &orig->hops[i];
+		for (i = 0; *oo && i < f->nhops; i++) {
+			const struct st_campaign_hopfacts *h = &f->hops[i];
 
-			if (strcmp(org_in(a, h->by), oo) == 0 ||
-			    strcmp(org_in(a, h->rdns), oo) == 0 ||
-			    strcmp(org_in(a, h->helo), oo) == 0) {
+			if (strcmp(h->org_by, oo) == 0 ||
+			    strcmp(h->org_rdns, oo) == 0 ||
+			    strcmp(h->org_helo, oo) == 0) {
 				*why = "the original passed through the "
 				    "user's own mail systems";
 				return 0;
 			}
 		}
 	}
-	md = msgid_domain(orig->sum.message_id);
-	if (md != NULL && set_has(&c->msgid_orgs, org_in(a, md))) {
-		free(md);
+	if (f->msgid_org != NULL && set_has(&c->msgid_orgs, f->msgid_org)) {
 		*why = "the original's Message-ID is the user's own mail's";
 		return 0;
 	}
-	free(md);
-	if (orig->nhops == 0) {
+	if (f->nhops == 0) {
 		*why = "the original's copy has no Received path to judge by";
 		return -1;
 	}
 	*why = "the original claims the user as sender but never passed "
 	    "through the user's mail systems: forged";
 	return 1;
+}
+
+int
+st_campaign_judge(struct st_campaign *c, struct st_arena *a,
+    const struct st_bounce *b, const struct st_trace *orig, const char **why)
+{
+	struct st_campaign_facts f;
+	struct st_campaign_item it;
+	const char *dummy;
+
+	if (why == NULL)
+		why = &dummy;
+	if (b == NULL || b->kind == ST_BOUNCE_NONE) {
+		if (!c->learnt)
+			st_campaign_learn_done(c);
+		*why = "not a bounce";
+		return -1;
+	}
+	memset(&it, 0, sizeof(it));
+	it.b = b;
+	it.orig = orig;
+	if (st_campaign_facts_make(c->cfg, a, &it, &f) != ST_OK) {
+		*why = "out of memory";
+		return -1;
+	}
+	return st_campaign_judge_facts(c, &f, why);
 }
 
 /* --- the summary ------------------------------------------------------------ */
@@ -675,13 +795,13 @@ ht_grow(struct st_campaign *c)
 }
 
 static void
-add_origin(struct st_campaign *c, const struct st_campaign_item *it)
+add_origin(struct st_campaign *c, const struct st_campaign_facts *f)
 {
-	const char *ip, *host;
+	const char *ip = f->origin_ip, *host = f->origin_host;
 	struct st_campaign_origin *o = NULL;
 	size_t k;
 
-	if (!st_campaign_origin_of(it->orig, &ip, &host))
+	if (!f->has_origin)
 		return;
 	if ((c->norv + 1) * 2 > c->htcap && !ht_grow(c))
 		return;
@@ -730,62 +850,70 @@ add_origin(struct st_campaign *c, const struct st_campaign_item *it)
 	if (o->nex < ST_MAX_CAMPAIGN_EXAMPLES) {
 		struct st_campaign_example *e = &o->ex[o->nex++];
 
-		e->path = dup_or_empty(it->path);
-		e->index = it->index;
-		e->has_when = it->b->has_arrival;
-		e->when = it->b->arrival;
-		e->subject = dup_or_empty(it->orig->sum.subject);
-		e->rcpt = dup_or_empty(it->b->nrcpts ?
-		    it->b->rcpts[0].address : "");
-		e->reason = dup_or_empty(it->b->nrcpts ?
-		    it->b->rcpts[0].reason : "undefined");
+		e->path = dup_or_empty(f->path);
+		e->index = f->index;
+		e->has_when = f->has_arrival;
+		e->when = f->arrival;
+		e->subject = dup_or_empty(f->subject);
+		e->rcpt = dup_or_empty(f->rcpt0);
+		e->reason = dup_or_empty(f->reason0);
 	}
+}
+
+void
+st_campaign_add_facts(struct st_campaign *c,
+    const struct st_campaign_facts *f, int backscatter)
+{
+	if (!c->learnt)
+		st_campaign_learn_done(c);
+	c->dirty = true;
+	if (f->unreadable) {
+		c->s.unreadable++;
+		c->s.messages++;
+		return;
+	}
+	if (f->kind == ST_BOUNCE_NONE) {
+		c->s.not_bounces++;
+		c->s.messages++;
+		return;
+	}
+	c->s.bounces++;
+	if (backscatter == 1)
+		c->s.backscatter++;
+	else if (backscatter == 0)
+		c->s.genuine++;
+	else
+		c->s.undetermined++;
+	bump(&c->s.by_reason, &c->s.nreasons, &c->capreasons, f->reason0);
+	if (f->has_arrival) {
+		char day[32];
+
+		st_date_iso(f->arrival, day, sizeof(day));
+		day[10] = '\0';
+		bump(&c->s.per_day, &c->s.ndays, &c->capdays, day);
+		if (!c->s.has_first || f->arrival < c->s.first)
+			c->s.first = f->arrival;
+		if (!c->s.has_first || f->arrival > c->s.last)
+			c->s.last = f->arrival;
+		c->s.has_first = true;
+	}
+	if (f->has_orig && backscatter != 0)
+		add_origin(c, f);
+	c->s.messages++;
 }
 
 void
 st_campaign_add(struct st_campaign *c, struct st_arena *a,
     const struct st_campaign_item *it)
 {
-	const struct st_bounce *b = it->b;
+	struct st_campaign_facts f;
 
-	if (!c->learnt)
-		st_campaign_learn_done(c);
-	c->dirty = true;
-	if (it->unreadable || b == NULL) {
-		c->s.unreadable++;
-		c->s.messages++;
-		return;
+	if (a == NULL || st_campaign_facts_make(c->cfg, a, it, &f) != ST_OK) {
+		/* no room for the facts: count it, as unreadable */
+		memset(&f, 0, sizeof(f));
+		f.unreadable = true;
 	}
-	if (b->kind == ST_BOUNCE_NONE) {
-		c->s.not_bounces++;
-		c->s.messages++;
-		return;
-	}
-	c->s.bounces++;
-	if (it->backscatter == 1)
-		c->s.backscatter++;
-	else if (it->backscatter == 0)
-		c->s.genuine++;
-	else
-		c->s.undetermined++;
-	bump(&c->s.by_reason, &c->s.nreasons, &c->capreasons,
-	    b->nrcpts ? b->rcpts[0].reason : "undefined");
-	if (b->has_arrival) {
-		char day[32];
-
-		st_date_iso(b->arrival, day, sizeof(day));
-		day[10] = '\0';
-		bump(&c->s.per_day, &c->s.ndays, &c->capdays, day);
-		if (!c->s.has_first || b->arrival < c->s.first)
-			c->s.first = b->arrival;
-		if (!c->s.has_first || b->arrival > c->s.last)
-			c->s.last = b->arrival;
-		c->s.has_first = true;
-	}
-	if (it->orig != NULL && it->backscatter != 0)
-		add_origin(c, it);
-	c->s.messages++;
-	(void)a;
+	st_campaign_add_facts(c, &f, it->backscatter);
 }
 
 static int

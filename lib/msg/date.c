@@ -238,7 +238,30 @@ st_date_iso(int64_t utc, char *buf, size_t size)
 	unsigned mo = mp < 10 ? mp + 3 : mp - 9;
 
 	y += mo <= 2;
-	snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y,
-	    mo, dd, (int)(secs / 3600), (int)(secs / 60 % 60),
-	    (int)(secs % 60));
+	if (y < 0 || y > 9999 || size < 21) {
+		snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02dZ",
+		    (long long)y, mo, dd, (int)(secs / 3600),
+		    (int)(secs / 60 % 60), (int)(secs % 60));
+		return;
+	}
+	/* the hot path of every JSON record: no printf */
+	{
+		int v[6] = { (int)y, (int)mo, (int)dd, (int)(secs / 3600),
+		    (int)(secs / 60 % 60), (int)(secs % 60) };
+		char *o = buf;
+
+		*o++ = (char)('0' + v[0] / 1000);
+		*o++ = (char)('0' + v[0] / 100 % 10);
+		*o++ = (char)('0' + v[0] / 10 % 10);
+		*o++ = (char)('0' + v[0] % 10);
+		static const char seps[] = "--T::";
+
+		for (int k = 1; k < 6; k++) {
+			*o++ = seps[k - 1];
+			*o++ = (char)('0' + v[k] / 10);
+			*o++ = (char)('0' + v[k] % 10);
+		}
+		*o++ = 'Z';
+		*o = '\0';
+	}
 }

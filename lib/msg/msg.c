@@ -406,6 +406,10 @@ st_hdr_decode(struct st_arena *a, const char *p, size_t len)
 
 	if (u == NULL)
 		return NULL;
+	if (n > ST_MAX_DECODE_LEN) {
+		n = ST_MAX_DECODE_LEN;
+		u[n] = '\0';
+	}
 	/* the common case: printable ASCII with no encoded word is its own
 	 * display value, no conversion needed */
 	{
@@ -414,12 +418,16 @@ st_hdr_decode(struct st_arena *a, const char *p, size_t len)
 		for (i = 0; i < n; i++) {
 			unsigned char c = (unsigned char)u[i];
 
-			if (c < 0x20 || c >= 0x7f || (c == '=' && i + 1 < n &&
-			    u[i + 1] == '?'))
+			if ((c < 0x20 && c != '\t') || c >= 0x7f ||
+			    (c == '=' && i + 1 < n && u[i + 1] == '?'))
 				break;
 		}
-		if (i == n)
+		if (i == n) {
+			for (i = 0; i < n; i++)
+				if (u[i] == '\t')
+					u[i] = ' ';
 			return u;
+		}
 	}
 	st_library_init();
 	if (n > ST_MAX_DECODE_LEN)

@@ -27,6 +27,7 @@ struct block {
 struct st_arena {
 	struct block *head;	/* current block (newest) */
 	struct block *first;	/* kept by st_arena_reset() */
+	struct block *spare;	/* standard blocks kept for reuse */
 	size_t	total;		/* bytes in all blocks */
 	size_t	max;
 };
@@ -72,23 +73,42 @@ st_arena_free(struct st_arena *a)
 		next = b->next;
 		free(b);
 	}
+	for (b = a->spare; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
 	free(a);
 }
+
+/*
+ * Reset keeps up to ARENA_KEEP standard-size blocks for the next message
+ * (a mailbox of similar messages then allocates nothing: no page faults,
+ * no malloc); big one-object blocks and the rest are freed.
+ */
+#define ARENA_KEEP	16
 
 void
 st_arena_reset(struct st_arena *a)
 {
-	struct block *b, *next;
+	struct block *b, *next, *keep = NULL;
+	size_t kept = 0;
 
 	for (b = a->head; b != NULL; b = next) {
 		next = b->next;
-		if (b != a->first)
+		if (b == a->first)
+			continue;
+		if (b->size == ARENA_BLOCK && kept < ARENA_KEEP) {
+			b->next = keep;
+			keep = b;
+			kept++;
+		} else
 			free(b);
 	}
 	a->head = a->first;
 	a->first->next = NULL;
 	a->first->used = 0;
 	a->total = a->first->size;
+	a->spare = keep;
 }
 
 void *
@@ -106,7 +126,14 @@ st_arena_alloc(struct st_arena *a, size_t n)
 	if (off > b->size || b->size - off < n) {
 		size_t want = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
 
-		if (a->total + want > a->max || (b = block_new(want)) == NULL)
+		if (a->total + want > a->max)
+			return NULL;
+		if (want == ARENA_BLOCK && a->spare != NULL) {
+			b = a->spare;
+			a->spare = b->next;
+			b->next = NULL;
+			b->used = 0;
+		} else if ((b = block_new(want)) == NULL)
 			return NULL;
 		a->total += want;
 		if (want == n) {
