@@ -331,7 +331,8 @@ cmd_milter(int argc, char **argv)
 	struct milter_opts o;
 	struct st_config cfg;
 	struct passwd *pw = NULL;
-	char err[300], *sockspec;
+	char err[300];
+	static char *sockspec;	/* libmilter keeps it for the daemon's life */
 	const char *upath;
 	int ch;
 	pid_t pid;

@@ -221,7 +221,7 @@ struct batch {
 	struct slot *slots;
 	size_t	n;
 	size_t	next;		/* next slot to take (under lock) */
-	int	phase;		/* 1 analyse, 3 format */
+	int	phase;		/* 1 analyse, 3 format, 13 both */
 	pthread_mutex_t lock;
 };
 
@@ -256,6 +256,11 @@ worker(void *arg)
 		}
 		analyse_one(b->o, &s->rm, s->a, &s->r, s->errbuf,
 		    sizeof(s->errbuf));
+		if (b->phase == 13) {
+			/* no DNS phase between: format while it is hot */
+			sbuf_reset(&s->out);
+			s->ok = format_one(b->o, &s->rm, &s->r, &s->out);
+		}
 	}
 }
 
@@ -368,12 +373,16 @@ trace_path(const struct trace_opts *o, const char *path, struct progress *prog,
 		}
 		if (b.n == 0)
 			break;
-		b.phase = 1;
-		run_phase(&b, b.n > 1 ? o->jobs : 1);
-		if (o->dns != NULL)
+		if (o->dns != NULL) {
+			b.phase = 1;
+			run_phase(&b, b.n > 1 ? o->jobs : 1);
 			lookup_batch(o, &b);
-		b.phase = 3;
-		run_phase(&b, b.n > 1 ? o->jobs : 1);
+			b.phase = 3;
+			run_phase(&b, b.n > 1 ? o->jobs : 1);
+		} else {
+			b.phase = 13;
+			run_phase(&b, b.n > 1 ? o->jobs : 1);
+		}
 		for (k = 0; k < b.n; k++) {
 			if (!slots[k].ok && rc == EXIT_OK)
 				rc = EXIT_PARTIAL;

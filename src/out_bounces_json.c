@@ -71,6 +71,8 @@ out_bounce_json(struct sbuf *out, struct bounce_rec *r)
 	for (i = 0; i < b->nrcpts; i++)
 		rcpt_json(&w, &b->rcpts[i]);
 	jw_end_arr(&w);
+	if (b->rcpts_dropped)	/* past ST_MAX_BOUNCE_RCPTS: said, not lost */
+		jw_kint(&w, "recipients_dropped", (long long)b->rcpts_dropped);
 	jw_key(&w, "original");
 	if (!r->have_orig)
 		jw_null(&w);

@@ -157,26 +157,58 @@ jw_end_arr(struct jw *w)
 	w->b->p[w->b->len - 1] = ']';
 }
 
+/*
+ * Writes the JSON string literal of s[0..n).  Reserves the worst case
+ * (every byte as a six-byte escape) once, then writes straight into the
+ * buffer: this runs for every string of every message.
+ */
 static void
 put_escaped(struct sbuf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s, *e = p + n, *run;
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	char *o;
 
-	sbuf_putc(b, '"');
+	if (n > (SIZE_MAX - 16) / 6) {
+		/* cannot happen for in-memory strings; stay safe anyway */
+		sbuf_put(b, "\"\"", 2);
+		return;
+	}
+	sbuf_reserve(b, 6 * n + 2);
+	o = b->p + b->len;
+	*o++ = '"';
 	while (p < e) {
-		run = p;
-		while (p < e && *p >= 0x20 && *p != '"' && *p != '\\' &&
-		    *p < 0x80)
-			p++;
-		if (p > run)
-			sbuf_put(b, (const char *)run, (size_t)(p - run));
+		unsigned char c;
+
+		/* eight plain bytes at a time (none < 0x20, >= 0x80, '"', '\\') */
+		while (e - p >= 8) {
+			const uint64_t ones = 0x0101010101010101ull,
+			    high = 0x8080808080808080ull;
+			uint64_t w, q, bs;
+
+			memcpy(&w, p, 8);
+			q = w ^ (ones * '"');
+			bs = w ^ (ones * '\\');
+			if ((w & high) || ((w - ones * 0x20) & ~w & high) ||
+			    ((q - ones) & ~q & high) ||
+			    ((bs - ones) & ~bs & high))
+				break;
+			memcpy(o, p, 8);
+			o += 8;
+			p += 8;
+		}
 		if (p >= e)
 			break;
-		if (*p >= 0x80) {
+		c = *p;
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			p++;
+			continue;
+		}
+		if (c >= 0x80) {
 			/* copy a valid UTF-8 sequence; else U+FFFD */
-			int len = (*p & 0xe0) == 0xc0 ? 2 :
-			    (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+			int len = (c & 0xe0) == 0xc0 ? 2 :
+			    (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
 			int k;
 
 			if (len == 0 || e - p < len)
@@ -184,37 +216,42 @@ put_escaped(struct sbuf *b, const char *s, size_t n)
 			for (k = 1; k < len; k++)
 				if ((p[k] & 0xc0) != 0x80)
 					goto bad;
-			if ((len == 2 && *p < 0xc2) ||
-			    (len == 3 && *p == 0xe0 && p[1] < 0xa0) ||
-			    (len == 3 && *p == 0xed && p[1] >= 0xa0) ||
-			    (len == 4 && *p == 0xf0 && p[1] < 0x90) ||
-			    (len == 4 && *p > 0xf4) ||
-			    (len == 4 && *p == 0xf4 && p[1] >= 0x90))
+			if ((len == 2 && c < 0xc2) ||
+			    (len == 3 && c == 0xe0 && p[1] < 0xa0) ||
+			    (len == 3 && c == 0xed && p[1] >= 0xa0) ||
+			    (len == 4 && c == 0xf0 && p[1] < 0x90) ||
+			    (len == 4 && c > 0xf4) ||
+			    (len == 4 && c == 0xf4 && p[1] >= 0x90))
 				goto bad;
-			sbuf_put(b, (const char *)p, (size_t)len);
+			memcpy(o, p, (size_t)len);
+			o += len;
 			p += len;
 			continue;
 bad:
-			sbuf_put(b, "\\ufffd", 6);
+			memcpy(o, "\\ufffd", 6);
+			o += 6;
 			p++;
 			continue;
 		}
-		switch (*p) {
-		case '"':  sbuf_put(b, "\\\"", 2); break;
-		case '\\': sbuf_put(b, "\\\\", 2); break;
-		case '\n': sbuf_put(b, "\\n", 2); break;
-		case '\r': sbuf_put(b, "\\r", 2); break;
-		case '\t': sbuf_put(b, "\\t", 2); break;
-		default: {
-			char u[6] = { '\\', 'u', '0', '0', hex[*p >> 4],
-			    hex[*p & 15] };
-
-			sbuf_put(b, u, 6);
-		}
+		*o++ = '\\';
+		switch (c) {
+		case '"':  *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		default:
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
 		}
 		p++;
 	}
-	sbuf_putc(b, '"');
+	*o++ = '"';
+	*o = '\0';
+	b->len = (size_t)(o - b->p);
 }
 
 /* Keys are the program's own ASCII constants: no escaping needed. */

@@ -1033,8 +1033,14 @@ parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
 						size_t nc = cap ? cap * 2 : 4;
 						struct dsn_rcpt *nv;
 
-						if (nc > ST_MAX_BOUNCE_RCPTS)
+						/* past the limit: counted, not
+						 * silently lost */
+						if (cap >= ST_MAX_BOUNCE_RCPTS) {
+							c->b->rcpts_dropped++;
 							goto flushed;
+						}
+						if (nc > ST_MAX_BOUNCE_RCPTS)
+							nc = ST_MAX_BOUNCE_RCPTS;
 						nv = realloc(rv,
 						    nc * sizeof(*nv));
 						if (nv == NULL)

@@ -118,6 +118,8 @@ st_msg_parse(struct st_msg *m, struct st_arena *a, const char *buf,
 			if (m->nhdrs > 0) {
 				h = &m->hdrs[m->nhdrs - 1];
 				h->value_len = (size_t)(eol - h->value);
+				if (h->value_len > ST_MAX_HEADER_VALUE)
+					m->defects |= ST_MSG_DEFECT_LONG_VALUE;
 			}
 			p = next;
 			continue;
@@ -158,6 +160,8 @@ st_msg_parse(struct st_msg *m, struct st_arena *a, const char *buf,
 			h->name_len = (size_t)(n_end - p);
 			h->value = c + 1;
 			h->value_len = (size_t)(eol - (c + 1));
+			if (h->value_len > ST_MAX_HEADER_VALUE)
+				m->defects |= ST_MSG_DEFECT_LONG_VALUE;
 		}
 		p = next;
 	}

@@ -1185,6 +1185,7 @@ static struct {
 	uint16_t start[257];
 	uint16_t idx[2 * NNEEDLE];
 	uint8_t	len[NNEEDLE];
+	uint8_t	pair[65536 / 8];	/* first two bytes of some needle */
 } bucket;
 static pthread_once_t bucket_once = PTHREAD_ONCE_INIT;
 
@@ -1224,11 +1225,30 @@ bucket_init(void)
 	for (k = 0; k < NNEEDLE; k++) {
 		unsigned char f = (unsigned char)needle_s(k)[0];
 
+		unsigned char g = (unsigned char)needle_s(k)[1];
+		unsigned f2[2], g2[2];
+		size_t u, v;
+
 		if (needle_icase(k)) {
 			bucket.idx[fill[tolower(f)]++] = (uint16_t)k;
 			bucket.idx[fill[toupper(f)]++] = (uint16_t)k;
 		} else
 			bucket.idx[fill[f]++] = (uint16_t)k;
+		/* every needle is at least two bytes long */
+		f2[0] = f2[1] = f;
+		g2[0] = g2[1] = g;
+		if (needle_icase(k)) {
+			f2[0] = (unsigned)tolower(f);
+			f2[1] = (unsigned)toupper(f);
+			g2[0] = (unsigned)tolower(g);
+			g2[1] = (unsigned)toupper(g);
+		}
+		for (u = 0; u < 2; u++)
+			for (v = 0; v < 2; v++) {
+				unsigned key = f2[u] << 8 | g2[v];
+
+				bucket.pair[key >> 3] |= (uint8_t)(1u << (key & 7));
+			}
 	}
 }
 
@@ -1239,8 +1259,13 @@ scan_marks(const char *s, size_t n, uint8_t *hit)
 
 	(void)pthread_once(&bucket_once, bucket_init);
 	memset(hit, 0, NNEEDLE);
-	for (i = 0; i < n; i++) {
+	/* a needle is at least two bytes: the last byte starts none */
+	for (i = 0; i + 1 < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		unsigned key = (unsigned)c << 8 | (unsigned char)s[i + 1];
+
+		if (!(bucket.pair[key >> 3] & (1u << (key & 7))))
+			continue;
 
 		for (j = bucket.start[c]; j < bucket.start[c + 1]; j++) {
 			size_t k = bucket.idx[j], l = bucket.len[k];

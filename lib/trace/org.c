@@ -7,13 +7,13 @@
 #include <stdbool.h>
 #include <libpsl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "spamtrace/received.h"
 #include "spamtrace/trace.h"
 
 static const psl_ctx_t *psl;
-static const char *st_org_of_uncached(struct st_arena *a, const char *host);
 static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
 
 /*
@@ -25,14 +25,15 @@ static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
  * when none (an unknown top-level domain, "localdomain", "internal").
  * Points into name.
  */
+static bool is_suffix_cached(const char *s);
+
 static const char *
 icann_registrable(const char *name)
 {
 	const char *p = name, *prev = NULL;
 
 	while (p != NULL) {
-		if (psl_is_public_suffix2(psl, p,
-		    PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE))
+		if (is_suffix_cached(p))
 			return prev;
 		prev = p;
 		p = strchr(p, '.');
@@ -50,92 +51,162 @@ psl_setup(void)
 		psl = psl_builtin();
 }
 
+/*
+ * A per-thread cache of icann_registrable() keyed by the lower-case name:
+ * the Public Suffix List walk costs a few thousand instructions per label
+ * and a trace asks about the same few hosts many times.  Direct-mapped by
+ * an FNV-1a hash; the answer is kept as an offset into the name (it is a
+ * suffix of it), -1 for none.  is_ip caches st_ip_normalise() of the name
+ * (-1 not known yet).
+ */
+#define REG_CACHE	512		/* entries per thread, a power of 2 */
+#define REG_NAME	128		/* longer names are not cached */
+struct reg_entry {
+	uint32_t hash;
+	int16_t	off;
+	int8_t	is_ip;
+	uint8_t	len;			/* 0: empty slot */
+	char	name[REG_NAME];
+};
+static _Thread_local struct reg_entry reg_cache[REG_CACHE];
+
+/*
+ * Lower-cases host into buf (size bytes) and strips trailing dots;
+ * returns its length, or (size_t)-1 when it does not fit.
+ */
+static size_t
+lower_name(const char *host, char *buf, size_t size)
+{
+	char *p = buf, *e = buf + size - 1;
+
+	for (; *host; host++) {
+		if (p >= e)
+			return (size_t)-1;
+		*p++ = (char)tolower((unsigned char)*host);
+	}
+	*p = '\0';
+	while (p > buf && p[-1] == '.')
+		*--p = '\0';
+	return (size_t)(p - buf);
+}
+
+/* The cache slot of buf[0..n), filled in; NULL when not cacheable. */
+static struct reg_entry *
+reg_lookup(const char *buf, size_t n)
+{
+	uint32_t h = 2166136261u;
+	struct reg_entry *e;
+	const char *rd;
+	size_t i;
+
+	if (n == 0 || n >= REG_NAME)
+		return NULL;
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)buf[i]) * 16777619u;
+	e = &reg_cache[h & (REG_CACHE - 1)];
+	if (e->len == n && e->hash == h && memcmp(e->name, buf, n) == 0)
+		return e;
+	rd = icann_registrable(buf);
+	e->hash = h;
+	e->len = (uint8_t)n;
+	e->off = rd == NULL ? -1 : (int16_t)(rd - buf);
+	e->is_ip = -1;
+	memcpy(e->name, buf, n);
+	return e;
+}
+
+/*
+ * psl_is_public_suffix2() answers cached per thread: the names of a trace
+ * differ but share their endings ("com", "google.com"), so most suffixes
+ * walked by icann_registrable() have been asked about before.
+ */
+#define SUF_CACHE	1024		/* a power of 2 */
+struct suf_entry {
+	uint32_t hash;
+	uint8_t	len;			/* 0: empty slot */
+	bool	is_suffix;
+	char	name[REG_NAME];
+};
+static _Thread_local struct suf_entry suf_cache[SUF_CACHE];
+
+static bool
+is_suffix_cached(const char *s)
+{
+	uint32_t h = 2166136261u;
+	struct suf_entry *e;
+	size_t n;
+
+	for (n = 0; s[n] != '\0' && n < REG_NAME; n++)
+		h = (h ^ (unsigned char)s[n]) * 16777619u;
+	if (n == 0 || n >= REG_NAME)
+		return psl_is_public_suffix2(psl, s,
+		    PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE);
+	e = &suf_cache[h & (SUF_CACHE - 1)];
+	if (e->len == n && e->hash == h && memcmp(e->name, s, n) == 0)
+		return e->is_suffix;
+	e->is_suffix = psl_is_public_suffix2(psl, s,
+	    PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE);
+	e->hash = h;
+	e->len = (uint8_t)n;
+	memcpy(e->name, s, n);
+	return e->is_suffix;
+}
+
 /* The registrable domain of host into buf ("" when none). */
 void
 st_org_into(const char *host, char *out, size_t size)
 {
-	char buf[256], *p;
+	char buf[256];
 	const char *rd;
+	struct reg_entry *e;
+	size_t n;
 
 	out[0] = '\0';
 	if (host == NULL || *host == '\0' || strchr(host, '.') == NULL ||
 	    strlen(host) >= sizeof(buf))
 		return;
-	for (p = buf; *host; host++)
-		*p++ = (char)tolower((unsigned char)*host);
-	*p = '\0';
-	while (p > buf && p[-1] == '.')
-		*--p = '\0';
+	n = lower_name(host, buf, sizeof(buf));
 	pthread_once(&psl_once, psl_setup);
-	if (psl == NULL)
+	if (psl == NULL || n == (size_t)-1)
 		return;
-	rd = icann_registrable(buf);
+	if ((e = reg_lookup(buf, n)) != NULL)
+		rd = e->off < 0 ? NULL : buf + e->off;
+	else
+		rd = icann_registrable(buf);
 	if (rd != NULL && strlen(rd) < size)
 		strcpy(out, rd);
 }
 
-/*
- * A small per-thread cache of the last names looked up: the trace asks for
- * the organisation of the same few hosts many times per message.
- */
-#define ORG_CACHE 32
-struct org_cache_entry {
-	char	host[128];
-	char	org[128];
-};
-static _Thread_local struct org_cache_entry org_cache[ORG_CACHE];
-static _Thread_local unsigned org_cache_next;
-
 const char *
 st_org_of(struct st_arena *a, const char *host)
 {
+	char buf[256];
 	const char *rd;
-	size_t n;
-	unsigned i;
-
-	if (host == NULL || *host == '\0' || strchr(host, '.') == NULL)
-		return "";
-	n = strlen(host);
-	if (n < sizeof(org_cache[0].host))
-		for (i = 0; i < ORG_CACHE; i++)
-			if (org_cache[i].host[0] == host[0] &&
-			    strcmp(org_cache[i].host, host) == 0)
-				return org_cache[i].org[0] ?
-				    st_arena_strdup(a, org_cache[i].org) : "";
-	rd = st_org_of_uncached(a, host);
-	if (n < sizeof(org_cache[0].host) && strlen(rd) < sizeof(org_cache[0].org)) {
-		struct org_cache_entry *e = &org_cache[org_cache_next++ % ORG_CACHE];
-
-		memcpy(e->host, host, n + 1);
-		strcpy(e->org, rd);
-	}
-	return rd;
-}
-
-static const char *
-st_org_of_uncached(struct st_arena *a, const char *host)
-{
-	char buf[256], *p;
-	const char *rd;
+	struct reg_entry *e;
 	size_t n;
 
 	if (host == NULL || *host == '\0' || strchr(host, '.') == NULL)
 		return "";
-	n = strlen(host);
-	if (n >= sizeof(buf))
-		return "";
-	for (p = buf; *host; host++)
-		*p++ = (char)tolower((unsigned char)*host);
-	*p = '\0';
-	while (p > buf && p[-1] == '.')
-		*--p = '\0';
-	if (st_ip_normalise(buf, strlen(buf), (char[64]){ 0 }, 64))
+	n = lower_name(host, buf, sizeof(buf));
+	if (n == (size_t)-1)
 		return "";
 	pthread_once(&psl_once, psl_setup);
-	if (psl == NULL)
-		return "";
-	rd = icann_registrable(buf);
-	if (rd == NULL)
+	if ((e = reg_lookup(psl != NULL ? buf : "", psl != NULL ? n : 0)) ==
+	    NULL) {
+		if (st_ip_normalise(buf, n, (char[64]){ 0 }, 64))
+			return "";
+		if (psl == NULL)
+			return "";
+		rd = icann_registrable(buf);
+	} else {
+		if (e->is_ip < 0)
+			e->is_ip = st_ip_normalise(buf, n, (char[64]){ 0 },
+			    64) ? 1 : 0;
+		if (e->is_ip)
+			return "";
+		rd = e->off < 0 ? NULL : buf + e->off;
+	}
+	if (rd == NULL || *rd == '\0')
 		return "";
 	return st_arena_strdup(a, rd);
 }

@@ -28,7 +28,7 @@ import time
 CLI = None
 TMP = None
 RATIO = 3.2          # t(2N)/t(N) allowed; quadratic would be ~4
-MIN_TIME = 0.15      # below this a ratio is noise: compare with this floor
+MIN_TIME = 0.05      # below this a ratio is noise: compare with this floor
 MAX_MESSAGE = 64 * 1024 * 1024   # ST_MAX_MESSAGE_SIZE
 MEM_LIMIT_MB = 400
 results = []

@@ -5,6 +5,7 @@
 set -eu
 build=$1
 cc=${2:-cc}
+extra=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -23,7 +24,8 @@ if man -l "$tmp/usr/share/man/man1/spamtrace.1" >/dev/null 2>&1 ||
 else echo "FAIL  man page"; fail=$((fail + 1)); fi
 export PKG_CONFIG_PATH="$tmp/usr/lib/pkgconfig"
 # shellcheck disable=SC2046
-if $cc -std=c11 -o "$tmp/use_lib" "$here/use_lib.c" $(pkg-config --cflags spamtrace) \
+# shellcheck disable=SC2086
+if $cc $extra -std=c11 -o "$tmp/use_lib" "$here/use_lib.c" $(pkg-config --cflags spamtrace) \
     $(pkg-config --libs spamtrace) && "$tmp/use_lib"; then
 	echo "ok    a program built with pkg-config works"
 else
