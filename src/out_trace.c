@@ -217,8 +217,16 @@ wrap(struct sbuf *b, const char *s, int indent, int width)
 static void
 put_clean(struct sbuf *b, const char *s)
 {
-	for (; *s; s++)
-		sbuf_putc(b, (unsigned char)*s < 0x20 ? ' ' : *s);
+	bool space = false;
+
+	for (; *s; s++) {
+		bool sp = (unsigned char)*s <= 0x20;
+
+		if (sp && space)
+			continue;	/* folding white space: one blank */
+		sbuf_putc(b, sp ? ' ' : *s);
+		space = sp;
+	}
 }
 
 static bool

@@ -73,7 +73,14 @@ from_part(struct st_analysis *an, const struct st_hop *h)
 	if (r == NULL)
 		return "";
 	by = strcasestr(r, " by ");
-	n = by ? (size_t)(by - r) + 4 + strcspn(by + 4, " ;") : strlen(r);
+	if (by != NULL) {
+		const char *host = by + 4;
+
+		while (*host == ' ' || *host == '\t')
+			host++;
+		n = (size_t)(host - r) + strcspn(host, " \t;");
+	} else
+		n = strlen(r);
 	if (n > 300)
 		n = 300;
 	return st_arena_strndup(an->a, r, n);
