@@ -26,9 +26,10 @@ main(void)
 	if (a == NULL || st_msg_parse(&m, a, msg, strlen(msg)) != ST_OK ||
 	    st_trace_message(&m, &cfg, NULL, &t, &err) != ST_OK)
 		return 1;
+	int ok = t.origin.present && strcmp(t.origin.ip, "202.215.137.102") == 0;
+
 	printf("origin %s\n", t.origin.present ? t.origin.ip : "none");
-	st_arena_free(a);
+	st_arena_free(a);	/* the trace lived in it: read it before */
 	st_config_free(&cfg);
-	return t.origin.present && strcmp(t.origin.ip, "202.215.137.102") == 0 ?
-	    0 : 1;
+	return ok ? 0 : 1;
 }
