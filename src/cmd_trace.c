@@ -313,94 +313,240 @@ lookup_batch(const struct trace_opts *o, struct batch *b)
 		cli_warn("dns: %s", w);
 }
 
+/*
+ * Without --dns, with several jobs: a pool of threads that lives for the
+ * whole PATH and two sets of slots, so that the next batch is read while
+ * the pool analyses and formats the current one (the reading thread joins
+ * the pool once it has read).  Outputs are still written in input order,
+ * batch after batch.
+ */
+struct pool {
+	pthread_mutex_t lock;
+	pthread_cond_t work;	/* a batch was submitted, or quit */
+	pthread_cond_t done;	/* the last slot of the batch is done */
+	struct batch *cur;	/* the batch being worked on, or NULL */
+	size_t	ndone;
+	bool	quit;
+};
+
+/* Takes one slot of the current batch and does it; false when none left. */
+static bool
+pool_step(struct pool *pl, bool wait)
+{
+	struct batch *b;
+	struct slot *s;
+	size_t k;
+
+	pthread_mutex_lock(&pl->lock);
+	for (;;) {
+		if (pl->quit) {
+			pthread_mutex_unlock(&pl->lock);
+			return false;
+		}
+		if (pl->cur != NULL && pl->cur->next < pl->cur->n)
+			break;
+		if (!wait) {
+			pthread_mutex_unlock(&pl->lock);
+			return false;
+		}
+		pthread_cond_wait(&pl->work, &pl->lock);
+	}
+	b = pl->cur;
+	k = b->next++;
+	pthread_mutex_unlock(&pl->lock);
+
+	s = &b->slots[k];
+	if (s->a == NULL)
+		s->a = st_arena_new(0);
+	else
+		st_arena_reset(s->a);
+	if (s->a == NULL) {
+		memset(&s->r, 0, sizeof(s->r));
+		s->r.error = "out of memory";
+	} else
+		analyse_one(b->o, &s->rm, s->a, &s->r, s->errbuf,
+		    sizeof(s->errbuf));
+	sbuf_reset(&s->out);
+	s->ok = format_one(b->o, &s->rm, &s->r, &s->out);
+
+	pthread_mutex_lock(&pl->lock);
+	if (++pl->ndone == b->n)
+		pthread_cond_signal(&pl->done);
+	pthread_mutex_unlock(&pl->lock);
+	return true;
+}
+
+static void *
+pool_worker(void *arg)
+{
+	struct pool *pl = arg;
+
+	while (pool_step(pl, true))
+		;
+	return NULL;
+}
+
+/*
+ * Reads up to one batch of messages of in into slots; sets *more to false
+ * at the end of the input (and *rc on a read error).  Returns the count.
+ */
+static size_t
+read_batch(struct st_input *in, const char *path, struct slot *slots,
+    bool *more, int *rc)
+{
+	struct st_rawmsg rm;
+	enum st_status st;
+	size_t n = 0, bytes = 0;
+
+	while (n < BATCH_MSGS && bytes < BATCH_BYTES) {
+		struct slot *s = &slots[n];
+
+		if ((st = st_input_next(in, &rm)) != ST_OK) {
+			*more = false;
+			if (st != ST_EOF) {
+				cli_warn("%s: read error", path);
+				*rc = EXIT_PARTIAL;
+			}
+			break;
+		}
+		/* the reader's buffer is reused: keep a copy */
+		if (rm.len > s->cap) {
+			char *nd = realloc(s->data, rm.len);
+
+			if (nd == NULL) {
+				rm.error = ST_ENOMEM;
+				snprintf(rm.errmsg, sizeof(rm.errmsg),
+				    "out of memory");
+				rm.len = 0;
+			} else {
+				s->data = nd;
+				s->cap = rm.len;
+			}
+		}
+		if (rm.len)
+			memcpy(s->data, rm.data, rm.len);
+		s->rm = rm;
+		s->rm.data = s->data;
+		bytes += rm.len;
+		n++;
+	}
+	return n;
+}
+
+/* Writes a finished batch in input order; updates rc and the counters. */
+static void
+write_batch(struct batch *b, int *rc, uint64_t *nmsg)
+{
+	size_t k;
+
+	for (k = 0; k < b->n; k++) {
+		if (!b->slots[k].ok && *rc == EXIT_OK)
+			*rc = EXIT_PARTIAL;
+		sbuf_write(&b->slots[k].out, stdout);
+	}
+	*nmsg += b->n;
+}
+
 /* Trace every message of one PATH; returns an exit status. */
 static int
 trace_path(const struct trace_opts *o, const char *path, struct progress *prog,
     uint64_t *nmsg, uint64_t *bytes_done)
 {
-	static struct slot slots[BATCH_MSGS];
-	struct batch b;
+	static struct slot slots[2][BATCH_MSGS];
+	struct batch b[2];
+	struct pool pl;
+	pthread_t tid[64];
 	struct st_input *in;
-	struct st_rawmsg rm;
 	struct st_error err;
-	enum st_status st;
-	int rc = EXIT_OK;
-	size_t k, bytes;
-	bool more = true;
+	int rc = EXIT_OK, nt = 0, t, cur = 0;
+	size_t k;
+	bool more = true, pooled = o->dns == NULL && o->jobs > 1;
 
 	if (st_input_open(&in, path, &err) != ST_OK) {
 		cli_warn("%s", err.msg);
 		return EXIT_NOINPUT;
 	}
-	memset(&b, 0, sizeof(b));
-	b.o = o;
-	b.slots = slots;
-	pthread_mutex_init(&b.lock, NULL);
-	while (more) {
-		b.n = 0;
-		bytes = 0;
-		while (b.n < BATCH_MSGS && bytes < BATCH_BYTES) {
-			struct slot *s = &slots[b.n];
-
-			if ((st = st_input_next(in, &rm)) != ST_OK) {
-				more = false;
-				if (st != ST_EOF) {
-					cli_warn("%s: read error", path);
-					rc = EXIT_PARTIAL;
-				}
+	memset(b, 0, sizeof(b));
+	for (k = 0; k < 2; k++) {
+		b[k].o = o;
+		b[k].slots = slots[k];
+		pthread_mutex_init(&b[k].lock, NULL);
+	}
+	if (pooled) {
+		memset(&pl, 0, sizeof(pl));
+		pthread_mutex_init(&pl.lock, NULL);
+		pthread_cond_init(&pl.work, NULL);
+		pthread_cond_init(&pl.done, NULL);
+		for (nt = 0; nt < (o->jobs > 64 ? 64 : o->jobs) - 1; nt++)
+			if (pthread_create(&tid[nt], NULL, pool_worker, &pl) != 0)
 				break;
-			}
-			/* the reader's buffer is reused: keep a copy */
-			if (rm.len > s->cap) {
-				char *nd = realloc(s->data, rm.len);
+	}
+	if (pooled) {
+		b[cur].n = read_batch(in, path, slots[cur], &more, &rc);
+		while (b[cur].n > 0) {
+			struct batch *bb = &b[cur];
 
-				if (nd == NULL) {
-					rm.error = ST_ENOMEM;
-					snprintf(rm.errmsg, sizeof(rm.errmsg),
-					    "out of memory");
-					rm.len = 0;
-				} else {
-					s->data = nd;
-					s->cap = rm.len;
-				}
-			}
-			if (rm.len)
-				memcpy(s->data, rm.data, rm.len);
-			s->rm = rm;
-			s->rm.data = s->data;
-			bytes += rm.len;
-			b.n++;
+			pthread_mutex_lock(&pl.lock);
+			bb->next = 0;
+			pl.ndone = 0;
+			pl.cur = bb;
+			pthread_cond_broadcast(&pl.work);
+			pthread_mutex_unlock(&pl.lock);
+			/* read the next batch meanwhile, then help */
+			b[!cur].n = more ? read_batch(in, path, slots[!cur],
+			    &more, &rc) : 0;
+			while (pool_step(&pl, false))
+				;
+			pthread_mutex_lock(&pl.lock);
+			while (pl.ndone < bb->n)
+				pthread_cond_wait(&pl.done, &pl.lock);
+			pl.cur = NULL;
+			pthread_mutex_unlock(&pl.lock);
+			write_batch(bb, &rc, nmsg);
+			progress_update(prog, *nmsg, *bytes_done +
+			    st_input_bytes_read(in));
+			cur = !cur;
 		}
-		if (b.n == 0)
+		pthread_mutex_lock(&pl.lock);
+		pl.quit = true;
+		pthread_cond_broadcast(&pl.work);
+		pthread_mutex_unlock(&pl.lock);
+		for (t = 0; t < nt; t++)
+			pthread_join(tid[t], NULL);
+		pthread_cond_destroy(&pl.work);
+		pthread_cond_destroy(&pl.done);
+		pthread_mutex_destroy(&pl.lock);
+	}
+	while (!pooled && more) {
+		b[0].n = read_batch(in, path, slots[0], &more, &rc);
+		if (b[0].n == 0)
 			break;
 		if (o->dns != NULL) {
-			b.phase = 1;
-			run_phase(&b, b.n > 1 ? o->jobs : 1);
-			lookup_batch(o, &b);
-			b.phase = 3;
-			run_phase(&b, b.n > 1 ? o->jobs : 1);
+			b[0].phase = 1;
+			run_phase(&b[0], b[0].n > 1 ? o->jobs : 1);
+			lookup_batch(o, &b[0]);
+			b[0].phase = 3;
+			run_phase(&b[0], b[0].n > 1 ? o->jobs : 1);
 		} else {
-			b.phase = 13;
-			run_phase(&b, b.n > 1 ? o->jobs : 1);
+			b[0].phase = 13;
+			run_phase(&b[0], b[0].n > 1 ? o->jobs : 1);
 		}
-		for (k = 0; k < b.n; k++) {
-			if (!slots[k].ok && rc == EXIT_OK)
-				rc = EXIT_PARTIAL;
-			sbuf_write(&slots[k].out, stdout);
-		}
-		*nmsg += b.n;
+		write_batch(&b[0], &rc, nmsg);
 		progress_update(prog, *nmsg, *bytes_done +
 		    st_input_bytes_read(in));
 	}
 	*bytes_done += st_input_bytes_read(in);
 	st_input_close(in);
-	pthread_mutex_destroy(&b.lock);
+	for (k = 0; k < 2; k++)
+		pthread_mutex_destroy(&b[k].lock);
 	/* give the batch memory back between paths */
-	for (k = 0; k < BATCH_MSGS; k++) {
-		if (slots[k].cap > 4 * 1024 * 1024) {
-			free(slots[k].data);
-			slots[k].data = NULL;
-			slots[k].cap = 0;
+	for (k = 0; k < 2 * BATCH_MSGS; k++) {
+		struct slot *s = &slots[k / BATCH_MSGS][k % BATCH_MSGS];
+
+		if (s->cap > 4 * 1024 * 1024) {
+			free(s->data);
+			s->data = NULL;
+			s->cap = 0;
 		}
 	}
 	return rc;

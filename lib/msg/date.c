@@ -149,18 +149,28 @@ st_date_parse(const char *p, size_t len, struct st_date *d)
 			continue;
 		}
 		if (memchr(w, ':', n) != NULL) {
-			int a = -1, b = -1, c = 0;
-			/* hostile fix (issue 7, fuzz/repro/date): sscanf
-			 * needs a NUL-terminated string and read past the
-			 * end of the span; scan a bounded copy (the format
-			 * reads at most 8 bytes). */
-			char tb[16];
-			size_t tn = n < sizeof(tb) - 1 ? n : sizeof(tb) - 1;
-			int k;
+			/* "h:mm", "hh:mm:ss": at most two digits a field, read
+			 * within the span (no sscanf: the span has no NUL) */
+			int f[3] = { -1, -1, 0 }, k = 0;
+			size_t j = 0;
 
-			memcpy(tb, w, tn);
-			tb[tn] = '\0';
-			k = sscanf(tb, "%2d:%2d:%2d", &a, &b, &c);
+			while (k < 3 && j < n) {
+				int v = 0, nd = 0;
+
+				while (j < n && nd < 2 &&
+				    isdigit((unsigned char)w[j])) {
+					v = v * 10 + (w[j++] - '0');
+					nd++;
+				}
+				if (nd == 0)
+					break;
+				f[k++] = v;
+				if (j < n && w[j] == ':')
+					j++;
+				else
+					break;
+			}
+			int a = f[0], b = f[1], c = f[2];
 
 			if (k < 2 || hh >= 0)
 				continue;

@@ -43,47 +43,55 @@
 static bool
 fmt_simple(const char *f)
 {
-	for (; *f; f++) {
-		if (*f != '%')
-			continue;
+	while ((f = strchr(f, '%')) != NULL) {
 		f++;
 		if (*f == 's' || *f == 'd' || *f == '%')
-			continue;
-		if (f[0] == 'z' && f[1] == 'u') {
 			f++;
-			continue;
-		}
-		if (f[0] == 'l' && f[1] == 'l' && f[2] == 'd') {
+		else if (f[0] == 'z' && f[1] == 'u')
 			f += 2;
-			continue;
-		}
-		return false;
+		else if (f[0] == 'l' && f[1] == 'l' && f[2] == 'd')
+			f += 3;
+		else
+			return false;
 	}
 	return true;
+}
+
+/* Appends s[0..n) as far as it fits (snprintf's truncation). */
+static void
+put_n(char *buf, size_t size, size_t *len, const char *s, size_t n)
+{
+	if (*len < size) {
+		size_t room = size - *len - 1;
+
+		memcpy(buf + *len, s, n < room ? n : room);
+	}
+	*len += n;
 }
 
 static int
 vfmt(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	const char *f;
+	const char *f = fmt, *pc;
 	size_t len = 0;
 
 	if (!fmt_simple(fmt))
 		return vsnprintf(buf, size, fmt, ap);
-#define PUT(c)	do { if (len + 1 < size) buf[len] = (c); len++; } while (0)
-	for (f = fmt; *f; f++) {
+	for (;;) {
 		unsigned long long u;
 		bool neg = false;
-		char d[24];
-		int k = 0;
+		char d[24], *dp = d + sizeof(d);
 
-		if (*f != '%') {
-			PUT(*f);
-			continue;
+		pc = strchr(f, '%');
+		if (pc == NULL) {
+			put_n(buf, size, &len, f, strlen(f));
+			break;
 		}
-		f++;
+		put_n(buf, size, &len, f, (size_t)(pc - f));
+		f = pc + 1;
 		if (*f == '%') {
-			PUT('%');
+			put_n(buf, size, &len, "%", 1);
+			f++;
 			continue;
 		}
 		if (*f == 's') {
@@ -91,37 +99,36 @@ vfmt(char *buf, size_t size, const char *fmt, va_list ap)
 
 			if (sv == NULL)
 				sv = "(null)";
-			while (*sv)
-				PUT(*sv++);
+			put_n(buf, size, &len, sv, strlen(sv));
+			f++;
 			continue;
 		}
 		if (*f == 'd') {
 			int v = va_arg(ap, int);
 
+			f++;
 			neg = v < 0;
 			u = neg ? 0ULL - (unsigned long long)v :
 			    (unsigned long long)v;
 		} else if (*f == 'z') {
-			f++;
+			f += 2;
 			u = va_arg(ap, size_t);
 		} else {
 			long long v = va_arg(ap, long long);
 
-			f += 2;
+			f += 3;
 			neg = v < 0;
 			u = neg ? 0ULL - (unsigned long long)v :
 			    (unsigned long long)v;
 		}
-		if (neg)
-			PUT('-');
 		do {
-			d[k++] = (char)('0' + u % 10);
+			*--dp = (char)('0' + u % 10);
 			u /= 10;
 		} while (u != 0);
-		while (k > 0)
-			PUT(d[--k]);
+		if (neg)
+			*--dp = '-';
+		put_n(buf, size, &len, dp, (size_t)(d + sizeof(d) - dp));
 	}
-#undef PUT
 	if (size)
 		buf[len < size ? len : size - 1] = '\0';
 	return len > INT_MAX ? -1 : (int)len;
@@ -273,7 +280,7 @@ chain_match(struct st_analysis *an, const struct st_hop *above,
 	/* a hop with no network client ("by host with SMTP id", a loopback
 	 * handover) was written by the host that also writes the next one */
 	if ((!has(above->ip) && !has(above->rdns) && !has(above->helo)) ||
-	    (has(above->ip) && st_ip_is_loopback(above->ip))) {
+	    (has(above->ip) && st_ip_loopback_c(above->ip))) {
 		if (has(above->by) && st_name_same_host(by, above->by))
 			return 1;
 		if (st_name_is_fqdn(by) && st_name_is_fqdn(above->by) &&
@@ -464,14 +471,14 @@ sender_inside(struct st_analysis *an, size_t i)
 		return true;	/* another server of the same organisation */
 	/* a private client that wrote the hop below is a handover inside
 	 * the site, whatever protocol word ("with HTTPS") the line has */
-	if (has(h->ip) && st_ip_is_private(h->ip) && below != NULL &&
+	if (has(h->ip) && st_ip_private_c(h->ip) && below != NULL &&
 	    below->parsed && chain_match(an, h, below) == 1)
 		return true;
 	if (has(h->auth))
 		return false;	/* a submission: the client is the origin */
-	if (has(h->ip) && st_ip_is_loopback(h->ip))
+	if (has(h->ip) && st_ip_loopback_c(h->ip))
 		return below != NULL;
-	if (has(h->ip) && st_ip_is_private(h->ip))
+	if (has(h->ip) && st_ip_private_c(h->ip))
 		return below != NULL && below->parsed &&
 		    chain_match(an, h, below) != 0;
 	if (!has(h->ip) && !has(name) && !has(h->helo))
@@ -749,11 +756,11 @@ source_and_roles(struct st_analysis *an)
 		corg = org(an, observed_name(h));
 		if (!has(h->ip) && !has(h->rdns) && !has(h->helo))
 			inside = true;		/* no client: an internal step */
-		else if (has(h->ip) && st_ip_is_loopback(h->ip))
+		else if (has(h->ip) && st_ip_loopback_c(h->ip))
 			inside = true;		/* the same machine */
 		else if (has(corg))
 			inside = has(oorg) && st_org_equiv(corg, oorg);
-		else if (has(h->ip) && st_ip_is_private(h->ip))
+		else if (has(h->ip) && st_ip_private_c(h->ip))
 			inside = chain_match(an, h, next) == 1 ||
 			    (st_name_is_fqdn(next->by) && has(oorg) &&
 			    st_org_equiv(org(an, next->by), oorg));
@@ -801,7 +808,7 @@ source_and_roles(struct st_analysis *an)
 		why = "the origin host is a mailing list that redistributes "
 		    "mail (List-Id, and its own envelope sender): the origin "
 		    "is what it answers for";
-	} else if (has(rec->ip) && st_ip_is_loopback(rec->ip) &&
+	} else if (has(rec->ip) && st_ip_loopback_c(rec->ip) &&
 	    !an->origin_dynamic) {
 		role = NULL;
 		why = "a program on the origin host itself handed the message "
@@ -815,7 +822,7 @@ source_and_roles(struct st_analysis *an)
 		    "records no client address: the origin is the best "
 		    "estimate";
 	} else if ((oprov != NULL || st_org_is_hosting(oorg)) &&
-	    has(rec->ip) && !has(rec->auth) && st_ip_is_private(rec->ip) &&
+	    has(rec->ip) && !has(rec->auth) && st_ip_private_c(rec->ip) &&
 	    !an->origin_dynamic) {
 		role = "sender-provider";
 		why = aprintf(an->a, "the message came from %s's own "
@@ -831,8 +838,8 @@ source_and_roles(struct st_analysis *an)
 		    "claims, not facts", t->origin.ip, an->origin_dynamic_why);
 	} else if (has(rec->auth)) {
 		role = "sender-provider";
-		if (has(rec->ip) && !st_ip_is_private(rec->ip) &&
-		    !st_ip_is_reserved(rec->ip) && !st_ip_is_loopback(rec->ip)) {
+		if (has(rec->ip) && !st_ip_private_c(rec->ip) &&
+		    !st_ip_is_reserved(rec->ip) && !st_ip_loopback_c(rec->ip)) {
 			t->source.ip = rec->ip;
 			t->source.hop = rec->index;
 			an->source_hop = rec_i;
@@ -843,8 +850,8 @@ source_and_roles(struct st_analysis *an)
 			why = "authenticated submission from a private "
 			    "network; the origin is where it entered the "
 			    "internet";
-	} else if (has(rec->ip) && (st_ip_is_private(rec->ip) ||
-	    st_ip_is_loopback(rec->ip))) {
+	} else if (has(rec->ip) && (st_ip_private_c(rec->ip) ||
+	    st_ip_loopback_c(rec->ip))) {
 		role = "sender-gateway";
 		an->private_lan = true;
 		why = aprintf(an->a, "the origin host received the "
@@ -881,7 +888,7 @@ source_and_roles(struct st_analysis *an)
 		 * strangers: an unnamed client is its customer */
 		role = "sender-provider";
 		if (has(rec->ip) && !st_ip_is_reserved(rec->ip) &&
-		    !st_ip_is_private(rec->ip) && !st_ip_is_loopback(rec->ip)) {
+		    !st_ip_private_c(rec->ip) && !st_ip_loopback_c(rec->ip)) {
 			t->source.ip = rec->ip;
 			t->source.hop = rec->index;
 			an->source_hop = rec_i;
@@ -901,7 +908,7 @@ source_and_roles(struct st_analysis *an)
 			an->relay_unsure = true;
 		}
 		if (has(rec->ip) && !st_ip_is_reserved(rec->ip) &&
-		    !st_ip_is_private(rec->ip) && !st_ip_is_loopback(rec->ip)) {
+		    !st_ip_private_c(rec->ip) && !st_ip_loopback_c(rec->ip)) {
 			t->source.ip = rec->ip;
 			t->source.hop = rec->index;
 			an->source_hop = rec_i;

@@ -90,8 +90,8 @@ from_part(struct st_analysis *an, const struct st_hop *h)
 static bool
 public_hop(const struct st_hop *h)
 {
-	return h->parsed && has(h->ip) && !st_ip_is_private(h->ip) &&
-	    !st_ip_is_loopback(h->ip);
+	return h->parsed && has(h->ip) && !st_ip_private_c(h->ip) &&
+	    !st_ip_loopback_c(h->ip);
 }
 
 /* --- FORGED_HELO ------------------------------------------------------ */
@@ -109,12 +109,12 @@ rule_forged_helo(struct st_analysis *an)
 		const char *helo = h->helo, *horg, *rorg, *prov, *byorg;
 
 		if (!h->parsed || !has(helo) || has(h->auth) || h->local ||
-		    (has(h->ip) && (st_ip_is_loopback(h->ip) ||
-		    st_ip_is_private(h->ip))))
+		    (has(h->ip) && (st_ip_loopback_c(h->ip) ||
+		    st_ip_private_c(h->ip))))
 			continue;
 		if (st_name_is_ip_literal(helo, lit, sizeof(lit))) {
 			if (has(h->ip) && strcmp(lit, h->ip) != 0 &&
-			    !st_ip_is_private(lit) && !st_ip_is_loopback(lit) &&
+			    !st_ip_private_c(lit) && !st_ip_loopback_c(lit) &&
 			    public_hop(h)) {
 				bool ours = false;
 				size_t k;
@@ -322,7 +322,7 @@ rule_private(struct st_analysis *an)
 		const struct st_hop *h = &t->hops[i];
 
 		if (!h->parsed || !has(h->ip) || has(h->auth) ||
-		    !st_ip_is_private(h->ip))
+		    !st_ip_private_c(h->ip))
 			continue;
 		if (!an->private_lan)
 			continue;
@@ -492,7 +492,7 @@ rule_msgid(struct st_analysis *an)
 			return;
 		/* a local program handing mail to its own MTA (cron, a
 		 * bounce generator) rightly leaves the Message-ID to it */
-		if (h->local || (has(h->ip) && st_ip_is_loopback(h->ip)) ||
+		if (h->local || (has(h->ip) && st_ip_loopback_c(h->ip)) ||
 		    (!has(h->ip) && st_name_is_localhost(h->helo)) ||
 		    (!has(h->ip) && !has(h->helo)) || system_sender(t))
 			return;

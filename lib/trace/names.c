@@ -17,11 +17,63 @@
 #include <ctype.h>
 #include <pthread.h>
 #include <regex.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "trace_int.h"
+
+/*
+ * st_ip_is_private() and st_ip_is_loopback() answered from a per-thread
+ * cache: a trace asks about the same few addresses again and again, and
+ * each answer costs an inet_pton().  Direct-mapped on an FNV-1a hash of
+ * the text; longer texts are not cached.
+ */
+#define IPC_CACHE	64		/* a power of 2 */
+struct ipc_entry {
+	char	ip[48];
+	uint8_t	len;			/* 0: empty slot */
+	bool	priv, loop;
+};
+static _Thread_local struct ipc_entry ipc_cache[IPC_CACHE];
+
+static const struct ipc_entry *
+ipc_lookup(const char *ip)
+{
+	uint32_t h = 2166136261u;
+	struct ipc_entry *e;
+	size_t n;
+
+	for (n = 0; ip[n] != '\0' && n < sizeof(e->ip); n++)
+		h = (h ^ (unsigned char)ip[n]) * 16777619u;
+	if (n == 0 || n >= sizeof(e->ip))
+		return NULL;
+	e = &ipc_cache[h & (IPC_CACHE - 1)];
+	if (e->len == n && memcmp(e->ip, ip, n) == 0)
+		return e;
+	e->priv = st_ip_is_private(ip);
+	e->loop = st_ip_is_loopback(ip);
+	memcpy(e->ip, ip, n);
+	e->len = (uint8_t)n;
+	return e;
+}
+
+bool
+st_ip_private_c(const char *ip)
+{
+	const struct ipc_entry *e = ipc_lookup(ip);
+
+	return e != NULL ? e->priv : st_ip_is_private(ip);
+}
+
+bool
+st_ip_loopback_c(const char *ip)
+{
+	const struct ipc_entry *e = ipc_lookup(ip);
+
+	return e != NULL ? e->loop : st_ip_is_loopback(ip);
+}
 
 bool
 st_name_is_fqdn(const char *name)
@@ -332,7 +384,7 @@ st_name_is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 	if (rdns == NULL || !st_name_is_fqdn(rdns) || strlen(rdns) >= sizeof(low) ||
 	    st_name_is_ip_literal(rdns, low, sizeof(low)))
 		return false;
-	if (ip != NULL && (st_ip_is_private(ip) || st_ip_is_loopback(ip)))
+	if (ip != NULL && (st_ip_private_c(ip) || st_ip_loopback_c(ip)))
 		return false;
 	for (i = 0; rdns[i]; i++)
 		low[i] = (char)tolower((unsigned char)rdns[i]);
