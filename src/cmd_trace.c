@@ -202,8 +202,8 @@ format_one(const struct trace_opts *o, const struct st_rawmsg *rm,
  * o->jobs threads; each slot has its own arena and output buffer, and the
  * outputs are written in input order once the batch is done.
  */
-#define BATCH_MSGS	128
-#define BATCH_BYTES	(16u * 1024 * 1024)
+#define BATCH_MSGS	64
+#define BATCH_BYTES	(8u * 1024 * 1024)
 
 struct slot {
 	struct st_rawmsg rm;

@@ -85,14 +85,17 @@ st_arena_free(struct st_arena *a)
  * (a mailbox of similar messages then allocates nothing: no page faults,
  * no malloc); big one-object blocks and the rest are freed.
  */
-#define ARENA_KEEP	16
+#define ARENA_KEEP	1
 
 void
 st_arena_reset(struct st_arena *a)
 {
-	struct block *b, *next, *keep = NULL;
+	struct block *b, *next, *keep = a->spare;
 	size_t kept = 0;
 
+	/* spares not used by this message are still spares */
+	for (b = keep; b != NULL; b = b->next)
+		kept++;
 	for (b = a->head; b != NULL; b = next) {
 		next = b->next;
 		if (b == a->first)
