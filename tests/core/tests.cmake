@@ -8,3 +8,6 @@ add_test(NAME core_input
 add_test(NAME core_corpus_mailbox
   COMMAND ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_corpus_mailbox.py ${ST_CLI} ${ST_SHARED})
 set_tests_properties(core_corpus_mailbox PROPERTIES SKIP_RETURN_CODE 77)
+add_executable(arena_test ${CMAKE_CURRENT_LIST_DIR}/arena_test.c)
+target_link_libraries(arena_test PRIVATE spamtrace)
+add_test(NAME core_arena COMMAND arena_test)
