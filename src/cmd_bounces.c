@@ -64,9 +64,11 @@ spool_open_in(const char *dir)
 	int fd;
 	FILE *f = NULL;
 
-	if ((path = malloc(strlen(dir) + 32)) == NULL)
+	size_t pn = strlen(dir) + 32;
+
+	if ((path = malloc(pn)) == NULL)
 		return NULL;
-	sprintf(path, "%s/spamtrace-bounces-XXXXXX", dir);
+	snprintf(path, pn, "%s/spamtrace-bounces-XXXXXX", dir);
 	if ((fd = mkstemp(path)) >= 0) {
 		unlink(path);
 		if ((f = fdopen(fd, "w+b")) == NULL)

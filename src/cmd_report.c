@@ -92,7 +92,7 @@ mkdirs(const char *dir)
 
 	if (strlen(dir) >= sizeof(buf))
 		return false;
-	strcpy(buf, dir);
+	snprintf(buf, sizeof(buf), "%s", dir);
 	for (p = buf + 1; *p; p++)
 		if (*p == '/') {
 			*p = '\0';

@@ -353,7 +353,7 @@ out_trace_text(struct sbuf *b, const struct st_trace *t, const char *label)
 		if (h->has_date)
 			st_date_iso(h->date.utc, d, sizeof(d));
 		else
-			strcpy(d, "no date");
+			snprintf(d, sizeof(d), "no date");
 		if (h->has_date && i + 1 < t->nhops && t->hops[i + 1].has_date)
 			snprintf(delay, sizeof(delay), " (%+llds)",
 			    (long long)(h->date.utc - t->hops[i + 1].date.utc));

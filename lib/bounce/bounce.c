@@ -169,7 +169,8 @@ conv_put(const char *cs, iconv_t cd, int slot)
 	for (i = 0; i < CONV_POOL; i++)
 		if (!conv_pool[i].used && strlen(cs) <
 		    sizeof(conv_pool[i].cs)) {
-			strcpy(conv_pool[i].cs, cs);
+			snprintf(conv_pool[i].cs, sizeof(conv_pool[i].cs),
+			    "%s", cs);
 			conv_pool[i].cd = cd;
 			conv_pool[i].used = true;
 			conv_pool[i].busy = false;

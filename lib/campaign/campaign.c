@@ -350,8 +350,10 @@ st_campaign_learn_facts(struct st_campaign *c,
 		len += strlen(orgs.v[i]) + 1;
 	if ((s->orgs = malloc(len)) != NULL) {
 		for (i = 0, p = s->orgs; i < orgs.n; i++) {
-			strcpy(p, orgs.v[i]);
-			p += strlen(p) + 1;
+			size_t n = strlen(orgs.v[i]) + 1;
+
+			memcpy(p, orgs.v[i], n);	/* len counted it */
+			p += n;
 		}
 		*p++ = '\0';
 		*p = '\0';

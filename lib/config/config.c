@@ -108,7 +108,7 @@ st_net_parse(const char *s, struct st_net *n)
 
 	if (strlen(s) >= sizeof(buf))
 		return false;
-	strcpy(buf, s);
+	memcpy(buf, s, strlen(s) + 1);
 	if ((slash = strchr(buf, '/')) != NULL) {
 		char *end;
 

@@ -651,7 +651,7 @@ job_init(struct st_dns *d, struct job *j, const char *ip)
 	if (ip == NULL || !st_ip_normalise(ip, strlen(ip), tmp, sizeof(tmp))
 	    || strlen(tmp) >= sizeof(j->ip))
 		return false;
-	strcpy(j->ip, tmp);
+	snprintf(j->ip, sizeof(j->ip), "%s", tmp);
 	if (inet_pton(AF_INET, j->ip, j->addr) == 1)
 		j->family = AF_INET;
 	else if (inet_pton(AF_INET6, j->ip, j->addr) == 1)

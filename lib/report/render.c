@@ -946,20 +946,22 @@ st_report_render(const struct st_report *r, const struct st_report_opts *o,
 		if (strcmp(in0->mail_from, "<>") == 0)
 			st_rb_printf(&b, "Original-Mail-From: <>%s", eol);
 		else if (*in0->mail_from) {
-			char *v = malloc(strlen(in0->mail_from) + 3);
+			size_t vn = strlen(in0->mail_from) + 3;
+			char *v = malloc(vn);
 
 			if (v != NULL) {
-				sprintf(v, "<%s>", in0->mail_from);
+				snprintf(v, vn, "<%s>", in0->mail_from);
 				put_fb_field(&b, "Original-Mail-From", v, o,
 				    eol);
 				free(v);
 			}
 		}
 		if (*in0->rcpt_to) {
-			char *v = malloc(strlen(in0->rcpt_to) + 3);
+			size_t vn = strlen(in0->rcpt_to) + 3;
+			char *v = malloc(vn);
 
 			if (v != NULL) {
-				sprintf(v, "<%s>", in0->rcpt_to);
+				snprintf(v, vn, "<%s>", in0->rcpt_to);
 				put_fb_field(&b, "Original-Rcpt-To", v, o, eol);
 				free(v);
 			}

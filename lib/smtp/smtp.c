@@ -1100,7 +1100,7 @@ st_smtp_auth(struct st_smtp_session *s, enum st_smtp_auth_mech mech,
 			free(enc);
 			return st_error_set(err, ST_ENOMEM, "out of memory");
 		}
-		sprintf(line, "AUTH PLAIN %s", enc);
+		snprintf(line, strlen(enc) + 16, "AUTH PLAIN %s", enc);
 		st = send_line_as(s, line, "AUTH PLAIN ****", err);
 		explicit_bzero(line, strlen(line));
 		explicit_bzero(enc, strlen(enc));

@@ -72,7 +72,7 @@ make_parents(const char *path, struct st_error *err)
 
 	if (strlen(path) >= sizeof(buf))
 		return st_error_set(err, ST_EINVAL, "case file path too long");
-	strcpy(buf, path);
+	snprintf(buf, sizeof(buf), "%s", path);
 	if ((p = strrchr(buf, '/')) == NULL || p == buf)
 		return ST_OK;
 	*p = '\0';

@@ -33,150 +33,6 @@
 #include "spamtrace/limits.h"
 #include "trace_int.h"
 
-/*
- * vsnprintf() for the conversions the explanations use (%s %d %zu %lld
- * %%, no flags, width or precision): the same bytes, the same truncation
- * and the same return value, without stdio's per-call set-up, which was a
- * good part of the time spent per message.  Any other format goes to
- * vsnprintf().
- */
-static bool
-fmt_simple(const char *f)
-{
-	while ((f = strchr(f, '%')) != NULL) {
-		f++;
-		if (*f == 's' || *f == 'd' || *f == '%')
-			f++;
-		else if (f[0] == 'z' && f[1] == 'u')
-			f += 2;
-		else if (f[0] == 'l' && f[1] == 'l' && f[2] == 'd')
-			f += 3;
-		else
-			return false;
-	}
-	return true;
-}
-
-/* Appends s[0..n) as far as it fits (snprintf's truncation). */
-static void
-put_n(char *buf, size_t size, size_t *len, const char *s, size_t n)
-{
-	if (*len < size) {
-		size_t room = size - *len - 1;
-
-		memcpy(buf + *len, s, n < room ? n : room);
-	}
-	*len += n;
-}
-
-static int
-vfmt(char *buf, size_t size, const char *fmt, va_list ap)
-{
-	const char *f = fmt, *pc;
-	size_t len = 0;
-
-	if (!fmt_simple(fmt))
-		return vsnprintf(buf, size, fmt, ap);
-	for (;;) {
-		unsigned long long u;
-		bool neg = false;
-		char d[24], *dp = d + sizeof(d);
-
-		pc = strchr(f, '%');
-		if (pc == NULL) {
-			put_n(buf, size, &len, f, strlen(f));
-			break;
-		}
-		put_n(buf, size, &len, f, (size_t)(pc - f));
-		f = pc + 1;
-		if (*f == '%') {
-			put_n(buf, size, &len, "%", 1);
-			f++;
-			continue;
-		}
-		if (*f == 's') {
-			const char *sv = va_arg(ap, const char *);
-
-			if (sv == NULL)
-				sv = "(null)";
-			put_n(buf, size, &len, sv, strlen(sv));
-			f++;
-			continue;
-		}
-		if (*f == 'd') {
-			int v = va_arg(ap, int);
-
-			f++;
-			neg = v < 0;
-			u = neg ? 0ULL - (unsigned long long)v :
-			    (unsigned long long)v;
-		} else if (*f == 'z') {
-			f += 2;
-			u = va_arg(ap, size_t);
-		} else {
-			long long v = va_arg(ap, long long);
-
-			f += 3;
-			neg = v < 0;
-			u = neg ? 0ULL - (unsigned long long)v :
-			    (unsigned long long)v;
-		}
-		do {
-			*--dp = (char)('0' + u % 10);
-			u /= 10;
-		} while (u != 0);
-		if (neg)
-			*--dp = '-';
-		put_n(buf, size, &len, dp, (size_t)(d + sizeof(d) - dp));
-	}
-	if (size)
-		buf[len < size ? len : size - 1] = '\0';
-	return len > INT_MAX ? -1 : (int)len;
-}
-
-static int sfmt(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int
-sfmt(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vfmt(buf, size, fmt, ap);
-	va_end(ap);
-	return n;
-}
-
-/*
- * st_arena_printf() formats twice (once to size the string); the strings
- * made here are short, so format once into a stack buffer and copy it.
- * Same result, NULL when out of memory.
- */
-static char *aprintf(struct st_arena *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static char *
-aprintf(struct st_arena *a, const char *fmt, ...)
-{
-	char buf[512], *s;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vfmt(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return NULL;
-	if ((size_t)n < sizeof(buf))
-		return st_arena_strndup(a, buf, (size_t)n);
-	if ((s = st_arena_alloc(a, (size_t)n + 1)) == NULL)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
-
 /* --- small helpers ------------------------------------------------------ */
 
 static const char *
@@ -359,7 +215,7 @@ st_add_findingf(struct st_analysis *an, const char *code, enum st_severity sev,
 	char buf[1024];
 
 	va_start(ap, fmt);
-	vfmt(buf, sizeof(buf), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	st_add_finding(an, code, sev, hop, evidence,
 	    st_arena_strdup(an->a, buf));
@@ -417,7 +273,7 @@ add_contact(struct st_analysis *an, const char *domain, const char *for_,
 	if (!has(domain))
 		return;
 	for (k = 0; k < 2; k++) {
-		char *addr = aprintf(an->a, "%s@%s", boxes[k], domain);
+		char *addr = st_arena_printf(an->a, "%s@%s", boxes[k], domain);
 
 		if (addr == NULL)
 			return;
@@ -438,7 +294,7 @@ add_contact(struct st_analysis *an, const char *domain, const char *for_,
 		}
 		t->contacts[t->ncontacts].address = addr;
 		t->contacts[t->ncontacts].for_ = for_;
-		t->contacts[t->ncontacts].why = aprintf(an->a,
+		t->contacts[t->ncontacts].why = st_arena_printf(an->a,
 		    "%s of %s, the network of %s (RFC 2142)",
 		    k == 0 ? "abuse desk" : "postmaster", domain, what);
 		t->ncontacts++;
@@ -825,14 +681,14 @@ source_and_roles(struct st_analysis *an)
 	    has(rec->ip) && !has(rec->auth) && st_ip_private_c(rec->ip) &&
 	    !an->origin_dynamic) {
 		role = "sender-provider";
-		why = aprintf(an->a, "the message came from %s's own "
+		why = st_arena_printf(an->a, "the message came from %s's own "
 		    "back end (%s, a private address): the origin is where it "
 		    "entered the internet", oprov != NULL ?
 		    st_provider_display(oprov) : oorg, rec->ip);
 	} else if (an->origin_dynamic) {
 		role = "sender-gateway";
 		an->private_lan = true;
-		why = aprintf(an->a, "the origin %s is an end-user "
+		why = st_arena_printf(an->a, "the origin %s is an end-user "
 		    "address (%s) running its own mail server: the hops below "
 		    "it were written by the sender's own machine and are "
 		    "claims, not facts", t->origin.ip, an->origin_dynamic_why);
@@ -843,7 +699,7 @@ source_and_roles(struct st_analysis *an)
 			t->source.ip = rec->ip;
 			t->source.hop = rec->index;
 			an->source_hop = rec_i;
-			why = aprintf(an->a, "authenticated submission "
+			why = st_arena_printf(an->a, "authenticated submission "
 			    "(%s) recorded by %s, the sender's provider",
 			    rec->auth, S(an->origin_host));
 		} else
@@ -854,7 +710,7 @@ source_and_roles(struct st_analysis *an)
 	    st_ip_loopback_c(rec->ip))) {
 		role = "sender-gateway";
 		an->private_lan = true;
-		why = aprintf(an->a, "the origin host received the "
+		why = st_arena_printf(an->a, "the origin host received the "
 		    "message from %s on a private network: the origin is where "
 		    "it entered the internet", rec->ip);
 	} else if (has(corg) && has(rorg) && st_org_equiv(corg, rorg)) {
@@ -863,7 +719,7 @@ source_and_roles(struct st_analysis *an)
 			t->source.ip = rec->ip;
 			t->source.hop = rec->index;
 			an->source_hop = rec_i;
-			why = aprintf(an->a, "recorded by %s, the "
+			why = st_arena_printf(an->a, "recorded by %s, the "
 			    "sender's provider, about its own customer",
 			    S(an->origin_host));
 		}
@@ -893,7 +749,7 @@ source_and_roles(struct st_analysis *an)
 			t->source.hop = rec->index;
 			an->source_hop = rec_i;
 		}
-		why = aprintf(an->a, "recorded by %s, the sender's "
+		why = st_arena_printf(an->a, "recorded by %s, the sender's "
 		    "mailbox provider (%s), about its own customer",
 		    S(an->origin_host), st_provider_display(oprov));
 	} else if (!has(corg) && (has(rec->ip) || has(rec->helo))) {
@@ -913,7 +769,7 @@ source_and_roles(struct st_analysis *an)
 			t->source.hop = rec->index;
 			an->source_hop = rec_i;
 		}
-		why = aprintf(an->a, "recorded by %s, which relayed "
+		why = st_arena_printf(an->a, "recorded by %s, which relayed "
 		    "the message: its own MTA logged the address that "
 		    "connected to it", S(an->origin_host));
 	} else if (has(rec->ip) || has(rec->helo) || has(rec->rdns)) {
@@ -922,12 +778,12 @@ source_and_roles(struct st_analysis *an)
 			t->source.ip = rec->ip;
 			t->source.hop = rec->index;
 			an->source_hop = rec_i;
-			why = aprintf(an->a, "recorded by %s, a relay "
+			why = st_arena_printf(an->a, "recorded by %s, a relay "
 			    "that passed mail between parties outside its own "
 			    "network: its own MTA logged the address that "
 			    "connected to it", S(an->origin_host));
 		} else
-			why = aprintf(an->a, "%s relayed the message "
+			why = st_arena_printf(an->a, "%s relayed the message "
 			    "but recorded no address for its client (only "
 			    "the name it claimed, '%s'): the relay is the "
 			    "best estimate", S(an->origin_host),
@@ -975,7 +831,7 @@ verdict(struct st_analysis *an)
 	size_t n = 0, i;
 	bool relay = false, forged = false, dyn = false;
 
-#define V(...)	do { if (n < sizeof(buf)) n += (size_t)sfmt(buf + n, \
+#define V(...)	do { if (n < sizeof(buf)) n += (size_t)snprintf(buf + n, \
 	    sizeof(buf) - n, __VA_ARGS__); } while (0)
 	if (!t->origin.present) {
 		if (t->nhops == 0)
@@ -1162,7 +1018,7 @@ st_trace_message(struct st_msg *m, const struct st_config *cfg,
 			t->source.present = true;
 			t->source.ip = t->origin.ip;
 			t->source.hop = t->origin.hop;
-			t->source.why = aprintf(an.a, "authenticated "
+			t->source.why = st_arena_printf(an.a, "authenticated "
 			    "submission (%s) to the recipient's own server",
 			    bh->auth);
 			an.source_hop = an.boundary;

@@ -19,34 +19,6 @@
 #include "spamtrace/limits.h"
 #include "trace_int.h"
 
-/*
- * st_arena_printf() formats twice (once to size the string); the strings
- * made here are short, so format once into a stack buffer and copy it.
- * Same result, NULL when out of memory.
- */
-static char *aprintf(struct st_arena *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static char *
-aprintf(struct st_arena *a, const char *fmt, ...)
-{
-	char buf[512], *s;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return NULL;
-	if ((size_t)n < sizeof(buf))
-		return st_arena_strndup(a, buf, (size_t)n);
-	if ((s = st_arena_alloc(a, (size_t)n + 1)) == NULL)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
 
 static bool
 has(const char *s)
@@ -158,11 +130,11 @@ rule_forged_helo(struct st_analysis *an)
 			    "hand mail to other people's servers like this: "
 			    "the name is forged.", helo, st_provider_display(prov),
 			    has(h->ip) ? (has(observed(h)) ?
-			    aprintf(an->a, "its address %s is %s, not "
+			    st_arena_printf(an->a, "its address %s is %s, not "
 			    "one of theirs", h->ip, observed(h)) :
-			    aprintf(an->a, "its address %s has no "
+			    st_arena_printf(an->a, "its address %s has no "
 			    "name of theirs", h->ip)) :
-			    aprintf(an->a, "it connected to %s, not "
+			    st_arena_printf(an->a, "it connected to %s, not "
 			    "through their network", has(h->by) ? h->by :
 			    "another server"), st_provider_display(prov));
 			continue;
@@ -438,7 +410,7 @@ rule_times(struct st_analysis *an)
 			ev = st_msg_unfolded(an->m, "Date");
 			st_add_findingf(an, "DATE_SKEW", ad > 7 * 86400 ?
 			    ST_SEV_MEDIUM : ST_SEV_LOW, 0,
-			    ev ? aprintf(an->a, "Date: %s", ev) : "",
+			    ev ? st_arena_printf(an->a, "Date: %s", ev) : "",
 			    "The Date header is %lld hours %s the time the "
 			    "origin was received: the sender's clock is wrong "
 			    "or the date is made up.", ad / 3600,
@@ -502,7 +474,7 @@ rule_msgid(struct st_analysis *an)
 		else
 			who = "a relay";
 		st_add_findingf(an, "MSGID_ADDED_BY_RELAY", ST_SEV_MEDIUM,
-		    h->index, aprintf(an->a, "Message-ID: %s", mid),
+		    h->index, st_arena_printf(an->a, "Message-ID: %s", mid),
 		    "The Message-ID was made by %s: it carries %s's name and "
 		    "the queue id %s of hop %d. The sending software sent "
 		    "none, which mail programs always do; bulk senders often "
@@ -576,7 +548,7 @@ rule_sender(struct st_analysis *an)
 	prov = st_provider_of_addr_domain(dom);
 	dorg = st_org_of(an->a, dom);
 	ev = st_msg_unfolded(an->m, "From");
-	ev = aprintf(an->a, "From: %s", ev ? ev : from);
+	ev = st_arena_printf(an->a, "From: %s", ev ? ev : from);
 	if (prov != NULL && !system_sender(t) && !path_has_org_of(an, prov, NULL) &&
 	    st_msg_get(an->m, "List-Id", 0) == NULL &&
 	    !(an->boundary >= 0 && has(t->hops[an->boundary].auth)))
@@ -710,7 +682,7 @@ rule_unparsed(struct st_analysis *an)
 		    t->hops_dropped, ST_MAX_HOPS);
 	else if (t->nhops > ST_LOOP_HOPS)
 		st_add_findingf(an, "TOO_MANY_HOPS", ST_SEV_LOW, 0,
-		    aprintf(an->a, "%zu Received headers", t->nhops),
+		    st_arena_printf(an->a, "%zu Received headers", t->nhops),
 		    "The message went through %zu hops; mail servers give up "
 		    "at 25 to 50 (RFC 5321 6.3): a forwarding loop, or "
 		    "padding to hide the path.", t->nhops);
@@ -738,7 +710,7 @@ rule_mailer(struct st_analysis *an)
 		return;
 	if (st_has_finding(t, "MSGID_ADDED_BY_RELAY"))
 		st_add_findingf(an, "XMAILER_MISMATCH", ST_SEV_MEDIUM, 0,
-		    aprintf(an->a, "X-Mailer: %s", xm),
+		    st_arena_printf(an->a, "X-Mailer: %s", xm),
 		    "The message claims to be written with %s, which always "
 		    "makes its own Message-ID; this one had none until a "
 		    "server added it. The mail program is claimed, not real.",
@@ -746,7 +718,7 @@ rule_mailer(struct st_analysis *an)
 	else if (st_has_finding(t, "PRIVATE_NETWORK_SENDER") ||
 	    st_has_finding(t, "DYNAMIC_SENDER"))
 		st_add_findingf(an, "XMAILER_MISMATCH", ST_SEV_LOW, 0,
-		    aprintf(an->a, "X-Mailer: %s", xm),
+		    st_arena_printf(an->a, "X-Mailer: %s", xm),
 		    "The message claims to be written with %s, a desktop mail "
 		    "program that sends through the user's provider; the path "
 		    "shows a mail server of the sender's own instead.",
@@ -779,7 +751,7 @@ rule_to(struct st_analysis *an)
 		if (strcmp(t->relays[r].role, "forwarder") == 0)
 			return;		/* an alias: the To is the alias */
 	st_add_findingf(an, "TO_NOT_RECIPIENT", ST_SEV_INFO, i + 1 > 0 ?
-	    t->hops[i].index : 0, aprintf(an->a, "To: %s", t->sum.to),
+	    t->hops[i].index : 0, st_arena_printf(an->a, "To: %s", t->sum.to),
 	    "The message was delivered to %s, who is not in its To header: "
 	    "a blind copy, as bulk mail is usually sent.", rcpt);
 }
@@ -802,7 +774,7 @@ rule_auth_results(struct st_analysis *an)
 	for (i = 0; fails[i] != NULL; i++)
 		if (strcasestr(v, fails[i]) != NULL) {
 			st_add_findingf(an, "AUTH_FAILED", i == 1 ? ST_SEV_LOW :
-			    ST_SEV_MEDIUM, 0, aprintf(an->a,
+			    ST_SEV_MEDIUM, 0, st_arena_printf(an->a,
 			    "Authentication-Results: %s", v),
 			    "The receiving server checked the sender's domain "
 			    "and the check failed (%s): the domain's owner did "
@@ -887,7 +859,7 @@ st_trace_add_dns(struct st_trace *t, struct st_arena *a, const char *ip,
 		st_add_findingf(&an, "DNSBL_LISTED", strstr(dns->listed[i].zone,
 		    "dyn") || strstr(dns->listed[i].zone, "pbl") ?
 		    ST_SEV_MEDIUM : ST_SEV_MEDIUM, hop,
-		    aprintf(a, "%s listed in %s: %s %s", ip,
+		    st_arena_printf(a, "%s listed in %s: %s %s", ip,
 		    dns->listed[i].zone, dns->listed[i].answer,
 		    dns->listed[i].txt),
 		    "%s is listed in the DNS blocklist %s%s%s.", ip,

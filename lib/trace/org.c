@@ -174,7 +174,7 @@ st_org_into(const char *host, char *out, size_t size)
 	else
 		rd = icann_registrable(buf);
 	if (rd != NULL && strlen(rd) < size)
-		strcpy(out, rd);
+		memcpy(out, rd, strlen(rd) + 1);
 }
 
 const char *

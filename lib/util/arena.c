@@ -180,14 +180,19 @@ st_arena_strdup(struct st_arena *a, const char *s)
 char *
 st_arena_printf(struct st_arena *a, const char *fmt, ...)
 {
+	char buf[512], *s;
 	va_list ap;
 	int n;
-	char *s;
 
+	/* most strings are short: format once into the stack, then copy */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (s = st_arena_alloc(a, (size_t)n + 1)) == NULL)
+	if (n < 0)
+		return NULL;
+	if ((size_t)n < sizeof(buf))
+		return st_arena_strndup(a, buf, (size_t)n);
+	if ((s = st_arena_alloc(a, (size_t)n + 1)) == NULL)
 		return NULL;
 	va_start(ap, fmt);
 	vsnprintf(s, (size_t)n + 1, fmt, ap);

@@ -120,12 +120,20 @@ def compare(exp, d):
 
 
 def main():
-    argv = [a for a in sys.argv[1:] if not a.startswith("--")]
+    skip = set()
+    if "--dir" in sys.argv:
+        skip.add(sys.argv.index("--dir") + 1)
+    argv = [a for i, a in enumerate(sys.argv[1:], 1)
+            if not a.startswith("--") and i not in skip]
     verbose = "--verbose" in sys.argv
     spamtrace = argv[0] if argv and os.path.exists(argv[0]) and not argv[0].endswith(".eml") \
         else os.path.join(HERE, "..", "..", "..", "build", "spamtrace")
     names = argv[1:] if argv and os.path.exists(argv[0]) else argv
-    emls = sorted(glob.glob(os.path.join(HERE, "*.eml")))
+    # --dir DIR: another set of NAME.eml + NAME.expect.json (heldout2)
+    cases = HERE
+    if "--dir" in sys.argv:
+        cases = sys.argv[sys.argv.index("--dir") + 1]
+    emls = sorted(glob.glob(os.path.join(cases, "*.eml")))
     if names:
         emls = [e for e in emls if os.path.basename(e)[:-4] in names]
     per = {f: [0, 0] for f in FIELDS}
