@@ -17,6 +17,8 @@ struct st_arena *st_arena_new(size_t max_bytes);	/* 0: ST_MAX_ARENA */
 void	st_arena_free(struct st_arena *a);
 void	st_arena_reset(struct st_arena *a);	/* keeps the first block */
 void   *st_arena_alloc(struct st_arena *a, size_t n);	/* aligned, zeroed */
+/* aligned, not zeroed: for memory the caller fills at once (strings) */
+void   *st_arena_alloc_raw(struct st_arena *a, size_t n);
 char   *st_arena_strndup(struct st_arena *a, const char *p, size_t n);
 char   *st_arena_strdup(struct st_arena *a, const char *s);
 char   *st_arena_printf(struct st_arena *a, const char *fmt, ...)

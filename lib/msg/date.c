@@ -223,11 +223,17 @@ st_date_parse(const char *p, size_t len, struct st_date *d)
 	d->tz_min = zone;
 	d->tz_known = have_zone && !minus_zero;
 	d->tz_minus_zero = minus_zero;
-	if (have_zone)
-		snprintf(d->tz, sizeof(d->tz), "%c%02d%02d",
-		    zone < 0 || minus_zero ? '-' : '+',
-		    (zone < 0 ? -zone : zone) / 60,
-		    (zone < 0 ? -zone : zone) % 60);
+	if (have_zone) {
+		/* "+hhmm" by hand: every Received and Date goes through here */
+		int az = zone < 0 ? -zone : zone, h = az / 60 % 100, m = az % 60;
+
+		d->tz[0] = zone < 0 || minus_zero ? '-' : '+';
+		d->tz[1] = (char)('0' + h / 10);
+		d->tz[2] = (char)('0' + h % 10);
+		d->tz[3] = (char)('0' + m / 10);
+		d->tz[4] = (char)('0' + m % 10);
+		d->tz[5] = '\0';
+	}
 	return true;
 }
 

@@ -173,6 +173,15 @@ done:
 	return ST_OK;
 }
 
+/* Field names are ASCII: compare the first byte folded by hand before
+ * calling strncasecmp (most fields differ there). */
+static bool
+name_eq(const char *a, const char *b, size_t n)
+{
+	return n == 0 || (((unsigned char)a[0] | 0x20) ==
+	    ((unsigned char)b[0] | 0x20) && strncasecmp(a, b, n) == 0);
+}
+
 const struct st_header *
 st_msg_get(const struct st_msg *m, const char *name, size_t n)
 {
@@ -181,7 +190,7 @@ st_msg_get(const struct st_msg *m, const char *name, size_t n)
 	for (i = 0; i < m->nhdrs; i++) {
 		const struct st_header *h = &m->hdrs[i];
 
-		if (h->name_len == nl && strncasecmp(h->name, name, nl) == 0 &&
+		if (h->name_len == nl && name_eq(h->name, name, nl) &&
 		    n-- == 0)
 			return h;
 	}
@@ -195,7 +204,7 @@ st_msg_count(const struct st_msg *m, const char *name)
 
 	for (i = 0; i < m->nhdrs; i++)
 		if (m->hdrs[i].name_len == nl &&
-		    strncasecmp(m->hdrs[i].name, name, nl) == 0)
+		    name_eq(m->hdrs[i].name, name, nl))
 			k++;
 	return k;
 }
@@ -214,14 +223,25 @@ st_hdr_unfold(struct st_arena *a, const char *p, size_t len, size_t *lenp)
 	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
 	    e[-1] == '\n'))
 		e--;
-	if ((s = st_arena_alloc(a, (size_t)(e - p) + 1)) == NULL)
+	if ((s = st_arena_alloc_raw(a, (size_t)(e - p) + 1)) == NULL)
 		return NULL;
-	for (o = s; p < e; p++) {
-		if (*p == '\r' || *p == '\n') {
-			/* a fold: CRLF + WSP becomes the WSP alone */
-			continue;
+	/* a fold: CRLF + WSP becomes the WSP alone.  Copied a line at a
+	 * time: folds are rare and memchr is much faster than a byte loop */
+	for (o = s; p < e;) {
+		const char *lf = memchr(p, '\n', (size_t)(e - p)), *t;
+
+		t = lf != NULL ? lf : e;
+		/* a lone CR (no LF) is dropped as well */
+		while (p < t) {
+			const char *cr = memchr(p, '\r', (size_t)(t - p));
+			const char *stop = cr != NULL ? cr : t;
+
+			memcpy(o, p, (size_t)(stop - p));
+			o += stop - p;
+			p = stop < t ? stop + 1 : t;
 		}
-		*o++ = *p;
+		if (lf != NULL)
+			p = lf + 1;
 	}
 	*o = '\0';
 	if (lenp)

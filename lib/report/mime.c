@@ -1,11 +1,10 @@
 /*
- * mime.c - the MIME writing the report module needs: a bounded buffer,
- * quoted-printable and base64 bodies, folded header fields, RFC 2047
- * encoded words (UTF-8 and ISO-2022-JP), UTF-8 to ISO-2022-JP line by
- * line, RFC 5322 dates, redaction, and safe display of hostile header
- * bytes.
+ * mime.c - the MIME writing the report module needs: quoted-printable
+ * and base64 bodies, folded header fields, RFC 2047 encoded words (UTF-8
+ * and ISO-2022-JP), UTF-8 to ISO-2022-JP line by line, RFC 5322 dates,
+ * redaction, and safe display of hostile header bytes.
  *
- * Limits: a buffer never grows past the maximum given at st_rb_init()
+ * Limits: a buffer never grows past the maximum given at st_buf_init()
  * (callers use 2 * ST_MAX_MESSAGE_SIZE); past it the buffer is marked
  * failed and the caller reports ST_ELIMIT.
  *
@@ -25,120 +24,24 @@
 #include "report_int.h"
 
 void
-st_rb_init(struct rbuf *b, size_t max)
-{
-	memset(b, 0, sizeof(*b));
-	b->max = max;
-}
-
-void
-st_rb_put(struct rbuf *b, const char *s, size_t n)
-{
-	if (b->failed || n == 0)
-		return;
-	if (b->cap - b->len < n + 1) {
-		size_t ncap = b->cap ? b->cap : 4096;
-		char *np;
-
-		if (b->len + n + 1 > b->max) {
-			b->failed = true;
-			return;
-		}
-		while (ncap - b->len < n + 1)
-			ncap *= 2;
-		if (ncap > b->max)
-			ncap = b->max;
-		if ((np = realloc(b->p, ncap)) == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void
-st_rb_puts(struct rbuf *b, const char *s)
-{
-	st_rb_put(b, s, strlen(s));
-}
-
-void
-st_rb_putc(struct rbuf *b, char c)
-{
-	st_rb_put(b, &c, 1);
-}
-
-void
-st_rb_printf(struct rbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	char tmp[1024], *big;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(tmp)) {
-		st_rb_put(b, tmp, (size_t)n);
-		return;
-	}
-	if ((big = malloc((size_t)n + 1)) == NULL) {
-		b->failed = true;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	st_rb_put(b, big, (size_t)n);
-	free(big);
-}
-
-void
-st_rb_free(struct rbuf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-char *
-st_rb_take(struct rbuf *b, size_t *len)
-{
-	char *p = b->p;
-
-	if (p == NULL)
-		p = strdup("");
-	if (len != NULL)
-		*len = b->len;
-	b->p = NULL;
-	b->len = b->cap = 0;
-	return p;
-}
-
-void
-st_rb_put_eol(struct rbuf *b, const char *s, size_t n, const char *eol)
+st_mime_put_eol(struct st_buf *b, const char *s, size_t n, const char *eol)
 {
 	const char *e = s + n, *nl;
 
 	while (s < e) {
 		nl = memchr(s, '\n', (size_t)(e - s));
 		if (nl == NULL) {
-			st_rb_put(b, s, (size_t)(e - s));
+			st_buf_put(b, s, (size_t)(e - s));
 			return;
 		}
-		st_rb_put(b, s, (size_t)(nl - s));
-		st_rb_puts(b, eol);
+		st_buf_put(b, s, (size_t)(nl - s));
+		st_buf_puts(b, eol);
 		s = nl + 1;
 	}
 }
 
 void
-st_rb_put_qp(struct rbuf *b, const char *s, size_t n, const char *eol)
+st_mime_put_qp(struct st_buf *b, const char *s, size_t n, const char *eol)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *p = (const unsigned char *)s, *e = p + n;
@@ -151,7 +54,7 @@ st_rb_put_qp(struct rbuf *b, const char *s, size_t n, const char *eol)
 		bool trailing_ws;
 
 		if (c == '\n') {
-			st_rb_puts(b, eol);
+			st_buf_puts(b, eol);
 			col = 0;
 			p++;
 			continue;
@@ -169,18 +72,18 @@ st_rb_put_qp(struct rbuf *b, const char *s, size_t n, const char *eol)
 			w = 3;
 		}
 		if (col + w > 75) {		/* soft line break */
-			st_rb_putc(b, '=');
-			st_rb_puts(b, eol);
+			st_buf_putc(b, '=');
+			st_buf_puts(b, eol);
 			col = 0;
 		}
-		st_rb_put(b, enc, (size_t)w);
+		st_buf_put(b, enc, (size_t)w);
 		col += w;
 		p++;
 	}
 }
 
 void
-st_rb_put_b64(struct rbuf *b, const unsigned char *s, size_t n,
+st_mime_put_b64(struct st_buf *b, const unsigned char *s, size_t n,
     const char *eol)
 {
 	static const char tab[] =
@@ -200,26 +103,26 @@ st_rb_put_b64(struct rbuf *b, const unsigned char *s, size_t n,
 		q[1] = tab[(v >> 12) & 63];
 		q[2] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
 		q[3] = i + 2 < n ? tab[v & 63] : '=';
-		st_rb_put(b, q, 4);
+		st_buf_put(b, q, 4);
 		col += 4;
 		if (col >= 76 && i + 3 < n) {
-			st_rb_puts(b, eol);
+			st_buf_puts(b, eol);
 			col = 0;
 		}
 	}
-	st_rb_puts(b, eol);
+	st_buf_puts(b, eol);
 }
 
 void
-st_rb_put_field(struct rbuf *b, const char *name, const char *value,
+st_mime_put_field(struct st_buf *b, const char *name, const char *value,
     const char *eol)
 {
 	size_t col = strlen(name) + 1, wl;
 	const char *p = value, *w;
 	bool first = true;
 
-	st_rb_puts(b, name);
-	st_rb_puts(b, ":");
+	st_buf_puts(b, name);
+	st_buf_puts(b, ":");
 	/* words separated by blanks; folded before a word that would pass
 	 * column 78 (the blank run becomes one space or a fold) */
 	for (;;) {
@@ -232,18 +135,18 @@ st_rb_put_field(struct rbuf *b, const char *name, const char *value,
 			p++;
 		wl = (size_t)(p - w);
 		if (!first && col + 1 + wl > 78) {
-			st_rb_puts(b, eol);
-			st_rb_putc(b, '\t');
+			st_buf_puts(b, eol);
+			st_buf_putc(b, '\t');
 			col = 1;
 		} else {
-			st_rb_putc(b, ' ');
+			st_buf_putc(b, ' ');
 			col++;
 		}
-		st_rb_put(b, w, wl);
+		st_buf_put(b, w, wl);
 		col += wl;
 		first = false;
 	}
-	st_rb_puts(b, eol);
+	st_buf_puts(b, eol);
 }
 
 bool
@@ -298,7 +201,7 @@ st_mime_field_safe(const char *s, size_t max)
 }
 
 void
-st_rb_put_display(struct rbuf *b, const char *s, size_t n)
+st_mime_put_display(struct st_buf *b, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *e = p + n;
 
@@ -308,20 +211,20 @@ st_rb_put_display(struct rbuf *b, const char *s, size_t n)
 
 		while (p < e && ((*p >= 32 && *p < 127) || *p == '\t'))
 			p++;
-		st_rb_put(b, (const char *)run, (size_t)(p - run));
+		st_buf_put(b, (const char *)run, (size_t)(p - run));
 		if (p >= e)
 			break;
 		if (*p == '\r' && p + 1 < e && p[1] == '\n') {
-			st_rb_putc(b, '\n');
+			st_buf_putc(b, '\n');
 			p += 2;
 		} else if (*p == '\r' || *p == '\n') {
-			st_rb_putc(b, '\n');
+			st_buf_putc(b, '\n');
 			p++;
 		} else if (*p >= 0x80 && (l = st_mime_utf8_valid(p, e)) > 0) {
-			st_rb_put(b, (const char *)p, l);
+			st_buf_put(b, (const char *)p, l);
 			p += l;
 		} else {
-			st_rb_printf(b, "\\x%02x", *p);
+			st_buf_printf(b, "\\x%02x", *p);
 			p++;
 		}
 	}
@@ -354,40 +257,40 @@ char *
 st_report_redact(const char *p, size_t len, const char *addr,
     const char *with, size_t *outlen)
 {
-	struct rbuf b;
+	struct st_buf b;
 	size_t al = addr ? strlen(addr) : 0, i = 0, run = 0;
 
-	st_rb_init(&b, len * 4 + 1024);
+	st_buf_init(&b, len * 4 + 1024);
 	if (with == NULL)
 		with = ST_REPORT_REDACTED;
 	if (al == 0) {
-		st_rb_put(&b, p, len);
+		st_buf_put(&b, p, len);
 	} else {
 		while (i + al <= len) {
 			if (strncasecmp(p + i, addr, al) == 0 &&
 			    memchr(p + i, '\0', al) == NULL) {
-				st_rb_put(&b, p + run, i - run);
-				st_rb_puts(&b, with);
+				st_buf_put(&b, p + run, i - run);
+				st_buf_puts(&b, with);
 				i += al;
 				run = i;
 			} else {
 				i++;
 			}
 		}
-		st_rb_put(&b, p + run, len - run);
+		st_buf_put(&b, p + run, len - run);
 	}
 	if (b.failed) {
-		st_rb_free(&b);
+		st_buf_free(&b);
 		return NULL;
 	}
-	return st_rb_take(&b, outlen);
+	return st_buf_take(&b, outlen);
 }
 
 /* --- ISO-2022-JP ----------------------------------------------------- */
 
 /* Convert one piece (no newline) and return to ASCII at its end. */
 static bool
-jis_piece(iconv_t cd, const char *s, size_t n, struct rbuf *b)
+jis_piece(iconv_t cd, const char *s, size_t n, struct st_buf *b)
 {
 	char out[1024], *op;
 	size_t ol;
@@ -400,13 +303,13 @@ jis_piece(iconv_t cd, const char *s, size_t n, struct rbuf *b)
 		if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 &&
 		    errno != E2BIG)
 			return false;
-		st_rb_put(b, out, (size_t)(op - out));
+		st_buf_put(b, out, (size_t)(op - out));
 	}
 	op = out;
 	ol = sizeof(out);
 	if (iconv(cd, NULL, NULL, &op, &ol) == (size_t)-1)
 		return false;
-	st_rb_put(b, out, (size_t)(op - out));
+	st_buf_put(b, out, (size_t)(op - out));
 	return true;
 }
 
@@ -415,12 +318,12 @@ st_report_to_iso2022jp(const char *utf8, size_t len, size_t *outlen)
 {
 	iconv_t cd = iconv_open("ISO-2022-JP", "UTF-8");
 	const char *p = utf8, *e = utf8 + len, *nl;
-	struct rbuf b;
+	struct st_buf b;
 	bool ok = true;
 
 	if (cd == (iconv_t)-1)
 		return NULL;
-	st_rb_init(&b, len * 4 + 1024);
+	st_buf_init(&b, len * 4 + 1024);
 	while (p < e && ok) {
 		nl = memchr(p, '\n', (size_t)(e - p));
 		if (nl == NULL)
@@ -434,15 +337,15 @@ st_report_to_iso2022jp(const char *utf8, size_t len, size_t *outlen)
 		else
 			ok = jis_piece(cd, p, (size_t)(nl - p), &b);
 		if (nl < e)
-			st_rb_putc(&b, '\n');
+			st_buf_putc(&b, '\n');
 		p = nl + 1;
 	}
 	iconv_close(cd);
 	if (!ok || b.failed) {
-		st_rb_free(&b);
+		st_buf_free(&b);
 		return NULL;
 	}
-	return st_rb_take(&b, outlen);
+	return st_buf_take(&b, outlen);
 }
 
 /* Length of the UTF-8 sequence at p (1 for a stray byte). */
@@ -465,7 +368,7 @@ st_report_encode_words(const char *utf8, const char *charset,
 	    *e = p + strlen(utf8);
 	bool jis = strcasecmp(charset, "ISO-2022-JP") == 0;
 	iconv_t cd = (iconv_t)-1;
-	struct rbuf b, chunk;
+	struct st_buf b, chunk;
 	bool first = true;
 	/* raw bytes per word: 36 -> 48 base64 characters; with the
 	 * "=?ISO-2022-JP?B?" wrapper the word stays under 75 octets */
@@ -475,30 +378,30 @@ st_report_encode_words(const char *utf8, const char *charset,
 		return strdup(utf8);
 	if (jis && (cd = iconv_open("ISO-2022-JP", "UTF-8")) == (iconv_t)-1)
 		return NULL;
-	st_rb_init(&b, 1024 * 1024);
+	st_buf_init(&b, 1024 * 1024);
 	while (p < e) {
 		const unsigned char *q = p, *best = p;
 
-		st_rb_init(&chunk, 1024 * 1024);
+		st_buf_init(&chunk, 1024 * 1024);
 		/* grow the chunk one character at a time while it fits */
 		while (q < e) {
 			const unsigned char *nq = q + u8len(q, e);
-			struct rbuf t;
+			struct st_buf t;
 			bool ok = true;
 			size_t tl;
 
 			if (jis) {
-				st_rb_init(&t, 4096);
+				st_buf_init(&t, 4096);
 				iconv(cd, NULL, NULL, NULL, NULL);
 				ok = jis_piece(cd, (const char *)p,
 				    (size_t)(nq - p), &t);
 				tl = t.len;
-				st_rb_free(&t);
+				st_buf_free(&t);
 				if (!ok) {
 					if (cd != (iconv_t)-1)
 						iconv_close(cd);
-					st_rb_free(&chunk);
-					st_rb_free(&b);
+					st_buf_free(&chunk);
+					st_buf_free(&b);
 					return NULL;
 				}
 			} else {
@@ -516,32 +419,32 @@ st_report_encode_words(const char *utf8, const char *charset,
 			jis_piece(cd, (const char *)p, (size_t)(best - p),
 			    &chunk);
 		} else {
-			st_rb_put(&chunk, (const char *)p, (size_t)(best - p));
+			st_buf_put(&chunk, (const char *)p, (size_t)(best - p));
 		}
 		if (!first) {
-			st_rb_puts(&b, eol);
-			st_rb_putc(&b, ' ');
+			st_buf_puts(&b, eol);
+			st_buf_putc(&b, ' ');
 		}
 		first = false;
-		st_rb_printf(&b, "=?%s?B?", jis ? "ISO-2022-JP" : "UTF-8");
+		st_buf_printf(&b, "=?%s?B?", jis ? "ISO-2022-JP" : "UTF-8");
 		{
-			struct rbuf enc;
+			struct st_buf enc;
 
-			st_rb_init(&enc, 1024 * 1024);
-			st_rb_put_b64(&enc, (const unsigned char *)chunk.p,
+			st_buf_init(&enc, 1024 * 1024);
+			st_mime_put_b64(&enc, (const unsigned char *)chunk.p,
 			    chunk.len, "");
-			st_rb_put(&b, enc.p ? enc.p : "", enc.len);
-			st_rb_free(&enc);
+			st_buf_put(&b, enc.p ? enc.p : "", enc.len);
+			st_buf_free(&enc);
 		}
-		st_rb_puts(&b, "?=");
-		st_rb_free(&chunk);
+		st_buf_puts(&b, "?=");
+		st_buf_free(&chunk);
 		p = best;
 	}
 	if (cd != (iconv_t)-1)
 		iconv_close(cd);
 	if (b.failed) {
-		st_rb_free(&b);
+		st_buf_free(&b);
 		return NULL;
 	}
-	return st_rb_take(&b, NULL);
+	return st_buf_take(&b, NULL);
 }

@@ -22,7 +22,7 @@
  * attached original ("\n" or "\r\n") so the copy stays exact.
  *
  * Hostile text (spam subjects, Received values, evidence) reaches the
- * letter only through st_rb_put_display() (controls and invalid UTF-8 as
+ * letter only through st_mime_put_display() (controls and invalid UTF-8 as
  * \xNN) and the feedback fields only through st_mime_field_safe(); a
  * boundary is chosen that occurs nowhere in the content.
  *
@@ -150,19 +150,19 @@ width(const char *p, size_t n)
  * tabs and line ends become one space or a line break), continuation
  * lines indented by indent spaces; hostile bytes made visible. */
 static void
-put_wrapped(struct rbuf *b, const char *prefix, const char *text,
+put_wrapped(struct st_buf *b, const char *prefix, const char *text,
     int indent)
 {
-	struct rbuf d;
+	struct st_buf d;
 	const char *p, *e, *w;
 	size_t col;
 	bool line_start = true;
 
-	st_rb_init(&d, ST_MAX_HEADER_VALUE * 8);
-	st_rb_put_display(&d, text, strlen(text));
+	st_buf_init(&d, ST_MAX_HEADER_VALUE * 8);
+	st_mime_put_display(&d, text, strlen(text));
 	p = d.p ? d.p : "";
 	e = p + d.len;
-	st_rb_puts(b, prefix);
+	st_buf_puts(b, prefix);
 	col = width(prefix, strlen(prefix));
 	while (p < e) {
 		while (p < e && (*p == ' ' || *p == '\n' || *p == '\t'))
@@ -173,23 +173,23 @@ put_wrapped(struct rbuf *b, const char *prefix, const char *text,
 		if (p == w)
 			break;
 		if (!line_start && col + 1 + width(w, (size_t)(p - w)) > 76) {
-			st_rb_putc(b, '\n');
-			st_rb_printf(b, "%*s", indent, "");
+			st_buf_putc(b, '\n');
+			st_buf_printf(b, "%*s", indent, "");
 			col = (size_t)indent;
 		} else if (!line_start) {
-			st_rb_putc(b, ' ');
+			st_buf_putc(b, ' ');
 			col++;
 		}
-		st_rb_put(b, w, (size_t)(p - w));
+		st_buf_put(b, w, (size_t)(p - w));
 		col += width(w, (size_t)(p - w));
 		line_start = false;
 	}
-	st_rb_putc(b, '\n');
-	st_rb_free(&d);
+	st_buf_putc(b, '\n');
+	st_buf_free(&d);
 }
 
 static void
-put_incidents(struct rbuf *b, const struct st_report *r,
+put_incidents(struct st_buf *b, const struct st_report *r,
     const struct labels *L)
 {
 	size_t i, n = r->ninc < ST_MAX_REPORT_LISTED ? r->ninc :
@@ -215,7 +215,7 @@ put_incidents(struct rbuf *b, const struct st_report *r,
 		}
 	}
 	if (r->ninc > n)
-		st_rb_printf(b, L->and_more, r->ninc - n);
+		st_buf_printf(b, L->and_more, r->ninc - n);
 	if (b->len > 0 && b->p[b->len - 1] == '\n')
 		b->len--;
 }
@@ -239,15 +239,15 @@ same_codes(const struct st_report_incident *x,
  * ST_MAX_REPORT_DETAILED others that differ from it); the incidents that
  * repeat the first one's findings are named in one line. */
 static void
-put_evidence(struct rbuf *b, const struct st_report *r,
+put_evidence(struct st_buf *b, const struct st_report *r,
     const struct labels *L)
 {
 	size_t i, k, shown = 0, nsame = 0;
 	const struct st_report_incident *ref = NULL;
 	bool any = false;
-	struct rbuf same;
+	struct st_buf same;
 
-	st_rb_init(&same, 65536);
+	st_buf_init(&same, 65536);
 	for (i = 0; i < r->ninc; i++) {
 		const struct st_report_incident *in = &r->inc[i];
 
@@ -255,10 +255,10 @@ put_evidence(struct rbuf *b, const struct st_report *r,
 			continue;
 		if (ref != NULL && same_codes(ref, in)) {
 			if (nsame < 50)
-				st_rb_printf(&same, "%s%zu", nsame ? ", " : "",
+				st_buf_printf(&same, "%s%zu", nsame ? ", " : "",
 				    i + 1);
 			else if (nsame == 50)
-				st_rb_puts(&same, ", ...");
+				st_buf_puts(&same, ", ...");
 			nsame++;
 			continue;
 		}
@@ -268,7 +268,7 @@ put_evidence(struct rbuf *b, const struct st_report *r,
 			ref = in;
 		shown++;
 		if (r->ninc > 1)
-			st_rb_printf(b, "%s%s %zu:\n", any ? "\n" : "",
+			st_buf_printf(b, "%s%s %zu:\n", any ? "\n" : "",
 			    L->incident, i + 1);
 		any = true;
 		for (k = 0; k < in->nfindings; k++) {
@@ -294,38 +294,38 @@ put_evidence(struct rbuf *b, const struct st_report *r,
 
 		snprintf(line, sizeof(line), L->same_findings,
 		    (size_t)(ref - r->inc) + 1);
-		st_rb_printf(b, "\n%s ", L->incident);
-		st_rb_put(b, same.p, same.len);
-		st_rb_printf(b, ": %s\n", line);
+		st_buf_printf(b, "\n%s ", L->incident);
+		st_buf_put(b, same.p, same.len);
+		st_buf_printf(b, ": %s\n", line);
 	}
-	st_rb_free(&same);
+	st_buf_free(&same);
 	if (!any)
-		st_rb_printf(b, "%s\n", L->no_findings);
+		st_buf_printf(b, "%s\n", L->no_findings);
 	if (b->len > 0 && b->p[b->len - 1] == '\n')
 		b->len--;
 }
 
 static void
-put_received(struct rbuf *b, const struct st_report *r,
+put_received(struct st_buf *b, const struct st_report *r,
     const struct labels *L)
 {
 	const struct st_report_incident *in = &r->inc[0];
 	size_t i;
 
 	if (r->ninc > 1) {
-		st_rb_printf(b, L->received_of, (size_t)1);
-		st_rb_putc(b, '\n');
+		st_buf_printf(b, L->received_of, (size_t)1);
+		st_buf_putc(b, '\n');
 	}
 	for (i = 0; i < in->nreceived; i++)
 		put_wrapped(b, "Received: ", in->received[i], 4);
 	if (in->nreceived == 0)
-		st_rb_printf(b, "%s\n", L->none);
+		st_buf_printf(b, "%s\n", L->none);
 	if (b->len > 0 && b->p[b->len - 1] == '\n')
 		b->len--;
 }
 
 static void
-put_relays(struct rbuf *b, const struct st_report *r,
+put_relays(struct st_buf *b, const struct st_report *r,
     const struct labels *L)
 {
 	const char *seen[50];
@@ -341,26 +341,26 @@ put_relays(struct rbuf *b, const struct st_report *r,
 			if (j < n)
 				continue;
 			seen[n++] = rl;
-			st_rb_puts(b, "  - ");
-			st_rb_put_display(b, rl, strlen(rl));
-			st_rb_putc(b, '\n');
+			st_buf_puts(b, "  - ");
+			st_mime_put_display(b, rl, strlen(rl));
+			st_buf_putc(b, '\n');
 		}
 	if (n == 0)
-		st_rb_printf(b, "  %s\n", L->none);
+		st_buf_printf(b, "  %s\n", L->none);
 	if (b->len > 0 && b->p[b->len - 1] == '\n')
 		b->len--;
 }
 
 /* The origin addresses of the incidents: one, or "N addresses: a, b, ...". */
 static void
-put_source_ips(struct rbuf *b, const struct st_report *r,
+put_source_ips(struct st_buf *b, const struct st_report *r,
     const struct labels *L)
 {
 	const char *seen[8];
 	size_t i, j, n = 0, total = 0;
-	struct rbuf t;
+	struct st_buf t;
 
-	st_rb_init(&t, 65536);
+	st_buf_init(&t, 65536);
 	for (i = 0; i < r->ninc; i++) {
 		const char *ip = r->inc[i].origin_ip;
 
@@ -374,20 +374,20 @@ put_source_ips(struct rbuf *b, const struct st_report *r,
 		total++;
 		if (n < 8) {
 			if (n > 0)
-				st_rb_puts(&t, ", ");
-			st_rb_puts(&t, ip);
+				st_buf_puts(&t, ", ");
+			st_buf_puts(&t, ip);
 			seen[n++] = ip;
 		}
 	}
 	if (total > 8)
-		st_rb_puts(&t, ", ...");
+		st_buf_puts(&t, ", ...");
 	if (total > 1)
-		st_rb_printf(b, L->several, total);
+		st_buf_printf(b, L->several, total);
 	if (total == 0)
-		st_rb_puts(b, "?");
+		st_buf_puts(b, "?");
 	else
-		st_rb_put_display(b, t.p, t.len);
-	st_rb_free(&t);
+		st_mime_put_display(b, t.p, t.len);
+	st_buf_free(&t);
 }
 
 struct ctx {
@@ -404,7 +404,7 @@ name_is(const char *n, size_t nl, const char *want)
 
 /* Append the value of placeholder name; false when unknown. */
 static bool
-put_value(struct rbuf *b, const struct ctx *c, const char *n, size_t nl)
+put_value(struct st_buf *b, const struct ctx *c, const char *n, size_t nl)
 {
 	const struct st_report *r = c->r;
 	const struct st_report_incident *in0 = &r->inc[0];
@@ -415,22 +415,22 @@ put_value(struct rbuf *b, const struct ctx *c, const char *n, size_t nl)
 	if (name_is(n, nl, "to")) {
 		for (i = 0; i < r->nto; i++) {
 			if (i > 0)
-				st_rb_puts(b, ", ");
-			st_rb_put_display(b, r->to[i], strlen(r->to[i]));
+				st_buf_puts(b, ", ");
+			st_mime_put_display(b, r->to[i], strlen(r->to[i]));
 		}
 	} else if (name_is(n, nl, "network")) {
 		const char *v = *r->domain ? r->domain : in0->origin_ip;
 
-		st_rb_put_display(b, v, strlen(v));
+		st_mime_put_display(b, v, strlen(v));
 	} else if (name_is(n, nl, "domain")) {
-		st_rb_put_display(b, r->domain, strlen(r->domain));
+		st_mime_put_display(b, r->domain, strlen(r->domain));
 	} else if (name_is(n, nl, "source_ip")) {
 		put_source_ips(b, r, L);
 	} else if (name_is(n, nl, "source_host")) {
 		const char *v = *in0->origin_host ? in0->origin_host :
 		    L->no_rdns;
 
-		st_rb_put_display(b, v, strlen(v));
+		st_mime_put_display(b, v, strlen(v));
 	} else if (name_is(n, nl, "source_estimate")) {
 		if (*in0->source_ip && strcmp(in0->source_ip,
 		    in0->origin_ip) != 0) {
@@ -453,7 +453,7 @@ put_value(struct rbuf *b, const struct ctx *c, const char *n, size_t nl)
 				b->len--;
 		}
 	} else if (name_is(n, nl, "count")) {
-		st_rb_printf(b, "%zu", r->ninc);
+		st_buf_printf(b, "%zu", r->ninc);
 	} else if (name_is(n, nl, "first") || name_is(n, nl, "last")) {
 		const struct st_report_incident *best = NULL;
 		bool first = n[0] == 'f';
@@ -468,7 +468,7 @@ put_value(struct rbuf *b, const struct ctx *c, const char *n, size_t nl)
 				best = in;
 		}
 		fmt_time(best ? best : in0, L, tbuf, sizeof(tbuf));
-		st_rb_puts(b, tbuf);
+		st_buf_puts(b, tbuf);
 	} else if (name_is(n, nl, "incidents")) {
 		put_incidents(b, r, L);
 	} else if (name_is(n, nl, "evidence")) {
@@ -478,7 +478,7 @@ put_value(struct rbuf *b, const struct ctx *c, const char *n, size_t nl)
 	} else if (name_is(n, nl, "headers")) {
 		size_t before = b->len;
 
-		st_rb_put_display(b, nz(in0->headers), in0->headers_len);
+		st_mime_put_display(b, nz(in0->headers), in0->headers_len);
 		while (b->len > before && b->p[b->len - 1] == '\n')
 			b->len--;
 	} else if (name_is(n, nl, "relays")) {
@@ -487,14 +487,14 @@ put_value(struct rbuf *b, const struct ctx *c, const char *n, size_t nl)
 		const char *v = c->o->reporter ? c->o->reporter :
 		    nz(c->o->from);
 
-		st_rb_put_display(b, v, strlen(v));
+		st_mime_put_display(b, v, strlen(v));
 	} else if (name_is(n, nl, "date")) {
 		st_mime_date(c->o->now, 0, tbuf, sizeof(tbuf));
-		st_rb_puts(b, tbuf);
+		st_buf_puts(b, tbuf);
 	} else if (name_is(n, nl, "version")) {
-		st_rb_puts(b, ST_VERSION);
+		st_buf_puts(b, ST_VERSION);
 	} else if (name_is(n, nl, "subject_of_first")) {
-		st_rb_put_display(b, in0->subject, strlen(in0->subject));
+		st_mime_put_display(b, in0->subject, strlen(in0->subject));
 	} else {
 		return false;
 	}
@@ -502,17 +502,17 @@ put_value(struct rbuf *b, const struct ctx *c, const char *n, size_t nl)
 }
 
 static void
-expand(struct rbuf *b, const struct ctx *c, const char *p, size_t len)
+expand(struct st_buf *b, const struct ctx *c, const char *p, size_t len)
 {
 	const char *e = p + len, *o, *cl;
 
 	while (p < e) {
 		o = memmem(p, (size_t)(e - p), "{{", 2);
 		if (o == NULL) {
-			st_rb_put(b, p, (size_t)(e - p));
+			st_buf_put(b, p, (size_t)(e - p));
 			return;
 		}
-		st_rb_put(b, p, (size_t)(o - p));
+		st_buf_put(b, p, (size_t)(o - p));
 		cl = memmem(o + 2, (size_t)(e - o - 2), "}}", 2);
 		if (cl != NULL && cl - o <= 64) {
 			const char *n = o + 2, *ne = cl;
@@ -526,7 +526,7 @@ expand(struct rbuf *b, const struct ctx *c, const char *p, size_t len)
 				continue;
 			}
 		}
-		st_rb_put(b, o, 2);
+		st_buf_put(b, o, 2);
 		p = o + 2;
 	}
 }
@@ -534,7 +534,7 @@ expand(struct rbuf *b, const struct ctx *c, const char *p, size_t len)
 /* Break lines longer than max bytes (at a UTF-8 character boundary):
  * 7bit bodies must keep lines under 998 octets (RFC 5322 2.1.1). */
 static void
-hard_wrap(struct rbuf *out, const char *p, size_t len, size_t max)
+hard_wrap(struct st_buf *out, const char *p, size_t len, size_t max)
 {
 	const char *e = p + len, *nl;
 
@@ -550,15 +550,15 @@ hard_wrap(struct rbuf *out, const char *p, size_t len, size_t max)
 				cut--;
 			if (cut == 0)
 				cut = max;
-			st_rb_put(out, p, cut);
-			st_rb_putc(out, '\n');
+			st_buf_put(out, p, cut);
+			st_buf_putc(out, '\n');
 			p += cut;
 			ll -= cut;
 		}
-		st_rb_put(out, p, ll);
+		st_buf_put(out, p, ll);
 		if (nl == NULL)
 			return;
-		st_rb_putc(out, '\n');
+		st_buf_putc(out, '\n');
 		p = nl + 1;
 	}
 }
@@ -584,7 +584,7 @@ render_text(const struct st_report *r, const struct st_report_opts *o,
 	struct ctx c = { r, o, labels_for(o->lang) };
 	const char *p = tp, *e = tp + tl, *nl, *subj = NULL, *body = tp;
 	size_t subjl = 0;
-	struct rbuf sb, bb, wb;
+	struct st_buf sb, bb, wb;
 	char *red;
 	size_t redl;
 
@@ -618,13 +618,13 @@ render_text(const struct st_report *r, const struct st_report_opts *o,
 			body = p;
 		}
 	}
-	st_rb_init(&sb, 65536);
-	st_rb_init(&bb, 2 * ST_MAX_MESSAGE_SIZE);
-	st_rb_init(&wb, 2 * ST_MAX_MESSAGE_SIZE);
+	st_buf_init(&sb, 65536);
+	st_buf_init(&bb, 2 * ST_MAX_MESSAGE_SIZE);
+	st_buf_init(&wb, 2 * ST_MAX_MESSAGE_SIZE);
 	if (subj != NULL)
 		expand(&sb, &c, subj, subjl);
 	else
-		st_rb_puts(&sb, is_ja(o) ? "迷惑メールのご報告" :
+		st_buf_puts(&sb, is_ja(o) ? "迷惑メールのご報告" :
 		    "Abuse report");
 	expand(&bb, &c, body, (size_t)(e - body));
 	/* the template may use CRLF: work in "\n" */
@@ -644,23 +644,23 @@ render_text(const struct st_report *r, const struct st_report_opts *o,
 				sb.p[i] = ' ';
 	}
 	if (bb.len == 0 || bb.p[bb.len - 1] != '\n')
-		st_rb_putc(&bb, '\n');
+		st_buf_putc(&bb, '\n');
 	hard_wrap(&wb, bb.p ? bb.p : "", bb.len, 900);
 	if (sb.failed || bb.failed || wb.failed) {
-		st_rb_free(&sb);
-		st_rb_free(&bb);
-		st_rb_free(&wb);
+		st_buf_free(&sb);
+		st_buf_free(&bb);
+		st_buf_free(&wb);
 		return st_error_set(err, ST_ELIMIT, "report too large");
 	}
-	st_rb_free(&bb);
+	st_buf_free(&bb);
 	red = st_report_redact(wb.p ? wb.p : "", wb.len, o->redact,
 	    o->redact_with, &redl);
-	st_rb_free(&wb);
+	st_buf_free(&wb);
 	*text = red;
 	*textlen = redl;
 	*subject = st_report_redact(sb.p ? sb.p : "", sb.len, o->redact,
 	    o->redact_with, NULL);
-	st_rb_free(&sb);
+	st_buf_free(&sb);
 	if (*text == NULL || *subject == NULL) {
 		free(*text);
 		free(*subject);
@@ -689,7 +689,7 @@ st_report_letter_text(const struct st_report *r,
 /* Encode a text body: sets charset and transfer encoding, appends the
  * encoded body with eol line ends. */
 static void
-put_text_body(struct rbuf *b, const char *text, size_t len, bool ja,
+put_text_body(struct st_buf *b, const char *text, size_t len, bool ja,
     bool ja_utf8, const char *eol, const char **charset, const char **cte)
 {
 	char *jis;
@@ -698,24 +698,24 @@ put_text_body(struct rbuf *b, const char *text, size_t len, bool ja,
 	if (st_mime_is_ascii(text, len)) {
 		*charset = "us-ascii";
 		*cte = "7bit";
-		st_rb_put_eol(b, text, len, eol);
+		st_mime_put_eol(b, text, len, eol);
 		return;
 	}
 	if (ja && !ja_utf8 &&
 	    (jis = st_report_to_iso2022jp(text, len, &jl)) != NULL) {
 		*charset = "ISO-2022-JP";
 		*cte = "7bit";
-		st_rb_put_eol(b, jis, jl, eol);
+		st_mime_put_eol(b, jis, jl, eol);
 		free(jis);
 		return;
 	}
 	*charset = "utf-8";
 	if (ja) {
 		*cte = "base64";
-		st_rb_put_b64(b, (const unsigned char *)text, len, eol);
+		st_mime_put_b64(b, (const unsigned char *)text, len, eol);
 	} else {
 		*cte = "quoted-printable";
-		st_rb_put_qp(b, text, len, eol);
+		st_mime_put_qp(b, text, len, eol);
 	}
 }
 
@@ -779,7 +779,7 @@ contains(const char *hay, size_t hl, const char *needle)
 
 /* Copy a hostile value into a feedback-report field (ASCII only). */
 static void
-put_fb_field(struct rbuf *b, const char *name, const char *value,
+put_fb_field(struct st_buf *b, const char *name, const char *value,
     const struct st_report_opts *o, const char *eol)
 {
 	char *red, *safe;
@@ -790,7 +790,7 @@ put_fb_field(struct rbuf *b, const char *name, const char *value,
 	    o->redact_with, NULL);
 	safe = st_mime_field_safe(red ? red : "", 900);
 	if (safe != NULL)
-		st_rb_put_field(b, name, safe, eol);
+		st_mime_put_field(b, name, safe, eol);
 	free(red);
 	free(safe);
 }
@@ -805,7 +805,7 @@ st_report_render(const struct st_report *r, const struct st_report_opts *o,
 	    *safe;
 	size_t textlen = 0, attlen = 0, tl, i;
 	char boundary[64], hex[40], date[64], dom[256], msgid[512];
-	struct rbuf b, part;
+	struct st_buf b, part;
 	enum st_status rc;
 	bool ja = is_ja(o);
 
@@ -875,76 +875,76 @@ st_report_render(const struct st_report *r, const struct st_report_opts *o,
 		    tm.tm_min, tm.tm_sec, h2, dom);
 	}
 
-	st_rb_init(&b, 3 * ST_MAX_MESSAGE_SIZE);
-	st_rb_init(&part, 3 * ST_MAX_MESSAGE_SIZE);
+	st_buf_init(&b, 3 * ST_MAX_MESSAGE_SIZE);
+	st_buf_init(&part, 3 * ST_MAX_MESSAGE_SIZE);
 	safe = st_mime_field_safe(o->from, 998);
-	st_rb_put_field(&b, "From", nz(safe), eol);
+	st_mime_put_field(&b, "From", nz(safe), eol);
 	free(safe);
 	{
-		struct rbuf to;
+		struct st_buf to;
 
-		st_rb_init(&to, 65536);
+		st_buf_init(&to, 65536);
 		for (i = 0; i < r->nto; i++) {
 			if (i > 0)
-				st_rb_puts(&to, ", ");
-			st_rb_puts(&to, r->to[i]);
+				st_buf_puts(&to, ", ");
+			st_buf_puts(&to, r->to[i]);
 		}
 		safe = st_mime_field_safe(to.p ? to.p : "", 60000);
-		st_rb_put_field(&b, "To", nz(safe), eol);
+		st_mime_put_field(&b, "To", nz(safe), eol);
 		free(safe);
-		st_rb_free(&to);
+		st_buf_free(&to);
 	}
 	if (enc_subj != NULL) {
-		st_rb_puts(&b, "Subject: ");
-		st_rb_puts(&b, enc_subj);
-		st_rb_puts(&b, eol);
+		st_buf_puts(&b, "Subject: ");
+		st_buf_puts(&b, enc_subj);
+		st_buf_puts(&b, eol);
 	} else {
-		st_rb_put_field(&b, "Subject", subject, eol);
+		st_mime_put_field(&b, "Subject", subject, eol);
 	}
-	st_rb_printf(&b, "Date: %s%s", date, eol);
-	st_rb_printf(&b, "Message-ID: <%s>%s", msgid, eol);
-	st_rb_printf(&b, "MIME-Version: 1.0%s", eol);
-	st_rb_printf(&b, "User-Agent: spamtrace/%s%s", ST_VERSION, eol);
+	st_buf_printf(&b, "Date: %s%s", date, eol);
+	st_buf_printf(&b, "Message-ID: <%s>%s", msgid, eol);
+	st_buf_printf(&b, "MIME-Version: 1.0%s", eol);
+	st_buf_printf(&b, "User-Agent: spamtrace/%s%s", ST_VERSION, eol);
 
 	if (!o->arf) {
 		put_text_body(&part, text, textlen, ja, o->ja_utf8, eol,
 		    &charset, &cte);
-		st_rb_printf(&b, "Content-Type: text/plain; charset=%s%s",
+		st_buf_printf(&b, "Content-Type: text/plain; charset=%s%s",
 		    charset, eol);
-		st_rb_printf(&b, "Content-Transfer-Encoding: %s%s", cte, eol);
-		st_rb_puts(&b, eol);
-		st_rb_put(&b, part.p ? part.p : "", part.len);
+		st_buf_printf(&b, "Content-Transfer-Encoding: %s%s", cte, eol);
+		st_buf_puts(&b, eol);
+		st_buf_put(&b, part.p ? part.p : "", part.len);
 	} else {
 		bool eight = !st_mime_is_ascii(att, attlen) ||
 		    memchr(att, '\0', attlen) != NULL;
 		char ad[64];
 
-		st_rb_printf(&b, "Content-Type: multipart/report; "
+		st_buf_printf(&b, "Content-Type: multipart/report; "
 		    "report-type=feedback-report;%s\tboundary=\"%s\"%s",
 		    eol, boundary, eol);
-		st_rb_puts(&b, eol);
-		st_rb_printf(&b, "This is an abuse report in the Abuse "
+		st_buf_puts(&b, eol);
+		st_buf_printf(&b, "This is an abuse report in the Abuse "
 		    "Reporting Format (RFC 5965).%s", eol);
 		/* 1: the human-readable part */
-		st_rb_printf(&b, "%s--%s%s", eol, boundary, eol);
+		st_buf_printf(&b, "%s--%s%s", eol, boundary, eol);
 		put_text_body(&part, text, textlen, ja, o->ja_utf8, eol,
 		    &charset, &cte);
-		st_rb_printf(&b, "Content-Type: text/plain; charset=%s%s",
+		st_buf_printf(&b, "Content-Type: text/plain; charset=%s%s",
 		    charset, eol);
-		st_rb_printf(&b, "Content-Transfer-Encoding: %s%s", cte, eol);
-		st_rb_puts(&b, eol);
-		st_rb_put(&b, part.p ? part.p : "", part.len);
+		st_buf_printf(&b, "Content-Transfer-Encoding: %s%s", cte, eol);
+		st_buf_puts(&b, eol);
+		st_buf_put(&b, part.p ? part.p : "", part.len);
 		/* 2: the machine-readable part */
-		st_rb_printf(&b, "%s--%s%s", eol, boundary, eol);
-		st_rb_printf(&b, "Content-Type: message/feedback-report%s",
+		st_buf_printf(&b, "%s--%s%s", eol, boundary, eol);
+		st_buf_printf(&b, "Content-Type: message/feedback-report%s",
 		    eol);
-		st_rb_puts(&b, eol);
-		st_rb_printf(&b, "Feedback-Type: abuse%s", eol);
-		st_rb_printf(&b, "User-Agent: spamtrace/%s%s", ST_VERSION,
+		st_buf_puts(&b, eol);
+		st_buf_printf(&b, "Feedback-Type: abuse%s", eol);
+		st_buf_printf(&b, "User-Agent: spamtrace/%s%s", ST_VERSION,
 		    eol);
-		st_rb_printf(&b, "Version: 1%s", eol);
+		st_buf_printf(&b, "Version: 1%s", eol);
 		if (strcmp(in0->mail_from, "<>") == 0)
-			st_rb_printf(&b, "Original-Mail-From: <>%s", eol);
+			st_buf_printf(&b, "Original-Mail-From: <>%s", eol);
 		else if (*in0->mail_from) {
 			size_t vn = strlen(in0->mail_from) + 3;
 			char *v = malloc(vn);
@@ -969,7 +969,7 @@ st_report_render(const struct st_report *r, const struct st_report_opts *o,
 		if (in0->has_arrival) {
 			st_mime_date(in0->arrival, in0->arrival_tz_known ?
 			    in0->arrival_tz : 0, ad, sizeof(ad));
-			st_rb_printf(&b, "Arrival-Date: %s%s", ad, eol);
+			st_buf_printf(&b, "Arrival-Date: %s%s", ad, eol);
 		}
 		put_fb_field(&b, "Source-IP", *in0->origin_ip ?
 		    in0->origin_ip : in0->source_ip, o, eol);
@@ -977,33 +977,33 @@ st_report_render(const struct st_report *r, const struct st_report_opts *o,
 		put_fb_field(&b, "Authentication-Results", in0->auth_results,
 		    o, eol);
 		if (r->ninc > 1)
-			st_rb_printf(&b, "Incidents: %zu%s", r->ninc, eol);
+			st_buf_printf(&b, "Incidents: %zu%s", r->ninc, eol);
 		/* 3: the original, byte for byte */
-		st_rb_printf(&b, "%s--%s%s", eol, boundary, eol);
+		st_buf_printf(&b, "%s--%s%s", eol, boundary, eol);
 		if (o->full && in0->full != NULL)
-			st_rb_printf(&b, "Content-Type: message/rfc822%s",
+			st_buf_printf(&b, "Content-Type: message/rfc822%s",
 			    eol);
 		else
-			st_rb_printf(&b, "Content-Type: text/rfc822-headers%s",
+			st_buf_printf(&b, "Content-Type: text/rfc822-headers%s",
 			    eol);
-		st_rb_printf(&b, "Content-Transfer-Encoding: %s%s",
+		st_buf_printf(&b, "Content-Transfer-Encoding: %s%s",
 		    eight ? "8bit" : "7bit", eol);
-		st_rb_puts(&b, eol);
-		st_rb_put(&b, att, attlen);
+		st_buf_puts(&b, eol);
+		st_buf_put(&b, att, attlen);
 		/* the delimiter's line end belongs to the delimiter (RFC
 		 * 2046 5.1.1): one more so the copy keeps its last one */
-		st_rb_printf(&b, "%s--%s--%s", eol, boundary, eol);
+		st_buf_printf(&b, "%s--%s--%s", eol, boundary, eol);
 	}
 	free(text);
 	free(subject);
 	free(enc_subj);
 	free(att);
-	st_rb_free(&part);
+	st_buf_free(&part);
 	if (b.failed) {
-		st_rb_free(&b);
+		st_buf_free(&b);
 		return st_error_set(err, ST_ELIMIT, "report too large");
 	}
-	*out = st_rb_take(&b, outlen);
+	*out = st_buf_take(&b, outlen);
 	if (msgid_out != NULL)
 		*msgid_out = strdup(msgid);
 	return ST_OK;

@@ -245,8 +245,11 @@ st_name_embeds_ip(const char *name, const char *ip)
 
 	if (ip == NULL || inet_pton(AF_INET, ip, b) != 1)
 		return false;
-	snprintf(hex, sizeof(hex), "%02x%02x%02x%02x", b[0], b[1], b[2],
-	    b[3]);
+	for (i = 0; i < 4; i++) {
+		hex[2 * i] = "0123456789abcdef"[b[i] >> 4];
+		hex[2 * i + 1] = "0123456789abcdef"[b[i] & 15];
+	}
+	hex[8] = '\0';
 	if (strcasestr(name, hex) != NULL)
 		return true;
 	for (p = name; *p && nn < 32;) {

@@ -59,7 +59,7 @@ psl_setup(void)
  * suffix of it), -1 for none.  is_ip caches st_ip_normalise() of the name
  * (-1 not known yet).
  */
-#define REG_CACHE	512		/* entries per thread, a power of 2 */
+#define REG_CACHE	4096		/* entries per thread, a power of 2 */
 #define REG_NAME	128		/* longer names are not cached */
 struct reg_entry {
 	uint32_t hash;
@@ -120,7 +120,7 @@ reg_lookup(const char *buf, size_t n)
  * differ but share their endings ("com", "google.com"), so most suffixes
  * walked by icann_registrable() have been asked about before.
  */
-#define SUF_CACHE	1024		/* a power of 2 */
+#define SUF_CACHE	4096		/* a power of 2 */
 struct suf_entry {
 	uint32_t hash;
 	uint8_t	len;			/* 0: empty slot */

@@ -1,7 +1,8 @@
 /*
  * arena.c - per-message bump allocator.
  *
- * Blocks are chained; each allocation is 16-byte aligned and zeroed.  The
+ * Blocks are chained; each allocation is 16-byte aligned and zeroed
+ * (st_arena_alloc_raw: not zeroed, for strings written at once).  The
  * total is capped (ST_MAX_ARENA unless the creator says otherwise), so a
  * hostile message can make us fail that message, not exhaust memory.
  */
@@ -114,8 +115,9 @@ st_arena_reset(struct st_arena *a)
 	a->spare = keep;
 }
 
+/* The bump itself; the memory is not cleared. */
 void *
-st_arena_alloc(struct st_arena *a, size_t n)
+st_arena_alloc_raw(struct st_arena *a, size_t n)
 {
 	struct block *b = a->head;
 	size_t off;
@@ -145,7 +147,6 @@ st_arena_alloc(struct st_arena *a, size_t n)
 			b->next = a->head->next;
 			a->head->next = b;
 			b->used = n;
-			memset(b->data, 0, n);
 			return b->data;
 		}
 		b->next = a->head;
@@ -154,14 +155,23 @@ st_arena_alloc(struct st_arena *a, size_t n)
 	}
 	p = b->data + off;
 	b->used = off + n;
-	memset(p, 0, n);
+	return p;
+}
+
+void *
+st_arena_alloc(struct st_arena *a, size_t n)
+{
+	void *p = st_arena_alloc_raw(a, n);
+
+	if (p != NULL)
+		memset(p, 0, n ? n : 1);
 	return p;
 }
 
 char *
 st_arena_strndup(struct st_arena *a, const char *p, size_t n)
 {
-	char *s = st_arena_alloc(a, n + 1);
+	char *s = st_arena_alloc_raw(a, n + 1);
 
 	if (s == NULL)
 		return NULL;
@@ -192,7 +202,7 @@ st_arena_printf(struct st_arena *a, const char *fmt, ...)
 		return NULL;
 	if ((size_t)n < sizeof(buf))
 		return st_arena_strndup(a, buf, (size_t)n);
-	if ((s = st_arena_alloc(a, (size_t)n + 1)) == NULL)
+	if ((s = st_arena_alloc_raw(a, (size_t)n + 1)) == NULL)
 		return NULL;
 	va_start(ap, fmt);
 	vsnprintf(s, (size_t)n + 1, fmt, ap);
@@ -214,9 +224,15 @@ st_arena_grow(struct st_arena *a, void *old, size_t old_n, size_t new_n,
 
 	if (new_n != 0 && elem > SIZE_MAX / new_n)
 		return NULL;
-	if ((p = st_arena_alloc(a, new_n * elem)) == NULL)
+	if ((p = st_arena_alloc_raw(a, new_n * elem)) == NULL)
 		return NULL;
-	if (old != NULL && old_n)
-		memcpy(p, old, (old_n < new_n ? old_n : new_n) * elem);
+	if (old == NULL)
+		old_n = 0;
+	if (old_n > new_n)
+		old_n = new_n;
+	if (old_n)
+		memcpy(p, old, old_n * elem);
+	/* what was not copied is zeroed, as st_arena_alloc() would */
+	memset((char *)p + old_n * elem, 0, (new_n - old_n) * elem);
 	return p;
 }

@@ -152,13 +152,13 @@ test_words(void)
 static void
 test_qp(void)
 {
-	struct rbuf b;
+	struct st_buf b;
 
-	st_rb_init(&b, 1 << 20);
-	st_rb_put_qp(&b, "caf\xc3\xa9 = ok \nend", 15, "\r\n");
+	st_buf_init(&b, 1 << 20);
+	st_mime_put_qp(&b, "caf\xc3\xa9 = ok \nend", 15, "\r\n");
 	CHECK(b.p && strcmp(b.p, "caf=C3=A9 =3D ok=20\r\nend") == 0,
 	    "qp: got '%s'", b.p ? b.p : "");
-	st_rb_free(&b);
+	st_buf_free(&b);
 }
 
 /* --- grouping and rendering from hand-made traces ------------------------ */
