@@ -89,7 +89,11 @@ st_name_is_fqdn(const char *name)
 bool
 st_name_is_localhost(const char *name)
 {
-	return name != NULL && (strcasecmp(name, "localhost") == 0 ||
+	/* all four start with "l": most names are settled by their first
+	 * byte */
+	if (name == NULL || ((name[0] | 0x20) != 'l'))
+		return false;
+	return (strcasecmp(name, "localhost") == 0 ||
 	    strncasecmp(name, "localhost.", 10) == 0 ||
 	    strcasecmp(name, "localhost.localdomain") == 0 ||
 	    strcasecmp(name, "localdomain") == 0);
