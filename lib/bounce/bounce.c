@@ -20,8 +20,9 @@
  *	line and gives no SMTP code is a filter's or a service's notice,
  *	not an MTA's bounce: not a bounce.
  *
- *	The message is first copied into the arena with LF line endings
- *	(CRLF and CR-only mail read the same as LF mail).  The common MIME
+ *	A message with CR bytes is first copied into the arena with LF line
+ *	endings (CRLF and CR-only mail read the same as LF mail); LF mail is
+ *	read where it is.  The common MIME
  *	shapes (multipart with boundaries, 7bit / 8bit / quoted-printable /
  *	base64 parts, message/rfc822) are read directly (fast_entity());
  *	anything else goes to GMime, which reads the same parts.  Charsets
@@ -43,6 +44,7 @@
 #include <gmime/gmime.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -92,7 +94,7 @@ lf_copy(struct st_arena *a, const char *p, size_t n, size_t *outlen)
 	char *s, *o;
 	size_t i;
 
-	if ((s = st_arena_alloc(a, n + 1)) == NULL)
+	if ((s = st_arena_alloc_raw(a, n + 1)) == NULL)
 		return NULL;
 	/* runs without CR copied whole: most mail has none, or one a line */
 	for (i = 0, o = s; i < n; ) {
@@ -181,6 +183,30 @@ conv_put(const char *cs, iconv_t cd, int slot)
 	g_mime_iconv_close(cd);
 }
 
+/* Only ASCII, no ESC (0x1b) and no NUL (g_utf8_validate() refuses NUL):
+ * such text needs no conversion nor validation.  Eight bytes at a time. */
+static bool
+plain_ascii(const char *p, size_t n)
+{
+	const uint64_t hi = 0x8080808080808080ull, one = 0x0101010101010101ull;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, x;
+
+		memcpy(&w, p + i, 8);
+		x = w ^ (one * 0x1b);
+		/* a byte >= 0x80, or a zero byte in w (NUL) or in x (ESC):
+		 * (v - 1) & ~v & 0x80 per byte finds a zero one */
+		if ((w | ((w - one) & ~w) | ((x - one) & ~x)) & hi)
+			return false;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)p[i] >= 0x80 || p[i] == 0x1b || p[i] == 0)
+			return false;
+	return true;
+}
+
 /* Convert text in charset cs (may be NULL) to UTF-8 and append it to g
  * with LF line endings. */
 static void
@@ -194,31 +220,24 @@ put_text(struct gbuf *g, const char *p, size_t n, const char *cs)
 		return;
 	/* plain ASCII (no 8-bit byte, no ISO-2022 escape) needs no
 	 * conversion whatever the label says: most bounces */
-	{
-		size_t i0;
-		bool plain = true;
-
-		for (i0 = 0; i0 < n; i0++)
-			if ((unsigned char)p[i0] >= 0x80 || p[i0] == 0x1b) {
-				plain = false;
-				break;
-			}
-		if (plain)
-			cs = NULL;
-	}
-	if (cs != NULL && (g_ascii_strcasecmp(cs, "utf-8") == 0 ||
-	    g_ascii_strcasecmp(cs, "us-ascii") == 0 ||
-	    g_ascii_strcasecmp(cs, "utf8") == 0))
+	if (plain_ascii(p, n))
 		cs = NULL;
-	if (cs == NULL && !g_utf8_validate(p, (gssize)n, NULL)) {
-		/* raw 8-bit with no (or a wrong) label: the usual suspects */
-		if (memchr(p, 0x1b, n) != NULL)
+	else {
+		if (cs != NULL && (g_ascii_strcasecmp(cs, "utf-8") == 0 ||
+		    g_ascii_strcasecmp(cs, "us-ascii") == 0 ||
+		    g_ascii_strcasecmp(cs, "utf8") == 0))
+			cs = NULL;
+		if (cs == NULL && !g_utf8_validate(p, (gssize)n, NULL)) {
+			/* raw 8-bit with no (or a wrong) label: the usual
+			 * suspects */
+			if (memchr(p, 0x1b, n) != NULL)
+				cs = "ISO-2022-JP";
+			else
+				cs = "CP932";
+		}
+		if (cs == NULL && memchr(p, 0x1b, n) != NULL)
 			cs = "ISO-2022-JP";
-		else
-			cs = "CP932";
 	}
-	if (cs == NULL && memchr(p, 0x1b, n) != NULL)
-		cs = "ISO-2022-JP";
 	if (cs != NULL) {
 		/* GMime keeps converters open between calls (opening one
 		 * per message loads iconv modules every time) */
@@ -245,14 +264,17 @@ put_text(struct gbuf *g, const char *p, size_t n, const char *cs)
 		}
 	}
 	/* LF line endings */
-	for (i = 0, start = 0; i < n; i++) {
-		if (p[i] == '\r') {
-			gbuf_put(g, p + start, i - start);
-			gbuf_put(g, "\n", 1);
-			if (i + 1 < n && p[i + 1] == '\n')
-				i++;
-			start = i + 1;
-		}
+	for (start = 0; start < n; ) {
+		const char *cr = memchr(p + start, '\r', n - start);
+
+		if (cr == NULL)
+			break;
+		i = (size_t)(cr - p);
+		gbuf_put(g, p + start, i - start);
+		gbuf_put(g, "\n", 1);
+		if (i + 1 < n && p[i + 1] == '\n')
+			i++;
+		start = i + 1;
 	}
 	gbuf_put(g, p + start, n - start);
 	if (g->len > 0 && g->p[g->len - 1] != '\n')
@@ -303,8 +325,18 @@ put_html(struct gbuf *g, const char *p, size_t n)
 				}
 			if (k < sizeof(ENT) / sizeof(ENT[0]))
 				continue;
+			gbuf_put(&t, &c, 1);
+			continue;
 		}
-		gbuf_put(&t, &c, 1);
+		/* text: at once up to the next tag or entity */
+		{
+			size_t j = i + 1;
+
+			while (j < n && p[j] != '<' && p[j] != '&')
+				j++;
+			gbuf_put(&t, p + i, j - i);
+			i = j - 1;
+		}
 	}
 	if (t.p != NULL)
 		gbuf_put(g, t.p, t.len);
@@ -606,7 +638,7 @@ cte_decode(struct st_arena *a, int kind, const char *p, size_t n,
 		*outlen = n;
 		return (char *)p;
 	}
-	if ((s = st_arena_alloc(a, n + 1)) == NULL)
+	if ((s = st_arena_alloc_raw(a, n + 1)) == NULL)
 		return NULL;
 	o = s;
 	if (kind == 1) {
@@ -1700,7 +1732,7 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 	struct text_ctx tc;
 	struct st_msg lm;
 	const char *lf, *from, *from_disp, *subject, *rp = NULL;
-	size_t lflen, text_len, start, k, inline_start = 0;
+	size_t lflen, body_off, text_len, start, k, inline_start = 0;
 	bool rp_present, sys, bounce = false, have_inline = false;
 	char code[16];
 	const struct st_header *h;
@@ -1718,10 +1750,18 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 	c.quick = (flags & ST_BOUNCE_QUICK) != 0;
 	c.text.max = c.html.max = c.dsn.max = c.arf.max = ST_MAX_BOUNCE_TEXT;
 
-	if ((lf = lf_copy(m->arena, m->buf, m->len, &lflen)) == NULL ||
+	if (m->len == 0 || memchr(m->buf, '\r', m->len) == NULL) {
+		/* LF already (most mail as stored): m is its own LF copy,
+		 * and m's scan gives where the body starts */
+		lf = m->len > 0 ? m->buf : "";
+		lflen = m->len;
+		body_off = m->body_off <= m->len ? m->body_off : m->len;
+	} else if ((lf = lf_copy(m->arena, m->buf, m->len, &lflen)) == NULL ||
 	    st_msg_parse(&lm, m->arena, lf, lflen) != ST_OK)
 		return st_error_set(err, ST_ENOMEM, "message too complex: "
 		    "memory limit reached");
+	else
+		body_off = lm.body_off;
 
 	/* who sent it, to whom, when */
 	from = hdr_addr(m, "From");
@@ -1760,7 +1800,7 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 	arrival(m, b);
 
 	/* the body */
-	read_body(&c, lf, lflen, lm.body_off);
+	read_body(&c, lf, lflen, body_off);
 	text_len = c.text.len;
 	if (c.text.p != NULL && st_bounce_find_inline(c.text.p, c.text.len,
 	    &start)) {

@@ -20,9 +20,9 @@
  *	4. the SMTP reply code, against REPLY_TABLE (RFC 5321 4.2.2 and
  *	   4.2.3 meanings: 552 storage, 551 user not local, 530/535 auth);
  *	PHRASES_GAVEUP ("could not be delivered for 5 days") only when no
- *	other phrase says what failed while the MTA retried.  A text is
- *	first reduced to the set of its adjacent byte pairs, which rules
- *	most phrases out without a substring search.
+ *	other phrase says what failed while the MTA retried.  The phrases
+ *	are all looked for in one pass over the text (an index by their
+ *	first two bytes, built once), not one substring search each.
  *	and answers "onhold" when there was a code but nothing decisive, and
  *	"undefined" when nothing at all.
  *
@@ -46,7 +46,9 @@
  *	substrings (no regular expressions: nothing to blow up).
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -890,7 +892,7 @@ normalise(const char *text, size_t len, size_t *outlen)
 			sp = true;
 			continue;
 		}
-		*o++ = (char)tolower(c);
+		*o++ = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 		sp = false;
 	}
 	*o = '\0';
@@ -900,8 +902,9 @@ normalise(const char *text, size_t len, size_t *outlen)
 		char *r = s, *w = s;
 
 		while (*r) {
-			if ((r == s || r[-1] == ' ') && (strncmp(r, "<<< ", 4) ==
-			    0 || strncmp(r, ">>> ", 4) == 0)) {
+			if ((r == s || r[-1] == ' ') && (r[0] == '<' ||
+			    r[0] == '>') && r[1] == r[0] && r[2] == r[0] &&
+			    r[3] == ' ') {
 				r += 4;
 				continue;
 			}
@@ -929,104 +932,237 @@ normalise(const char *text, size_t len, size_t *outlen)
 }
 
 /*
- * The normalised text with a set of the pairs of adjacent bytes it has
- * (hashed into 4096 bits): a phrase with a pair the text lacks is not in
- * it, and most of the hundreds of phrases are ruled out so, without a
- * substring search.
+ * All the phrases of a group of tables looked for in one pass over the
+ * normalised text: the phrases make a trie (built once), and the walk
+ * down it from each position of the text stops at the first byte no
+ * phrase has there, mostly the first or second.  What is found goes into
+ * a bit set, and the tables' rules (first in table order, the one that
+ * agrees with the code) are then read from that set.  A phrase with a
+ * '#' is in the trie up to it; the rest is checked where that is found.
  */
-struct ntext {
-	const char *s;
-	unsigned char pairs[512];
+#define PX_MAX		1024		/* phrases of one index */
+#define PX_NODES	32768		/* trie nodes of one index */
+
+struct pindex {
+	size_t	n, nnodes;
+	const char *text[PX_MAX];
+	bool	digits[PX_MAX];		/* has a '#' */
+	unsigned short term_next[PX_MAX]; /* 1 + next phrase ending alike */
+	unsigned short root[256];	/* 1 + child of the root, 0 = none */
+	/* the children of the root's children, dense: row[c] is 1 + the
+	 * row of the root's child by c (0 = none), pair[row][c] 1 + the
+	 * node two bytes down */
+	unsigned char row[256];
+	size_t	nrows;
+	unsigned short pair[128][256];
+	/* the other nodes: first child, next sibling (1 + index, 0 =
+	 * none), the byte that leads to it, 1 + first phrase ending here */
+	unsigned short child[PX_NODES], sibling[PX_NODES], term[PX_NODES];
+	unsigned char label[PX_NODES];
+	bool	overflow;		/* a phrase did not fit: px_slow */
 };
 
+struct pfound {
+	uint64_t bits[PX_MAX / 64];
+};
+
+/* The child of node (1 + index; 0 = the root) by byte c, made when
+ * missing; 0 when the trie is full. */
 static unsigned
-pair_hash(unsigned char a, unsigned char b)
+px_child(struct pindex *x, unsigned node, unsigned char c)
 {
-	return ((unsigned)a * 67u + (unsigned)b) & 4095u;
+	unsigned k;
+
+	if (node == 0 && x->root[c] != 0)
+		return x->root[c];
+	for (k = node == 0 ? 0 : x->child[node - 1]; k != 0;
+	    k = x->sibling[k - 1])
+		if (x->label[k - 1] == c)
+			return k;
+	if (x->nnodes >= PX_NODES)
+		return 0;
+	k = (unsigned)++x->nnodes;
+	x->label[k - 1] = c;
+	x->child[k - 1] = x->term[k - 1] = x->sibling[k - 1] = 0;
+	if (node == 0)
+		x->root[c] = (unsigned short)k;
+	else {
+		x->sibling[k - 1] = x->child[node - 1];
+		x->child[node - 1] = (unsigned short)k;
+	}
+	return k;
 }
 
 static void
-ntext_init(struct ntext *x, const char *s, size_t n)
+px_add(struct pindex *x, const struct phrase *t, size_t n)
 {
 	size_t i;
 
-	x->s = s;
-	memset(x->pairs, 0, sizeof(x->pairs));
-	for (i = 0; i + 1 < n; i++) {
-		unsigned h = pair_hash((unsigned char)s[i],
-		    (unsigned char)s[i + 1]);
+	for (i = 0; i < n && x->n < PX_MAX; i++) {
+		const char *s = t[i].text;
+		size_t k = x->n++;
+		unsigned node = 0;
 
-		x->pairs[h >> 3] |= (unsigned char)(1u << (h & 7));
+		x->text[k] = s;
+		x->digits[k] = strchr(s, '#') != NULL;
+		for (; *s != '\0' && *s != '#'; s++)
+			if ((node = px_child(x, node, (unsigned char)*s)) == 0)
+				break;
+		if (node == 0) {
+			/* empty, starting with '#', or no room */
+			x->overflow = true;
+			continue;
+		}
+		x->term_next[k] = x->term[node - 1];
+		x->term[node - 1] = (unsigned short)(k + 1);
 	}
 }
 
-/* Can phrase be in x?  (false: certainly not) */
-static bool
-ntext_may(const struct ntext *x, const char *phrase)
+/* The dense rows of the second level, once the phrases are in. */
+static void
+px_rows(struct pindex *x)
 {
-	size_t i;
+	unsigned c, k;
 
-	for (i = 0; phrase[i] != '\0' && phrase[i + 1] != '\0'; i++) {
-		unsigned h;
-
-		if (phrase[i] == '#' || phrase[i + 1] == '#')
+	for (c = 0; c < 256; c++) {
+		if (x->root[c] == 0)
 			continue;
-		h = pair_hash((unsigned char)phrase[i],
-		    (unsigned char)phrase[i + 1]);
-		if ((x->pairs[h >> 3] & (1u << (h & 7))) == 0)
+		if (x->nrows >= sizeof(x->pair) / sizeof(x->pair[0])) {
+			x->overflow = true;	/* not here: px_slow */
+			continue;
+		}
+		x->row[c] = (unsigned char)++x->nrows;
+		for (k = x->child[x->root[c] - 1]; k != 0;
+		    k = x->sibling[k - 1])
+			x->pair[x->nrows - 1][x->label[k - 1]] =
+			    (unsigned short)k;
+	}
+}
+
+/* Is phrase k of x at s[i] (text of length n)?  '#' is a run of digits
+ * (as many as there are, as the phrase tables always meant). */
+static bool
+px_at(const struct pindex *x, size_t k, const char *s, size_t n, size_t i)
+{
+	const char *f = x->text[k], *q = s + i, *e = s + n;
+
+	while (*f != '\0') {
+		if (*f == '#') {
+			if (q >= e || !isdigit((unsigned char)*q))
+				return false;
+			while (q < e && isdigit((unsigned char)*q))
+				q++;
+			f++;
+		} else if (q < e && *q == *f) {
+			q++;
+			f++;
+		} else
 			return false;
 	}
 	return true;
 }
 
-/* Is phrase (lower case; '#' stands for a run of digits) in s? */
-static bool
-has_phrase(const struct ntext *x, const char *phrase)
+/* The phrases that end at node (1 + index), found at s[i]. */
+static void
+px_term(const struct pindex *x, unsigned node, const char *s, size_t n,
+    size_t i, struct pfound *fd)
 {
-	const char *h, *p, *s = x->s;
-	size_t pre;
+	size_t k;
 
-	if (!ntext_may(x, phrase))
-		return false;
-	h = strchr(phrase, '#');
-	if (h == NULL)
-		return strstr(s, phrase) != NULL;
-	pre = (size_t)(h - phrase);
-	for (p = s; *p != '\0'; p++) {
-		const char *q = p, *f = phrase;
-
-		if (strncmp(q, f, pre) != 0)
-			continue;
-		q += pre;
-		f += pre;
-		while (*f != '\0') {
-			if (*f == '#') {
-				if (!isdigit((unsigned char)*q))
-					break;
-				while (isdigit((unsigned char)*q))
-					q++;
-				f++;
-			} else if (*q == *f) {
-				q++;
-				f++;
-			} else
-				break;
-		}
-		if (*f == '\0')
-			return true;
-	}
-	return false;
+	for (k = x->term[node - 1]; k != 0; k = x->term_next[k - 1])
+		if (!x->digits[k - 1] || px_at(x, k - 1, s, n, i))
+			fd->bits[(k - 1) >> 6] |= (uint64_t)1 << ((k - 1) & 63);
 }
 
-static const char *
-match_table(const struct phrase *t, size_t n, const struct ntext *s)
+/* Which phrases of x are in s[0..n) (normalised: no NUL). */
+static void
+px_scan(const struct pindex *x, const char *s, size_t n, struct pfound *fd)
 {
-	size_t i;
+	size_t i, j, k;
 
-	for (i = 0; i < n; i++)
-		if (has_phrase(s, t[i].text))
-			return t[i].reason;
-	return NULL;
+	memset(fd, 0, sizeof(*fd));
+	for (i = 0; i < n; i++) {
+		unsigned r = x->row[(unsigned char)s[i]], node;
+
+		if (r == 0)
+			continue;
+		if (x->term[x->root[(unsigned char)s[i]] - 1] != 0)
+			px_term(x, x->root[(unsigned char)s[i]], s, n, i, fd);
+		if (i + 1 >= n || (node = x->pair[r - 1][(unsigned char)
+		    s[i + 1]]) == 0)
+			continue;
+		for (j = i + 2; ; j++) {
+			if (x->term[node - 1] != 0)
+				px_term(x, node, s, n, i, fd);
+			if (j >= n)
+				break;
+			for (node = x->child[node - 1]; node != 0 &&
+			    x->label[node - 1] != (unsigned char)s[j];
+			    node = x->sibling[node - 1])
+				;
+			if (node == 0)
+				break;
+		}
+	}
+	/* phrases the trie could not take: one search each */
+	for (k = 0; x->overflow && k < x->n; k++)
+		for (i = 0; i < n; i++)
+			if (px_at(x, k, s, n, i)) {
+				fd->bits[k >> 6] |= (uint64_t)1 << (k & 63);
+				break;
+			}
+}
+
+/* The first phrase found among [from, to), or SIZE_MAX. */
+static size_t
+px_first(const struct pfound *fd, size_t from, size_t to)
+{
+	size_t i = from;
+
+	while (i < to) {
+		uint64_t w = fd->bits[i >> 6] >> (i & 63);
+
+		if (w == 0) {
+			i = (i | 63) + 1;
+			continue;
+		}
+		i += (size_t)__builtin_ctzll(w);
+		return i < to ? i : SIZE_MAX;
+	}
+	return SIZE_MAX;
+}
+
+#define NTOP	(sizeof(PHRASES_TOP) / sizeof(PHRASES_TOP[0]))
+#define NSTRONG	(sizeof(PHRASES_STRONG) / sizeof(PHRASES_STRONG[0]))
+#define NGAVEUP	(sizeof(PHRASES_GAVEUP) / sizeof(PHRASES_GAVEUP[0]))
+#define NWEAK	(sizeof(PHRASES_WEAK) / sizeof(PHRASES_WEAK[0]))
+
+/* TOP, STRONG and GAVEUP in one index (in that order); WEAK in another. */
+_Static_assert(NTOP + NSTRONG + NGAVEUP <= PX_MAX && NWEAK <= PX_MAX,
+    "PX_MAX: more phrases than an index holds");
+static struct pindex px_strong, px_weak;
+static pthread_once_t px_once = PTHREAD_ONCE_INIT;
+
+static void
+px_build(void)
+{
+	px_add(&px_strong, PHRASES_TOP, NTOP);
+	px_add(&px_strong, PHRASES_STRONG, NSTRONG);
+	px_add(&px_strong, PHRASES_GAVEUP, NGAVEUP);
+	px_rows(&px_strong);
+	px_add(&px_weak, PHRASES_WEAK, NWEAK);
+	px_rows(&px_weak);
+}
+
+/* The reason of the phrase table entry k of px_strong. */
+static const char *
+strong_reason(size_t k)
+{
+	if (k < NTOP)
+		return PHRASES_TOP[k].reason;
+	if (k < NTOP + NSTRONG)
+		return PHRASES_STRONG[k - NTOP].reason;
+	return PHRASES_GAVEUP[k - NTOP - NSTRONG].reason;
 }
 
 /*
@@ -1037,32 +1173,44 @@ match_table(const struct phrase *t, size_t n, const struct ntext *s)
  * PHRASES_GAVEUP.
  */
 static const char *
-match_prefer(const struct phrase *t, size_t n, const struct ntext *s,
-    const char *prefer)
+match_strong(const char *s, size_t n, const char *prefer)
 {
-	size_t i;
+	struct pfound fd;
+	size_t k;
 	const char *first = NULL;
 
-	if (t == PHRASES_STRONG)
-		for (i = 0; i < sizeof(PHRASES_TOP) / sizeof(PHRASES_TOP[0]);
-		    i++)
-			if (has_phrase(s, PHRASES_TOP[i].text))
-				return PHRASES_TOP[i].reason;
-	for (i = 0; i < n; i++) {
-		if (first != NULL && (prefer == NULL ||
-		    strcmp(t[i].reason, prefer) != 0))
-			continue;
-		if (!has_phrase(s, t[i].text))
-			continue;
-		if (prefer != NULL && strcmp(t[i].reason, prefer) == 0)
-			return t[i].reason;
+	pthread_once(&px_once, px_build);
+	px_scan(&px_strong, s, n, &fd);
+	if ((k = px_first(&fd, 0, NTOP)) != SIZE_MAX)
+		return strong_reason(k);
+	for (k = px_first(&fd, NTOP, NTOP + NSTRONG); k != SIZE_MAX;
+	    k = px_first(&fd, k + 1, NTOP + NSTRONG)) {
+		const char *r = strong_reason(k);
+
+		if (prefer != NULL && strcmp(r, prefer) == 0)
+			return r;
 		if (first == NULL)
-			first = t[i].reason;
+			first = r;
+		if (prefer == NULL)
+			break;
 	}
-	if (first == NULL && t == PHRASES_STRONG)
-		first = match_table(PHRASES_GAVEUP, sizeof(PHRASES_GAVEUP) /
-		    sizeof(PHRASES_GAVEUP[0]), s);
+	if (first == NULL && (k = px_first(&fd, NTOP + NSTRONG, NTOP +
+	    NSTRONG + NGAVEUP)) != SIZE_MAX)
+		first = strong_reason(k);
 	return first;
+}
+
+/* PHRASES_WEAK: the first found in table order. */
+static const char *
+match_weak(const char *s, size_t n)
+{
+	struct pfound fd;
+	size_t k;
+
+	pthread_once(&px_once, px_build);
+	px_scan(&px_weak, s, n, &fd);
+	k = px_first(&fd, 0, NWEAK);
+	return k != SIZE_MAX ? PHRASES_WEAK[k].reason : NULL;
 }
 
 static const char *
@@ -1094,14 +1242,10 @@ st_bounce_reason_phrase(const char *text, size_t len, bool weak,
 	char *s;
 	size_t n;
 	const char *r;
-	struct ntext x;
 
 	if (text == NULL || len == 0 || (s = normalise(text, len, &n)) == NULL)
 		return NULL;
-	ntext_init(&x, s, n);
-	r = weak ? match_table(PHRASES_WEAK, sizeof(PHRASES_WEAK) /
-	    sizeof(PHRASES_WEAK[0]), &x) : match_prefer(PHRASES_STRONG,
-	    sizeof(PHRASES_STRONG) / sizeof(PHRASES_STRONG[0]), &x, prefer);
+	r = weak ? match_weak(s, n) : match_strong(s, n, prefer);
 	free(s);
 	return r;
 }
@@ -1131,23 +1275,17 @@ st_bounce_reason(const char *status, const char *reply_code,
 	char *s = NULL;
 	size_t n = 0;
 	const char *r = NULL;
-	struct ntext x;
 
 	if (status != NULL && status[0] == '2')
 		return "delivered";
 	if (text != NULL && len > 0)
 		s = normalise(text, len, &n);
 	if (s != NULL)
-		ntext_init(&x, s, n);
-	if (s != NULL)
-		r = match_prefer(PHRASES_STRONG,
-		    sizeof(PHRASES_STRONG) / sizeof(PHRASES_STRONG[0]), &x,
-		    status_reason(status));
+		r = match_strong(s, n, status_reason(status));
 	if (r == NULL)
 		r = status_reason(status);
 	if (r == NULL && s != NULL)
-		r = match_table(PHRASES_WEAK,
-		    sizeof(PHRASES_WEAK) / sizeof(PHRASES_WEAK[0]), &x);
+		r = match_weak(s, n);
 	if (r == NULL && reply_code != NULL && *reply_code) {
 		size_t i;
 
@@ -1191,8 +1329,15 @@ find_status_class(const char *t, size_t len, char *buf, size_t size,
     bool failures)
 {
 	size_t i, j, k;
+	const char *dot;
 
-	for (i = 0; i + 4 < len + 0 && i + 5 <= len; i++) {
+	/* a code is "C." then digits: from one '.' to the next */
+	for (i = 0; i + 5 <= len; i++) {
+		if ((dot = memchr(t + i + 1, '.', len - i - 1)) == NULL)
+			return false;
+		i = (size_t)(dot - t) - 1;
+		if (i + 5 > len)
+			return false;
 		if (failures && t[i] == '2')
 			continue;
 		if (t[i] < '2' || t[i] > '5' || t[i] == '3' || t[i + 1] != '.')

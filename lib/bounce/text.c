@@ -154,49 +154,85 @@ struct mfind {
 	size_t	n;
 	size_t	len[MF_MAX];
 	uint8_t	head[256];	/* 1 + first needle starting with the byte */
-	uint64_t pair[1024];	/* bit c0 * 256 + c1: a needle starts so */
+	uint64_t pair[1024];	/* bit b0 * 256 + b1 (bytes of the text as
+				 * they are): a needle starts so */
 	uint8_t	next[MF_MAX];	/* 1 + the next one, 0 = end */
 	unsigned char map[256];	/* a byte of the text as the needles see it:
-				 * lower case (NUL as a space: mf_nul) */
+				 * lower case (NUL as a space: nul_space) */
+	/* Wu-Manber: the shortest needle's length, and how far a window
+	 * of that length may move on when it ends with a pair of (mapped)
+	 * bytes (hashed; colliding pairs keep the smallest move) */
+	size_t	minlen;
+	uint8_t	shift[4096];
 };
 
+static unsigned
+mf_hash(unsigned char a, unsigned char b)
+{
+	return (((unsigned)a << 5) ^ (unsigned)b) & 4095u;
+}
+
 static void
-mf_build(struct mfind *m, const char *const *nd)
+mf_build(struct mfind *m, const char *const *nd, bool nul_space)
 {
 	size_t k;
+	unsigned b0, b1;
 
 	m->nd = nd;
 	for (k = 0; k < 256; k++)
 		m->map[k] = lc((unsigned char)k);
+	if (nul_space)
+		m->map[0] = ' ';	/* as a lower-cased copy had it */
 	for (k = 0; nd[k] != NULL && k < MF_MAX; k++) {
 		unsigned char c = lc((unsigned char)nd[k][0]);
-
 		unsigned char c1;
 
 		m->len[k] = strlen(nd[k]);
 		c1 = m->len[k] > 1 ? lc((unsigned char)nd[k][1]) : 0;
-		if (m->len[k] > 1)
-			m->pair[(c * 256u + c1) >> 6] |= (uint64_t)1 <<
-			    ((c * 256u + c1) & 63);
-		else	/* one byte: any second byte */
-			for (c1 = 0; ; c1++) {
-				m->pair[(c * 256u + c1) >> 6] |= (uint64_t)1 <<
-				    ((c * 256u + c1) & 63);
-				if (c1 == 255)
-					break;
-			}
+		/* every pair of text bytes that maps to the needle's first
+		 * two (a one-byte needle: any second byte) */
+		for (b0 = 0; b0 < 256; b0++) {
+			if (m->map[b0] != c)
+				continue;
+			for (b1 = 0; b1 < 256; b1++)
+				if (m->len[k] == 1 || m->map[b1] == c1)
+					m->pair[(b0 * 256u + b1) >> 6] |=
+					    (uint64_t)1 << ((b0 * 256u + b1) &
+					    63);
+		}
 		m->next[k] = m->head[c];
 		m->head[c] = (uint8_t)(k + 1);
 	}
 	m->n = k;
+	/* the moves of the windows (only worth it past 2 bytes) */
+	m->minlen = SIZE_MAX;
+	for (k = 0; k < m->n; k++)
+		if (m->len[k] < m->minlen)
+			m->minlen = m->len[k];
+	if (m->minlen < 3 || m->minlen > 255)
+		m->minlen = 0;		/* byte by byte */
+	else {
+		size_t j, ml = m->minlen;
+
+		memset(m->shift, (int)(ml - 1), sizeof(m->shift));
+		for (k = 0; k < m->n; k++)
+			for (j = 1; j < ml; j++) {
+				unsigned h = mf_hash(lc((unsigned char)
+				    nd[k][j - 1]), lc((unsigned char)nd[k][j]));
+
+				if (m->shift[h] > ml - 1 - j)
+					m->shift[h] = (uint8_t)(ml - 1 - j);
+			}
+	}
 }
 
 /* Set bit k of found[k / 64] for each needle k found in t[0..n).  With
- * first_only, stop at the first needle found.  Returns the number of
- * distinct needles found. */
+ * first_only, stop at the first needle found (the one that starts first;
+ * *at, when not NULL, gets where).  Returns the number of distinct
+ * needles found. */
 static size_t
-mf_scan(const struct mfind *m, const char *t, size_t n, uint64_t found[2],
-    bool first_only)
+mf_scan_at(const struct mfind *m, const char *t, size_t n, uint64_t found[2],
+    bool first_only, size_t *at)
 {
 	size_t i, nf = 0;
 
@@ -204,15 +240,32 @@ mf_scan(const struct mfind *m, const char *t, size_t n, uint64_t found[2],
 	if (n == 0)
 		return 0;
 	for (i = 0; i < n; i++) {
-		unsigned c0 = m->map[(unsigned char)t[i]], k, pr;
+		unsigned k;
 
+		/* a window as long as the shortest needle: the pair of
+		 * bytes that ends it says how far no needle can start */
+		if (m->minlen != 0) {
+			unsigned sh;
+
+			if (n - i < m->minlen)
+				break;
+			while ((sh = m->shift[mf_hash(m->map[(unsigned char)
+			    t[i + m->minlen - 2]], m->map[(unsigned char)
+			    t[i + m->minlen - 1]])]) != 0) {
+				i += sh;
+				if (n - i < m->minlen)
+					return nf;
+			}
+		}
 		/* the pair of bytes first: it rules out most positions */
 		if (i + 1 < n) {
-			pr = c0 * 256u + m->map[(unsigned char)t[i + 1]];
+			unsigned pr = (unsigned char)t[i] * 256u +
+			    (unsigned char)t[i + 1];
+
 			if (!((m->pair[pr >> 6] >> (pr & 63)) & 1))
 				continue;
 		}
-		k = m->head[c0];
+		k = m->head[m->map[(unsigned char)t[i]]];
 
 		while (k != 0) {
 			size_t x = k - 1, L = m->len[x], j;
@@ -229,11 +282,20 @@ mf_scan(const struct mfind *m, const char *t, size_t n, uint64_t found[2],
 				continue;
 			found[x >> 6] |= (uint64_t)1 << (x & 63);
 			nf++;
+			if (first_only && at != NULL)
+				*at = i;
 			if (first_only || nf == m->n)
 				return nf;
 		}
 	}
 	return nf;
+}
+
+static size_t
+mf_scan(const struct mfind *m, const char *t, size_t n, uint64_t found[2],
+    bool first_only)
+{
+	return mf_scan_at(m, t, n, found, first_only, NULL);
 }
 
 static bool
@@ -283,7 +345,7 @@ st_bounce_oneline(struct st_arena *a, const char *p, size_t n)
 	size_t i;
 	bool sp = true;
 
-	if ((s = st_arena_alloc(a, (n < ST_MAX_DIAGNOSTIC ? n :
+	if ((s = st_arena_alloc_raw(a, (n < ST_MAX_DIAGNOSTIC ? n :
 	    ST_MAX_DIAGNOSTIC) + 1)) == NULL)
 		return NULL;
 	for (i = 0, o = s; i < n && (size_t)(o - s) < ST_MAX_DIAGNOSTIC;
@@ -458,7 +520,7 @@ static pthread_once_t mf_skip_once = PTHREAD_ONCE_INIT;
 static void
 mf_skip_build(void)
 {
-	mf_build(&mf_skip, SKIP);
+	mf_build(&mf_skip, SKIP, false);
 }
 
 static bool
@@ -497,9 +559,20 @@ collect(const struct text_ctx *c, struct cand *cv, size_t max, int *best)
 	const char *l;
 
 	*best = 4;
-	while (next_line(t, c->len, &pos, &l, &ll)) {
-		lpos = (size_t)(l - t);
-		if (memchr(l, '@', ll) == NULL || skip_line(l, ll))
+	/* the lines with an '@': from one '@' to the next */
+	while (pos < c->len) {
+		const char *at = memchr(t + pos, '@', c->len - pos), *nl;
+
+		if (at == NULL)
+			break;
+		for (lpos = (size_t)(at - t); lpos > pos && t[lpos - 1] != '\n';
+		    lpos--)
+			;
+		nl = memchr(at, '\n', c->len - (size_t)(at - t));
+		l = t + lpos;
+		ll = nl ? (size_t)(nl - l) : c->len - lpos;
+		pos = nl ? (size_t)(nl - t) + 1 : c->len;
+		if (skip_line(l, ll))
 			continue;
 		for (i = 0; i < ll; i++) {
 			int tier;
@@ -621,37 +694,47 @@ diagnostic(struct st_arena *a, const struct text_ctx *c,
 			nlines++;
 		}
 	}
-	/* other lines that name the address and carry a code */
+	/* other lines that name the address and carry a code: found
+	 * through where the text names it (an address holds no LF) */
 	block_end = pos;
-	pos = 0;
 	nlines = 0;
-	while (nlines < 4 && next_line(t, c->len, &pos, &l, &ll)) {
-		size_t lp = (size_t)(l - t);
-		char b[8];
+	{
+		char needle[256];
+		size_t an = cv[k].e - cv[k].s, j, from = 0;
+		const char *f, *nl;
 
-		if ((lp >= cv[k].line && lp < block_end) || ll > 600)
-			continue;
-		if (memcasestr(l, ll, "rcpt to") != NULL)
-			continue;
-		{
-			char needle[256];
-			size_t an = cv[k].e - cv[k].s, j;
+		if (an >= sizeof(needle))
+			goto named;
+		for (j = 0; j < an; j++)
+			needle[j] = (char)tolower((unsigned char)t[cv[k].s + j]);
+		needle[an] = '\0';
+		/* (an address literal may hold a line break: no line
+		 * names it then) */
+		if (strchr(needle, '\n') != NULL)
+			goto named;
+		while (nlines < 4 && from < c->len && (f = memcasestr(t + from,
+		    c->len - from, needle)) != NULL) {
+			size_t lp = (size_t)(f - t);
+			char b[8];
 
-			if (an >= sizeof(needle))
+			while (lp > from && t[lp - 1] != '\n')
+				lp--;
+			nl = memchr(f, '\n', c->len - (size_t)(f - t));
+			ll = nl ? (size_t)(nl - t) - lp : c->len - lp;
+			l = t + lp;
+			from = nl ? (size_t)(nl - t) + 1 : c->len;
+			if ((lp >= cv[k].line && lp < block_end) || ll > 600)
 				continue;
-			for (j = 0; j < an; j++)
-				needle[j] = (char)tolower(
-				    (unsigned char)t[cv[k].s + j]);
-			needle[an] = '\0';
-			if (memcasestr(l, ll, needle) == NULL)
+			if (memcasestr(l, ll, "rcpt to") != NULL)
 				continue;
+			if (!st_bounce_find_reply_code(l, ll, b, sizeof(b)))
+				continue;
+			gbuf_put(&g, l, ll);
+			gbuf_put(&g, "\n", 1);
+			nlines++;
 		}
-		if (!st_bounce_find_reply_code(l, ll, b, sizeof(b)))
-			continue;
-		gbuf_put(&g, l, ll);
-		gbuf_put(&g, "\n", 1);
-		nlines++;
 	}
+named:
 	r = st_bounce_oneline(a, g.p ? g.p : "", g.len);
 	gbuf_free(&g);
 	return r;
@@ -862,7 +945,7 @@ static pthread_once_t mf_cmd_once = PTHREAD_ONCE_INIT;
 static void
 mf_cmd_build(void)
 {
-	mf_build(&mf_cmd, CMD_P);
+	mf_build(&mf_cmd, CMD_P, false);
 }
 
 /* The SMTP command the failure answered, 0 unknown.  The diagnostic
@@ -1057,34 +1140,62 @@ static pthread_once_t mf_sep_once = PTHREAD_ONCE_INIT;
 static void
 mf_sep_build(void)
 {
-	mf_build(&mf_sep, SEPARATORS);
-	mf_sep.map[0] = ' ';	/* as the lower-cased copy had it */
+	mf_build(&mf_sep, SEPARATORS, true);
 }
 
+/* The next line (from pos, a line start) that is a separator: at most
+ * 200 bytes and naming one of SEPARATORS; its span in *l, *n, and *pos
+ * after it.  One scan of the text, not one per line. */
 static bool
-is_separator(const char *l, size_t n)
+next_separator(const char *t, size_t len, size_t *pos, const char **l,
+    size_t *n)
 {
 	uint64_t found[2];
+	size_t at, ls, le;
+	const char *nl;
 
-	if (n > 200)
-		return false;
 	pthread_once(&mf_sep_once, mf_sep_build);
-	return mf_scan(&mf_sep, l, n, found, true) > 0;
+	while (*pos < len) {
+		if (mf_scan_at(&mf_sep, t + *pos, len - *pos, found, true,
+		    &at) == 0) {
+			*pos = len;
+			return false;
+		}
+		at += *pos;
+		/* the line it is on (a needle holds no LF) */
+		for (ls = at; ls > *pos && t[ls - 1] != '\n'; ls--)
+			;
+		nl = memchr(t + at, '\n', len - at);
+		le = nl ? (size_t)(nl - t) : len;
+		*pos = nl ? le + 1 : len;
+		if (le - ls <= 200) {
+			*l = t + ls;
+			*n = le - ls;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Field names that mark a block as a message's header. */
 static int
 key_field(const char *l, size_t n)
 {
-	static const char *const KEYS[] = { "received:", "from:", "to:",
-		"subject:", "date:", "message-id:", "return-path:",
-		"mime-version:", "content-type:", "x-mailer:", "cc:",
-		"reply-to:", "sender:", NULL };
+	static const struct { const char *k; size_t n; } KEYS[] = {
+		{ "received:", 9 }, { "from:", 5 }, { "to:", 3 },
+		{ "subject:", 8 }, { "date:", 5 }, { "message-id:", 11 },
+		{ "return-path:", 12 }, { "mime-version:", 13 },
+		{ "content-type:", 13 }, { "x-mailer:", 9 }, { "cc:", 3 },
+		{ "reply-to:", 9 }, { "sender:", 7 } };
 	size_t k;
+	unsigned char c;
 
-	for (k = 0; KEYS[k] != NULL; k++)
-		if (n >= strlen(KEYS[k]) && strncasecmp(l, KEYS[k],
-		    strlen(KEYS[k])) == 0)
+	if (n == 0)
+		return 0;
+	c = lc((unsigned char)l[0]);
+	for (k = 0; k < sizeof(KEYS) / sizeof(KEYS[0]); k++)
+		if ((unsigned char)KEYS[k].k[0] == c && n >= KEYS[k].n &&
+		    strncasecmp(l, KEYS[k].k, KEYS[k].n) == 0)
 			return (int)k + 1;
 	return 0;
 }
@@ -1131,9 +1242,9 @@ st_bounce_find_inline(const char *t, size_t len, size_t *start)
 
 	/* first: a separator, then (after blank lines or a few lines of
 	 * prose) a header block */
-	while (next_line(t, len, &pos, &l, &ll)) {
+	while (next_separator(t, len, &pos, &l, &ll)) {
 		lp = (size_t)(l - t);
-		if (!after_sep && is_separator(l, ll) && !line_is_field(l, ll)) {
+		if (!after_sep && !line_is_field(l, ll)) {
 			size_t q = pos;
 			int tries = 0;
 
@@ -1199,7 +1310,7 @@ static pthread_once_t mf_phrases_once = PTHREAD_ONCE_INIT;
 static void
 mf_phrases_build(void)
 {
-	mf_build(&mf_phrases, BOUNCE_PHRASES);
+	mf_build(&mf_phrases, BOUNCE_PHRASES, false);
 }
 
 int
