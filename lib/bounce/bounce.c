@@ -716,12 +716,127 @@ is_delim(const char *p, const char *eol, const char *b, size_t bl)
 static bool fast_entity(struct bctx *c, const struct st_msg *hm,
     const char *body, size_t bn, int depth, const char **bounds, int nb);
 
+/*
+ * Would GMime drop this line, which is not a field for st_msg_parse()?
+ * Yes when it has no colon, or when the text before the colon holds a
+ * control character or white space followed by more text ("for <a@b>;
+ * Wed, 17 Apr 2019 14:38:21").  GMime keeps an empty name and 8-bit
+ * names, which st_msg_parse() does not: answered no.
+ */
+static bool
+gm_drops(const char *q, size_t ll)
+{
+	const char *colon = memchr(q, ':', ll), *e;
+
+	if (colon == NULL)
+		return true;
+	for (e = colon; e > q && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		;
+	for (; q < e; q++)
+		if ((unsigned char)*q < 33 || *q == 127)
+			return true;
+	return false;
+}
+
+/*
+ * The header block of a part or of an attached message, read as GMime
+ * reads it: a line inside the block that is not a field is dropped and the
+ * block goes on (broken relays and anonymisers leave unindented
+ * continuation lines, "boundary=..." or "by host ..." alone on a line).
+ * The fields come from a copy without the dropped lines (gm_drops()),
+ * *body_off is in p; *clean (*clean_len bytes) is that copy without its
+ * blank line (NULL when nothing was dropped: the fields then point into
+ * p).  False for what this reader does not follow (a line GMime would
+ * keep, a continuation after a dropped line, any other defect): GMime
+ * then reads the whole message.
+ */
+static bool
+gm_headers(struct st_arena *a, const char *p, size_t n, struct st_msg *m,
+    size_t *body_off, const char **clean, size_t *clean_len)
+{
+	const char *q = p, *end = p + n;
+	char *cp = NULL, *o = NULL;
+	bool dropped = false, prev_bad = false;
+
+	*clean = NULL;
+	*clean_len = 0;
+	if (st_msg_parse(m, a, p, n) != ST_OK)
+		return false;
+	if ((m->defects & ~(unsigned)ST_MSG_DEFECT_NO_BODY_SEP) == 0) {
+		*body_off = m->body_off;
+		return true;
+	}
+	if ((m->defects & ~(unsigned)(ST_MSG_DEFECT_NO_BODY_SEP |
+	    ST_MSG_DEFECT_BAD_LINE | ST_MSG_DEFECT_NO_HEADERS)) != 0 ||
+	    (n >= 5 && memcmp(p, "From ", 5) == 0))
+		return false;
+	/* the block again, line by line, keeping the field lines */
+	while (q < end) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q));
+		const char *next = nl ? nl + 1 : end, *c;
+		size_t ll = (size_t)((nl ? nl : end) - q);
+
+		if (ll == 0 || (ll == 1 && q[0] == '\r'))
+			break;			/* the blank line */
+		if (q[0] == ' ' || q[0] == '\t') {
+			if (prev_bad || q == p)
+				return false;
+		} else {
+			for (c = q; c < q + ll && *c > 32 && *c < 127 &&
+			    *c != ':'; c++)
+				;
+			while (c < q + ll && (*c == ' ' || *c == '\t'))
+				c++;
+			prev_bad = c == q + ll || *c != ':' || c == q;
+			if (prev_bad) {
+				if (!gm_drops(q, ll))
+					return false;
+				if (cp == NULL &&
+				    (cp = o = st_arena_alloc_raw(a, n + 2)) ==
+				    NULL)
+					return false;
+				/* the lines before it, once */
+				if (!dropped) {
+					memcpy(o, p, (size_t)(q - p));
+					o += q - p;
+				}
+				dropped = true;
+				q = next;
+				continue;
+			}
+		}
+		if (dropped) {
+			memcpy(o, q, (size_t)(next - q));
+			o += next - q;
+			if (nl == NULL)
+				*o++ = '\n';
+		}
+		q = next;
+	}
+	if (!dropped)
+		return false;		/* a defect this walk did not see */
+	*body_off = q < end ? (size_t)(q - p) + (size_t)(q[0] == '\r' ?
+	    2 : 1) : n;
+	if (*body_off > n)
+		*body_off = n;
+	*clean = cp;
+	*clean_len = (size_t)(o - cp);
+	*o++ = '\n';			/* a blank line ends the copy */
+	if (st_msg_parse(m, a, cp, (size_t)(o - cp)) != ST_OK ||
+	    (m->defects & ~(unsigned)ST_MSG_DEFECT_NO_BODY_SEP) != 0)
+		return false;
+	return true;
+}
+
+
 /* One part of a multipart (its headers and body) */
 static bool
 fast_part(struct bctx *c, const char *p, size_t n, int depth,
     const char **bounds, int nb)
 {
 	struct st_msg pm;
+	const char *clean;
+	size_t off, clean_len;
 
 	if (n >= 5 && memcmp(p, "From ", 5) == 0)
 		return false;
@@ -730,11 +845,10 @@ fast_part(struct bctx *c, const char *p, size_t n, int depth,
 		memset(&pm, 0, sizeof(pm));
 		return fast_entity(c, &pm, p + 1, n - 1, depth, bounds, nb);
 	}
-	if (st_msg_parse(&pm, c->a, p, n) != ST_OK || pm.nhdrs == 0 ||
-	    (pm.defects & ~(unsigned)ST_MSG_DEFECT_NO_BODY_SEP) != 0)
+	if (!gm_headers(c->a, p, n, &pm, &off, &clean, &clean_len) ||
+	    pm.nhdrs == 0)
 		return false;
-	return fast_entity(c, &pm, p + pm.body_off, n - pm.body_off, depth,
-	    bounds, nb);
+	return fast_entity(c, &pm, p + off, n - off, depth, bounds, nb);
 }
 
 static bool
@@ -758,9 +872,12 @@ fast_entity(struct bctx *c, const struct st_msg *hm, const char *body,
 		size_t bl;
 		int k;
 
-		if (ct.boundary == NULL || nb >= FAST_MAX_DEPTH ||
+		if (nb >= FAST_MAX_DEPTH ||
 		    g_ascii_strcasecmp(ct.sub, "digest") == 0)
 			return false;
+		/* no boundary: GMime makes a multipart with no part */
+		if (ct.boundary == NULL)
+			return true;
 		bl = strlen(ct.boundary);
 		bounds[nb] = ct.boundary;
 		while (p < end) {
@@ -799,18 +916,19 @@ fast_entity(struct bctx *c, const struct st_msg *hm, const char *body,
 	if (g_ascii_strcasecmp(ct.type, "message") == 0 &&
 	    (g_ascii_strcasecmp(ct.sub, "rfc822") == 0)) {
 		struct st_msg em;
-		size_t w;
+		const char *clean;
+		size_t w, eoff, clean_len;
 
 		for (w = 0; w < bn && (body[w] == '\n' || body[w] == ' ' ||
 		    body[w] == '\t'); w++)
 			;
 		if (kind == 0 && w == bn)
 			return true;	/* an empty copy: nothing to keep */
-		if (kind != 0 || (bn >= 5 && memcmp(body, "From ", 5) == 0) ||
-		    st_msg_parse(&em, c->a, body, bn) != ST_OK ||
-		    em.nhdrs == 0 || (em.defects &
-		    ~(unsigned)ST_MSG_DEFECT_NO_BODY_SEP) != 0)
+		if (kind != 0 || !gm_headers(c->a, body, bn, &em, &eoff,
+		    &clean, &clean_len))
 			return false;
+		if (em.nhdrs == 0)
+			return true;	/* no field left: nothing to keep */
 		{
 			const struct st_header *eh = st_msg_get(&em,
 			    "Content-Type", 0);
@@ -822,10 +940,12 @@ fast_entity(struct bctx *c, const struct st_msg *hm, const char *body,
 			    eh->value, eh->value_len, &ect) &&
 			    g_ascii_strcasecmp(ect.type, "multipart") == 0 &&
 			    g_ascii_strcasecmp(ect.sub, "report") == 0)
-				return fast_entity(c, &em, body + em.body_off,
-				    bn - em.body_off, depth + 1, bounds, nb);
+				return fast_entity(c, &em, body + eoff,
+				    bn - eoff, depth + 1, bounds, nb);
 		}
-		if (c->orig == NULL) {
+		if (c->orig == NULL && clean != NULL)
+			set_orig(c, clean, clean_len, "message/rfc822");
+		else if (c->orig == NULL) {
 			size_t hl = em.body_off;
 
 			/* the header block without its blank line */

@@ -11,6 +11,7 @@
 #  bounce_corpus_twins     CRLF and CR twins read like their LF originals
 #  bounce_corpus_not       not/ are not bounces
 #  bounce_corpus_mailbox   mailbox/ files split right (mbox-0: 37)
+#  bounce_gmime_equiv      the fast MIME reader agrees with GMime (gmime/)
 #  bounce_html             --html rendered by headless chromium: screenshot
 #                          and the DOM's table rows (skips without chromium)
 add_executable(bounce_reason_test ${CMAKE_CURRENT_LIST_DIR}/reason_test.c)
@@ -35,3 +36,11 @@ add_test(NAME bounce_html
   COMMAND ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/html_check.py ${ST_CLI}
           ${CMAKE_CURRENT_LIST_DIR}/cases/campaign.mbox)
 set_tests_properties(bounce_html PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 180)
+
+# bounce_gmime_equiv: the fast MIME reader and GMime (ST_BOUNCE_GMIME=1)
+# give the same records on gmime/ (hand-made shapes) and, when present,
+# the ../shared corpus.
+add_test(NAME bounce_gmime_equiv
+  COMMAND ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/gmime_equiv.py ${ST_CLI}
+          ${ST_SHARED} ${CMAKE_CURRENT_LIST_DIR}/gmime)
+set_tests_properties(bounce_gmime_equiv PROPERTIES TIMEOUT 300)
