@@ -35,8 +35,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pfmilter  # noqa: E402
 
-SWAKS = shutil.which("swaks") or "/usr/bin/swaks"
-
 CONF = """\
 dynamic_direct = tempfail
 backscatter = reject
@@ -47,7 +45,7 @@ my_outbound = 203.0.113.0/24, smtp.example.org
 def swaks(pf, xclient, mail_from, rcpt, data=None):
     # swaks says EHLO again after XCLIENT: that EHLO is the HELO the
     # server (and the milter) sees
-    args = [SWAKS, "--server", "127.0.0.1", "--port", str(pf.port),
+    args = [pfmilter.SWAKS, "--server", "127.0.0.1", "--port", str(pf.port),
             "--timeout", "30", "--helo", xclient.get("HELO", "tester.example"),
             "--from", mail_from or "<>", "--to", rcpt]
     for k, v in xclient.items():
@@ -95,13 +93,10 @@ def messages(box):
 
 def main():
     cli, here = sys.argv[1], sys.argv[2]
-    if not os.path.exists(SWAKS):
-        print("skipped: swaks is not installed")
-        return 77
-    r = subprocess.run([cli, "milter"], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, timeout=20)
-    if "without libmilter" in r.stdout:
-        print("skipped: this spamtrace was built without libmilter")
+    try:
+        pfmilter.require(cli, pfmilter.SWAKS)
+    except pfmilter.Skip as e:
+        print(e)
         return 77
     failures = []
 

@@ -16,21 +16,13 @@ Exits 77 when miltertest is missing or the build has no libmilter.
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-MILTERTEST = shutil.which("miltertest") or "/usr/bin/miltertest"
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pfmilter  # noqa: E402
 
 
 def alive(pid):
@@ -54,22 +46,19 @@ def children(pid):
 
 def main():
     cli, here = sys.argv[1], sys.argv[2]
-    if not os.path.exists(MILTERTEST):
-        print("skipped: miltertest is not installed (Debian: miltertest)")
-        return 77
-    r = subprocess.run([cli, "milter"], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, timeout=20)
-    if "without libmilter" in r.stdout:
-        print("skipped: this spamtrace was built without libmilter")
+    try:
+        pfmilter.require(cli, pfmilter.MILTERTEST)
+    except pfmilter.Skip as e:
+        print(e)
         return 77
     failures = []
     d = tempfile.mkdtemp(prefix="st-milter-reload-")
-    port = free_port()
+    port = pfmilter.free_port()
     conf = os.path.join(d, "spamtrace.conf")
     pidfile = os.path.join(d, "milter.pid")
     logf = open(os.path.join(d, "milter.log"), "w+")
-    env = dict(os.environ, HOME=d, XDG_CONFIG_HOME=d, ST_CLI=cli,
-               MT_PORT=str(port), LUA_PATH=os.path.join(here, "?.lua") + ";;")
+    env = pfmilter.milter_env(d, ST_CLI=cli, MT_PORT=str(port),
+                              LUA_PATH=os.path.join(here, "?.lua") + ";;")
     pid = None
 
     def log():
@@ -79,7 +68,7 @@ def main():
 
     def probe(expect, what):
         e = dict(env, MT_EXPECT=expect)
-        p = subprocess.run([MILTERTEST, "-s",
+        p = subprocess.run([pfmilter.MILTERTEST, "-s",
                             os.path.join(here, "reload_probe.lua")],
                            env=e, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, timeout=30)

@@ -11,36 +11,20 @@ miltertest starts it, and stops it with SIGTERM at the end.  Exits 77
 (skipped) when miltertest is missing or this build has no libmilter.
 """
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 
-MILTERTEST = shutil.which("miltertest") or "/usr/bin/miltertest"
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def has_milter(cli):
-    r = subprocess.run([cli, "milter"], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, timeout=20)
-    return "without libmilter" not in r.stdout
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pfmilter  # noqa: E402
 
 
 def main():
     cli, script = sys.argv[1], sys.argv[2]
-    if not os.path.exists(MILTERTEST):
-        print("skipped: miltertest is not installed (Debian: miltertest)")
-        return 77
-    if not has_milter(cli):
-        print("skipped: this spamtrace was built without libmilter")
+    try:
+        pfmilter.require(cli, pfmilter.MILTERTEST)
+    except pfmilter.Skip as e:
+        print(e)
         return 77
     here = os.path.dirname(os.path.abspath(__file__))
     conf = [l[len("--conf:"):].strip() for l in open(script)
@@ -49,11 +33,12 @@ def main():
         cpath = os.path.join(d, "spamtrace.conf")
         with open(cpath, "w") as f:
             f.write("\n".join(conf) + "\n")
-        env = dict(os.environ, ST_CLI=cli, MT_PORT=str(free_port()),
-                   MT_CONF=cpath, HOME=d, XDG_CONFIG_HOME=d,
-                   LUA_PATH=os.path.join(here, "?.lua") + ";;")
+        env = pfmilter.milter_env(d, ST_CLI=cli,
+                                  MT_PORT=str(pfmilter.free_port()),
+                                  MT_CONF=cpath,
+                                  LUA_PATH=os.path.join(here, "?.lua") + ";;")
         try:
-            r = subprocess.run([MILTERTEST, "-s", script], env=env,
+            r = subprocess.run([pfmilter.MILTERTEST, "-s", script], env=env,
                                cwd=here, timeout=50,
                                stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
