@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "spamtrace/date.h"
+#include "util/ascii.h"
 
 static const char *const months[] = { "jan", "feb", "mar", "apr", "may",
     "jun", "jul", "aug", "sep", "oct", "nov", "dec" };
@@ -51,10 +52,12 @@ month_of(const char *w, size_t n)
 {
 	int i;
 
-	if (n < 3)
+	if (n < 3 || !isalpha((unsigned char)w[0]))
 		return -1;
+	/* every word of a date comes here: the first letter settles most */
 	for (i = 0; i < 12; i++)
-		if (strncasecmp(w, months[i], 3) == 0)
+		if ((w[0] | 0x20) == (months[i][0] | 0x20) &&
+		    st_ascii_ieq(w, months[i], 3))
 			return i + 1;
 	return -1;
 }

@@ -61,6 +61,7 @@
 #include "spamtrace/received.h"
 
 #include "received/received_int.h"
+#include "util/ascii.h"
 
 /* ---------------------------------------------------------------- tokens */
 
@@ -214,23 +215,6 @@ struct span {
 	size_t	n;
 };
 
-/* ASCII case-insensitive equality of n bytes (keywords and host names:
- * no locale, and inlined, unlike strncasecmp). */
-static inline bool
-ieq(const char *a, const char *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-
-		if (x != y && ((x | 0x20) != (y | 0x20) ||
-		    (unsigned)((x | 0x20) - 'a') > 'z' - 'a'))
-			return false;
-	}
-	return true;
-}
-
 static inline bool
 sp_eq(struct span a, const char *lit)
 {
@@ -239,7 +223,7 @@ sp_eq(struct span a, const char *lit)
 	if (a.n == 0 || (a.p[0] | 0x20) != (lit[0] | 0x20))
 		return lit[0] == '\0' && a.n == 0;
 	l = strlen(lit);
-	return a.n == l && ieq(a.p, lit, l);
+	return a.n == l && st_ascii_ieq(a.p, lit, l);
 }
 
 static inline bool
@@ -247,7 +231,7 @@ sp_prefix(struct span a, const char *lit)
 {
 	size_t l = strlen(lit);
 
-	return a.n >= l && ieq(a.p, lit, l);
+	return a.n >= l && st_ascii_ieq(a.p, lit, l);
 }
 
 /* Case-sensitive substring search, linear for the short needles used. */
@@ -272,7 +256,7 @@ findi(const char *h, size_t hn, const char *needle)
 	for (i = 0; i + nn <= hn; i++) {
 		if (((unsigned char)h[i] | 0x20) != f0)
 			continue;
-		if (ieq(h + i, needle, nn))
+		if (st_ascii_ieq(h + i, needle, nn))
 			return h + i;
 	}
 	return NULL;
@@ -373,9 +357,9 @@ ip_word(struct span w, struct ipw *o)
 	{
 		size_t i = 0;
 
-		if (w.n > 6 && ieq(w.p, "[IPv6:", 6))
+		if (w.n > 6 && st_ascii_ieq(w.p, "[IPv6:", 6))
 			i = 6;
-		else if (w.n > 5 && ieq(w.p, "IPv6:", 5))
+		else if (w.n > 5 && st_ascii_ieq(w.p, "IPv6:", 5))
 			i = 5;
 		for (; i < w.n && w.p[i] != '%'; i++) {
 			unsigned char c = (unsigned char)w.p[i];
@@ -696,8 +680,8 @@ from_comment(struct st *x, const struct tok *t)
 		return;
 	}
 	if ((q = findi(c.p, c.n, "authenticated")) != NULL) {
-		bool neg = (q - c.p >= 4 && ieq(q - 4, "not ", 4)) ||
-		    (q - c.p >= 2 && ieq(q - 2, "un", 2));
+		bool neg = (q - c.p >= 4 && st_ascii_ieq(q - 4, "not ", 4)) ||
+		    (q - c.p >= 2 && st_ascii_ieq(q - 2, "un", 2));
 
 		if (find(c.p, c.n, "SquirrelMail authenticated") ||
 		    find(c.p, c.n, "NaSMail authenticated"))
@@ -811,7 +795,7 @@ from_comment(struct st *x, const struct tok *t)
 	else if (w0.n == c.n && memchr(w0.p, '.', w0.n) &&
 	    x->name_comment.n == 0)
 		x->name_comment = w0;	/* "(name)" */
-	if (sp_eq(w0, "localhost") || (w0.n > 10 && ieq(w0.p +
+	if (sp_eq(w0, "localhost") || (w0.n > 10 && st_ascii_ieq(w0.p +
 	    w0.n - 10, "@localhost", 10)) || sp_eq(w0, "[local]") ||
 	    sp_eq(w1, "[local]"))
 		x->local = true;
@@ -1294,7 +1278,7 @@ scan_marks(const char *s, size_t n, uint8_t *hit)
 			nd = needle_s(k);
 			if (needle_icase(k)) {
 				if (((unsigned char)s[i + 1] | 0x20) !=
-				    (nd[1] | 0x20) || !ieq(s + i, nd, l))
+				    (nd[1] | 0x20) || !st_ascii_ieq(s + i, nd, l))
 					continue;
 			} else if (s[i + 1] != nd[1] || memcmp(s + i + 2,
 			    nd + 2, l - 2) != 0)
@@ -1317,9 +1301,9 @@ host_in(struct span h, const char *dom)
 		h.n--;
 	if (h.n < l || (h.p[h.n - 1] | 0x20) != dom[l - 1])
 		return false;
-	return (h.n == l && ieq(h.p, dom, l)) ||
+	return (h.n == l && st_ascii_ieq(h.p, dom, l)) ||
 	    (h.n > l && h.p[h.n - l - 1] == '.' &&
-	    ieq(h.p + h.n - l, dom, l));
+	    st_ascii_ieq(h.p + h.n - l, dom, l));
 }
 
 /* A sendmail version comment: "8.12.11/8.12.11", "8.9.3/3.7W". */
@@ -1707,7 +1691,7 @@ st_received_parse(struct st_arena *a, const char *p, size_t len,
 		while (i0 < n && is_sp((unsigned char)raw[i0]))
 			i0++;
 		if (i0 + 6 < n && raw[i0] == '(' &&
-		    ieq(raw + i0 + 1, "from ", 5)) {
+		    st_ascii_ieq(raw + i0 + 1, "from ", 5)) {
 			size_t ie, e = comment_end(raw, i0, n, &ie);
 
 			tokenize(raw, i0 + 1, ie, &x->tk);

@@ -32,6 +32,7 @@
 
 #include "spamtrace/limits.h"
 #include "trace_int.h"
+#include "util/ascii.h"
 
 /* --- small helpers ------------------------------------------------------ */
 
@@ -375,8 +376,8 @@ spf_boundary(struct st_analysis *an)
 		v = st_hdr_unfold(an->a, h->value, h->value_len, NULL);
 		if (v == NULL)
 			continue;
-		if ((p = strcasestr(v, key = "client-ip=")) == NULL &&
-		    (p = strcasestr(v, key = "sender IP is ")) == NULL)
+		if ((p = st_ascii_strcasestr(v, key = "client-ip=")) == NULL &&
+		    (p = st_ascii_strcasestr(v, key = "sender IP is ")) == NULL)
 			continue;
 		p += strlen(key);
 		n = strcspn(p, " ;)");
@@ -498,9 +499,9 @@ spf_vouched_name(struct st_analysis *an, const struct st_hop *bh,
 		if (v == NULL || strstr(v, ip) == NULL)
 			continue;
 		if ((k == 0 && strncasecmp(v, "pass", 4) == 0) ||
-		    (k == 1 && strcasestr(v, "spf=pass") != NULL)) {
+		    (k == 1 && st_ascii_strcasestr(v, "spf=pass") != NULL)) {
 			/* the passing domain must be the HELO's organisation */
-			if (strcasestr(v, h_org) != NULL)
+			if (st_ascii_strcasestr(v, h_org) != NULL)
 				return helo;
 		}
 	}

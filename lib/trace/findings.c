@@ -18,6 +18,7 @@
 
 #include "spamtrace/limits.h"
 #include "trace_int.h"
+#include "util/ascii.h"
 
 
 static bool
@@ -44,7 +45,7 @@ from_part(struct st_analysis *an, const struct st_hop *h)
 
 	if (r == NULL)
 		return "";
-	by = strcasestr(r, " by ");
+	by = st_ascii_strcasestr(r, " by ");
 	if (by != NULL) {
 		const char *host = by + 4;
 
@@ -460,7 +461,7 @@ rule_msgid(struct st_analysis *an)
 		 * API or webmail front end of the sender's provider (with
 		 * HTTP, authenticated) makes them for its users by design */
 		if ((int)i > an->believed || has(h->auth) ||
-		    strcasestr(h->with, "HTTP") != NULL)
+		    st_ascii_strcasestr(h->with, "HTTP") != NULL)
 			return;
 		/* a local program handing mail to its own MTA (cron, a
 		 * bounce generator) rightly leaves the Message-ID to it */
@@ -517,11 +518,11 @@ path_has_org_of(struct st_analysis *an, const char *provider, const char *dorg)
 static bool
 dmarc_failed(struct st_analysis *an, const char *domain)
 {
-	char *v = st_msg_unfolded(an->m, "Authentication-Results"), *p;
+	const char *v = st_msg_unfolded(an->m, "Authentication-Results"), *p;
 
-	if (v == NULL || (p = strcasestr(v, "dmarc=fail")) == NULL)
+	if (v == NULL || (p = st_ascii_strcasestr(v, "dmarc=fail")) == NULL)
 		return false;
-	p = strcasestr(p, "header.from=");
+	p = st_ascii_strcasestr(p, "header.from=");
 	return p == NULL || strncasecmp(p + 12, domain, strlen(domain)) == 0;
 }
 
@@ -704,7 +705,7 @@ rule_mailer(struct st_analysis *an)
 	if (!has(xm))
 		return;
 	for (i = 0; muas[i] != NULL; i++)
-		if (strcasestr(xm, muas[i]) != NULL)
+		if (st_ascii_strcasestr(xm, muas[i]) != NULL)
 			break;
 	if (muas[i] == NULL)
 		return;
@@ -741,7 +742,7 @@ rule_to(struct st_analysis *an)
 		}
 	if (!has(rcpt) || !has(t->sum.to_addr))
 		return;
-	if (strcasestr(t->sum.to, rcpt) != NULL ||
+	if (st_ascii_strcasestr(t->sum.to, rcpt) != NULL ||
 	    strcasecmp(rcpt, t->sum.to_addr) == 0)
 		return;
 	if (st_msg_get(an->m, "List-Id", 0) != NULL ||
@@ -772,7 +773,7 @@ rule_auth_results(struct st_analysis *an)
 	if (v == NULL)
 		return;
 	for (i = 0; fails[i] != NULL; i++)
-		if (strcasestr(v, fails[i]) != NULL) {
+		if (st_ascii_strcasestr(v, fails[i]) != NULL) {
 			st_add_findingf(an, "AUTH_FAILED", i == 1 ? ST_SEV_LOW :
 			    ST_SEV_MEDIUM, 0, st_arena_printf(an->a,
 			    "Authentication-Results: %s", v),

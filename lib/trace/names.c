@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "trace_int.h"
+#include "util/ascii.h"
 
 /*
  * st_ip_is_private() and st_ip_is_loopback() answered from a per-thread
@@ -254,7 +255,7 @@ st_name_embeds_ip(const char *name, const char *ip)
 		hex[2 * i + 1] = "0123456789abcdef"[b[i] & 15];
 	}
 	hex[8] = '\0';
-	if (strcasestr(name, hex) != NULL)
+	if (st_ascii_strcasestr(name, hex) != NULL)
 		return true;
 	for (p = name; *p && nn < 32;) {
 		if (isdigit((unsigned char)*p)) {
