@@ -1,7 +1,8 @@
 /*
- * cli.h - what the subcommands of the spamtrace program share: the
- * growable output buffer, the JSON writer, colours, and the per-command
- * entry points.  The library never prints; everything here is the CLI's.
+ * cli.h - what the subcommands of the spamtrace program share: writing
+ * output buffers, the JSON writer, colours, option handling, and the
+ * per-command entry points.  The library never prints; everything here is
+ * the CLI's.
  */
 #ifndef SPAMTRACE_CLI_H
 #define SPAMTRACE_CLI_H
@@ -11,30 +12,23 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "spamtrace/buf.h"
 #include "spamtrace/spamtrace.h"
 
-/* --- a growable byte buffer (output is built per record, then written) */
-struct sbuf {
-	char   *p;
-	size_t	len, cap;
-};
-void	sbuf_reserve(struct sbuf *b, size_t n);	/* room for n more */
-void	sbuf_put(struct sbuf *b, const char *s, size_t n);
-void	sbuf_puts(struct sbuf *b, const char *s);
-void	sbuf_putc(struct sbuf *b, char c);
-void	sbuf_printf(struct sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void	sbuf_reset(struct sbuf *b);
-void	sbuf_free(struct sbuf *b);
-void	sbuf_write(struct sbuf *b, FILE *f);	/* write and reset */
+/* --- output: built per record in a struct st_buf (spamtrace/buf.h), then
+ * written.  The buffers have no ceiling; a buffer that ran out of memory
+ * is marked failed, and these end the program (status 70, "out of
+ * memory") instead of writing a record with a piece missing. */
+void	cli_buf_check(const struct st_buf *b);	/* exits if b failed */
+void	cli_buf_write(struct st_buf *b, FILE *f);	/* check, write, reset */
 
 /* --- JSON writer: no allocation per field; commas handled by depth ---- */
 struct jw {
-	struct sbuf *b;
+	struct st_buf *b;
 	int	depth;
 	bool	need_comma[64];
 };
-void	jw_init(struct jw *w, struct sbuf *b);
+void	jw_init(struct jw *w, struct st_buf *b);
 void	jw_obj(struct jw *w);		/* { */
 void	jw_end_obj(struct jw *w);	/* } */
 void	jw_arr(struct jw *w);		/* [ */
@@ -85,9 +79,42 @@ void	progress_done(struct progress *p);
  * the --config file (must exist).  Returns 0 or an exit status. */
 int	cli_load_config(struct st_config *cfg, const char *explicit_path);
 
+/*
+ * The options trace, bounces and report share, by their getopt letters:
+ * --me (m), --trust (t), --dnsbl (B), --resolver (R), --config (c),
+ * --color (C), -j (j); and -h (h) and unknown options, answered with the
+ * command's usage.  A command lists those it has in its long options and
+ * hands every option its own switch does not take to cli_opts_take.
+ */
+struct cli_opts {
+	struct st_config cl;		/* --me, --trust, --dnsbl, --resolver */
+	const char *config_path;	/* --config */
+	const char *color;		/* --color: auto, always, never */
+	int	jobs;			/* -j; one per core by default */
+	void	(*usage)(FILE *);
+};
+#define CLI_GO_ON	(-1)		/* the option was fine: go on */
+/* The end of such a command's long options (<getopt.h>): those they all
+ * have. */
+#define CLI_OPTS_LONG_END \
+	{ "config", required_argument, NULL, 'c' }, \
+	{ "color", optional_argument, NULL, 'C' }, \
+	{ "colour", optional_argument, NULL, 'C' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ NULL, 0, NULL, 0 }
+void	cli_opts_init(struct cli_opts *co, void (*usage)(FILE *));
+/* Returns CLI_GO_ON, or the exit status to return now (after -h, or an
+ * unknown option or a bad value, with a word on standard error). */
+int	cli_opts_take(struct cli_opts *co, int c, const char *arg);
+/* After the options (optind is the first operand): at least one operand,
+ * the configuration files into cfg, then the command line's settings
+ * over them (co->cl is freed), the default of -j.  Returns EXIT_OK or the
+ * exit status to return. */
+int	cli_opts_finish(struct cli_opts *co, int argc, struct st_config *cfg);
+
 /* --- the trace as JSON / text (shared by trace, bounces, report) ------ */
 void	out_trace_json(struct jw *w, const struct st_trace *t);
-void	out_trace_text(struct sbuf *b, const struct st_trace *t,
+void	out_trace_text(struct st_buf *b, const struct st_trace *t,
 	    const char *label);
 
 /* --- subcommands ------------------------------------------------------- */

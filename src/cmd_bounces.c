@@ -17,32 +17,35 @@
  * (learn, then judge) would give, and the input is read only once, so
  * standard input needs no copy.
  *
- * Messages are read in batches (bounded in count and bytes) and worked
- * on by -j threads (default: one per core), each message in its own slot
- * with its own arena; what must follow input order happens in the main
- * thread after each batch: the learning, the warnings and the spooling.
- * Memory stays bounded: one batch at a time, one record at a time when
+ * Messages go through the ordered pool of pool.h: read in batches
+ * (bounded in count and bytes) and worked on by -j threads (default: one
+ * per core), each message in its own slot with its own arena; what must
+ * follow input order happens in the main thread as each batch is handed
+ * back: the learning, the warnings and the spooling.  Memory stays
+ * bounded: two batches at a time, one record at a time when
  * reading back; the spool grows with the output on disk; the summary
  * grows with distinct origins and days only.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "out_bounces.h"
+#include "pool.h"
 
 struct bopts {
 	bool	json;
 	const char *html;
 	struct st_config cfg;
 	struct st_campaign *camp;
-	int	jobs;		/* worker threads */
+	int	jobs;		/* threads */
 	FILE   *spool;		/* the records, until the verdicts are known */
 	bool	spool_err;
+	bool	is_stdin;	/* the PATH being read is - */
+	int	rc;		/* the exit status so far */
 };
 
 static void
@@ -110,21 +113,21 @@ struct rec_head {
 };
 
 static void
-put_u64(struct sbuf *b, uint64_t v)
+put_u64(struct st_buf *b, uint64_t v)
 {
-	sbuf_put(b, (const char *)&v, sizeof(v));
+	st_buf_put(b, (const char *)&v, sizeof(v));
 }
 
 static void
-put_str(struct sbuf *b, const char *s)
+put_str(struct st_buf *b, const char *s)
 {
 	if (s == NULL)
 		s = "";
-	sbuf_put(b, s, strlen(s) + 1);
+	st_buf_put(b, s, strlen(s) + 1);
 }
 
 static void
-facts_pack(struct sbuf *b, const struct st_campaign_facts *f)
+facts_pack(struct st_buf *b, const struct st_campaign_facts *f)
 {
 	char fl[7];
 	size_t i;
@@ -136,7 +139,7 @@ facts_pack(struct sbuf *b, const struct st_campaign_facts *f)
 	fl[4] = (char)f->has_origin;
 	fl[5] = (char)(f->irt_org != NULL);
 	fl[6] = (char)(f->msgid_org != NULL);
-	sbuf_put(b, fl, sizeof(fl));
+	st_buf_put(b, fl, sizeof(fl));
 	put_u64(b, (uint64_t)f->arrival);
 	put_u64(b, (uint64_t)f->index);
 	put_u64(b, (uint64_t)f->nhops);
@@ -159,7 +162,7 @@ facts_pack(struct sbuf *b, const struct st_campaign_facts *f)
 
 		fl[0] = (char)h->has_by;
 		fl[1] = (char)h->cfg_mine;
-		sbuf_put(b, fl, 2);
+		st_buf_put(b, fl, 2);
 		put_str(b, h->org_by);
 		put_str(b, h->org_rdns);
 		put_str(b, h->org_helo);
@@ -264,81 +267,78 @@ facts_unpack(const char *buf, size_t len, struct st_campaign_facts *f,
 	return !r.bad;
 }
 
-/*
- * One message of a batch: its bytes (the reader's buffer is reused, so a
- * copy), its arena, and what the worker leaves for the main thread.
- */
-struct slot {
-	struct st_rawmsg rm;
-	char   *data;
-	size_t	cap;
+/* What the pool (pool.h) keeps of one message for the main thread. */
+struct item {
 	const char *shown;	/* the path as the user named it */
-	struct st_arena *a;
 	struct st_msg m, om;
 	struct st_bounce b;
 	struct st_trace t;
 	struct st_error err;
 	struct bounce_rec r;
 	struct st_campaign_facts f;
-	struct sbuf out;	/* the record, verdict left out */
-	struct sbuf facts;	/* f, packed for the spool */
+	struct st_buf out;	/* the record, verdict left out */
+	struct st_buf facts;	/* f, packed for the spool */
 };
 
-#define BATCH_MSGS	64
 #define BATCH_BYTES	(16u * 1024 * 1024)
-
-struct batch {
-	struct bopts *o;
-	struct slot *slots;
-	size_t	n;
-	size_t	next;		/* next slot to take (under lock) */
-	pthread_mutex_t lock;
-	pthread_t tid[64];	/* its workers, while it runs */
-	int	nt;
-};
 
 /* Render the record (its verdict deferred) and keep its facts. */
 static void
-finish_one(struct bopts *o, struct slot *s)
+finish_one(struct bopts *o, struct pool_msg *pm)
 {
+	struct item *s = pm->item;
 	struct bounce_rec *r = &s->r;
 	struct st_campaign_item it;
 
 	r->defer = r->error == NULL;
-	sbuf_reset(&s->out);
+	st_buf_reset(&s->out);
 	if (o->json)
 		out_bounce_json(&s->out, r);
 	else
 		out_bounce_text(&s->out, r);
 	memset(&it, 0, sizeof(it));
 	it.path = s->shown;
-	it.index = s->rm.index;
+	it.index = pm->rm.index;
 	it.unreadable = r->error != NULL;
 	it.b = r->b;
 	it.orig = r->orig_ok ? &s->t : NULL;
 	/* on ENOMEM the facts made so far stand (an original without its
 	 * hops, at worst) */
-	(void)st_campaign_facts_make(&o->cfg, s->a, &it, &s->f);
-	sbuf_reset(&s->facts);
+	(void)st_campaign_facts_make(&o->cfg, pm->a, &it, &s->f);
+	st_buf_reset(&s->facts);
 	facts_pack(&s->facts, &s->f);
 }
 
 /* In a worker: the record of one message. */
 static void
-bounce_one(struct bopts *o, struct slot *s)
+bounce_one(void *ctx, struct pool_msg *pm)
 {
+	struct bopts *o = ctx;
+	struct item *s = pm->item;
 	struct bounce_rec *r = &s->r;
 
 	memset(r, 0, sizeof(*r));
 	memset(&s->t, 0, sizeof(s->t));
 	memset(&s->err, 0, sizeof(s->err));
-	r->rm = &s->rm;
+	/* the reader's path (stable while the input is open) */
+	s->shown = o->is_stdin ? "-" : pm->rm.path;
+	r->rm = &pm->rm;
 	r->path = s->shown;
 	r->backscatter = -1;
 	r->t = &s->t;
-	if (s->rm.error != ST_OK)
-		r->error = s->rm.errmsg;
-	else if (st_msg_parse(&s->m, s->a, s->rm.data, s->rm.len) != ST_OK)
+	if (pm->a == NULL) {
+		/* no arena: the record says so, nothing else */
+		pm->rm.error = ST_ENOMEM;
+		snprintf(pm->rm.errmsg, sizeof(pm->rm.errmsg),
+		    "out of memory");
+		r->error = pm->rm.errmsg;
+		r->t = NULL;
+		finish_one(o, pm);
+		return;
+	}
+	if (pm->rm.error != ST_OK)
+		r->error = pm->rm.errmsg;
+	else if (st_msg_parse(&s->m, pm->a, pm->rm.data, pm->rm.len) != ST_OK)
 		r->error = "message too complex: memory limit reached";
 	else if (s->m.nhdrs == 0)
 		r->error = (s->m.defects & ST_MSG_DEFECT_NO_HEADERS) ?
@@ -355,104 +355,49 @@ bounce_one(struct bopts *o, struct slot *s)
 			    &s->om, &s->t, &s->err) == ST_OK)
 				r->orig_ok = true;
 			else
-				r->orig_error = st_arena_strdup(s->a,
+				r->orig_error = st_arena_strdup(pm->a,
 				    s->err.msg);
 		}
 	}
-	finish_one(o, s);
-}
-
-static void *
-worker(void *arg)
-{
-	struct batch *b = arg;
-
-	for (;;) {
-		size_t k;
-		struct slot *s;
-
-		pthread_mutex_lock(&b->lock);
-		k = b->next++;
-		pthread_mutex_unlock(&b->lock);
-		if (k >= b->n)
-			return NULL;
-		s = &b->slots[k];
-		if (s->a == NULL)
-			s->a = st_arena_new(0);
-		else
-			st_arena_reset(s->a);
-		if (s->a == NULL) {
-			/* no arena: the record says so, nothing else */
-			s->rm.error = ST_ENOMEM;
-			snprintf(s->rm.errmsg, sizeof(s->rm.errmsg),
-			    "out of memory");
-			memset(&s->r, 0, sizeof(s->r));
-			s->r.rm = &s->rm;
-			s->r.path = s->shown;
-			s->r.error = s->rm.errmsg;
-			s->r.backscatter = -1;
-			finish_one(b->o, s);
-			continue;
-		}
-		bounce_one(b->o, s);
-	}
-}
-
-/* Start the workers of batch b (at most jobs threads, at least one). */
-static void
-batch_start(struct batch *b, int jobs)
-{
-	int t, nt = jobs > 1 ? (jobs > 64 ? 64 : jobs) : 1;
-
-	b->next = 0;
-	if ((size_t)nt > b->n)
-		nt = (int)b->n;
-	for (t = 0; t < nt; t++)
-		if (pthread_create(&b->tid[t], NULL, worker, b) != 0)
-			break;
-	b->nt = t;
-	if (t == 0)		/* no thread: do it here */
-		worker(b);
-}
-
-static void
-batch_join(struct batch *b)
-{
-	int t;
-
-	for (t = 0; t < b->nt; t++)
-		pthread_join(b->tid[t], NULL);
-	b->nt = 0;
+	finish_one(o, pm);
 }
 
 /* In the main thread, in input order: learn, warn, spool. */
 static void
-finish_batch(struct batch *b, struct bopts *o, int *rc)
+spool_one(void *ctx, struct pool_msg *pm)
 {
-	size_t k;
+	struct bopts *o = ctx;
+	struct item *s = pm->item;
+	struct rec_head h;
 
-	for (k = 0; k < b->n; k++) {
-		struct slot *s = &b->slots[k];
-		struct rec_head h;
-
-		st_campaign_learn_facts(o->camp, &s->f);
-		h.outlen = s->out.len;
-		h.verdict_at = s->r.verdict_at == SIZE_MAX ? UINT64_MAX :
-		    (uint64_t)s->r.verdict_at;
-		h.factslen = s->facts.len;
-		if (fwrite(&h, sizeof(h), 1, o->spool) != 1 ||
-		    (s->out.len && fwrite(s->out.p, 1, s->out.len,
-		    o->spool) != s->out.len) ||
-		    (s->facts.len && fwrite(s->facts.p, 1, s->facts.len,
-		    o->spool) != s->facts.len))
-			o->spool_err = true;
-		if (s->r.error != NULL) {
-			cli_warn("%s: message %zu: %s", s->shown, s->rm.index,
-			    s->r.error);
-			if (*rc == EXIT_OK)
-				*rc = EXIT_PARTIAL;
-		}
+	st_campaign_learn_facts(o->camp, &s->f);
+	cli_buf_check(&s->out);
+	cli_buf_check(&s->facts);
+	h.outlen = s->out.len;
+	h.verdict_at = s->r.verdict_at == SIZE_MAX ? UINT64_MAX :
+	    (uint64_t)s->r.verdict_at;
+	h.factslen = s->facts.len;
+	if (fwrite(&h, sizeof(h), 1, o->spool) != 1 ||
+	    (s->out.len && fwrite(s->out.p, 1, s->out.len,
+	    o->spool) != s->out.len) ||
+	    (s->facts.len && fwrite(s->facts.p, 1, s->facts.len,
+	    o->spool) != s->facts.len))
+		o->spool_err = true;
+	if (s->r.error != NULL) {
+		cli_warn("%s: message %zu: %s", s->shown, pm->rm.index,
+		    s->r.error);
+		if (o->rc == EXIT_OK)
+			o->rc = EXIT_PARTIAL;
 	}
+}
+
+static void
+free_item(void *item)
+{
+	struct item *s = item;
+
+	st_buf_free(&s->out);
+	st_buf_free(&s->facts);
 }
 
 /* Read the spool back in input order: judge each record, write it with
@@ -460,7 +405,7 @@ finish_batch(struct batch *b, struct bopts *o, int *rc)
 static bool
 replay(struct bopts *o)
 {
-	struct sbuf buf = { 0 }, v = { 0 };
+	struct st_buf buf = { 0 }, v = { 0 };
 	struct st_campaign_hopfacts *hops = NULL;
 	size_t caphops = 0;
 	struct rec_head h;
@@ -481,8 +426,9 @@ replay(struct bopts *o)
 			break;
 		}
 		n = (size_t)(h.outlen + h.factslen);
-		sbuf_reset(&buf);
-		sbuf_reserve(&buf, n + 1);
+		st_buf_reset(&buf);
+		if (!st_buf_reserve(&buf, n))
+			cli_buf_check(&buf);	/* out of memory: exits */
 		if (n > 0 && fread(buf.p, 1, n, o->spool) != n) {
 			ok = false;
 			break;
@@ -496,11 +442,12 @@ replay(struct bopts *o)
 		if (h.verdict_at == UINT64_MAX)
 			fwrite(buf.p, 1, (size_t)h.outlen, stdout);
 		else {
-			sbuf_reset(&v);
+			st_buf_reset(&v);
 			if (o->json)
 				out_bounce_verdict_json(&v, bs, why);
 			else
 				out_bounce_verdict_text(&v, bs);
+			cli_buf_check(&v);
 			fwrite(buf.p, 1, (size_t)h.verdict_at, stdout);
 			fwrite(v.p, 1, v.len, stdout);
 			fwrite(buf.p + h.verdict_at, 1,
@@ -510,136 +457,43 @@ replay(struct bopts *o)
 	}
 	if (ferror(o->spool))
 		ok = false;
-	sbuf_free(&buf);
-	sbuf_free(&v);
+	st_buf_free(&buf);
+	st_buf_free(&v);
 	free(hops);
 	return ok;
 }
 
-/* Read the next batch of in into b; false at the end of in (*st: why). */
-static bool
-batch_read(struct batch *b, struct st_input *in, bool is_stdin,
-    enum st_status *st)
-{
-	size_t bytes = 0;
-	struct st_rawmsg rm;
-
-	b->n = 0;
-	while (b->n < BATCH_MSGS && bytes < BATCH_BYTES) {
-		struct slot *s = &b->slots[b->n];
-
-		if ((*st = st_input_next(in, &rm)) != ST_OK)
-			break;
-		if (rm.len > s->cap) {
-			char *nd = realloc(s->data, rm.len);
-
-			if (nd == NULL) {
-				rm.error = ST_ENOMEM;
-				snprintf(rm.errmsg, sizeof(rm.errmsg),
-				    "out of memory");
-				rm.len = 0;
-			} else {
-				s->data = nd;
-				s->cap = rm.len;
-			}
-		}
-		if (rm.len)
-			memcpy(s->data, rm.data, rm.len);
-		s->rm = rm;
-		s->rm.data = s->data;
-		/* the reader's path (stable while in is open) */
-		s->shown = is_stdin ? "-" : rm.path;
-		bytes += rm.len;
-		b->n++;
-	}
-	return b->n > 0;
-}
-
-/*
- * The one pass over every PATH; returns the exit status so far.  Two
- * batches take turns: while the workers work on one, the main thread
- * spools the one before (in input order) and reads the next into its
- * slots.
- */
+/* The one pass over every PATH; returns the exit status so far. */
 static int
 run_pass(struct bopts *o, int argc, char **argv, int first)
 {
-	static struct slot slots[2][BATCH_MSGS];
+	static const struct pool_ops ops = {
+		.item_size = sizeof(struct item),
+		.batch_bytes = BATCH_BYTES,
+		.work = bounce_one,
+		.done = spool_one,
+		.item_free = free_item,
+	};
 	struct progress prog;
-	uint64_t nmsg = 0, bytes_done = 0;
-	int i, rc = EXIT_OK, cur = 0;
-	struct st_error err;
-	struct batch bt[2];
-	size_t k;
+	struct pool *pl;
+	int i;
 
-	memset(bt, 0, sizeof(bt));
-	for (k = 0; k < 2; k++) {
-		bt[k].o = o;
-		bt[k].slots = slots[k];
-		pthread_mutex_init(&bt[k].lock, NULL);
+	o->rc = EXIT_OK;
+	if ((pl = pool_new(&ops, o, o->jobs)) == NULL) {
+		cli_warn("out of memory");
+		return EXIT_PARTIAL;
 	}
 	progress_init(&prog);
 	for (i = first; i < argc; i++) {
-		struct st_input *in;
-		enum st_status st = ST_OK;
-		bool is_stdin = strcmp(argv[i], "-") == 0, more, prev;
+		int r;
 
-		if (st_input_open(&in, argv[i], &err) != ST_OK) {
-			cli_warn("%s", err.msg);
-			rc = EXIT_NOINPUT;
-			continue;
-		}
-		more = batch_read(&bt[cur], in, is_stdin, &st);
-		prev = false;
-		while (more) {
-			struct batch *b = &bt[cur], *pb = &bt[!cur];
-
-			batch_start(b, o->jobs);
-			/* while the workers run: spool the batch before,
-			 * then read the next into its slots */
-			if (prev) {
-				finish_batch(pb, o, &rc);
-				nmsg += pb->n;
-				progress_update(&prog, nmsg, bytes_done +
-				    st_input_bytes_read(in));
-			}
-			more = batch_read(pb, in, is_stdin, &st);
-			batch_join(b);
-			prev = true;
-			cur = !cur;
-		}
-		if (prev) {
-			/* the last batch run (the slots' paths point into
-			 * in: done before it is closed) */
-			finish_batch(&bt[!cur], o, &rc);
-			nmsg += bt[!cur].n;
-			progress_update(&prog, nmsg, bytes_done +
-			    st_input_bytes_read(in));
-		}
-		bytes_done += st_input_bytes_read(in);
-		if (st != ST_EOF) {
-			cli_warn("%s: read error", argv[i]);
-			if (rc == EXIT_OK)
-				rc = EXIT_PARTIAL;
-		}
-		st_input_close(in);
+		o->is_stdin = strcmp(argv[i], "-") == 0;
+		if ((r = pool_run(pl, argv[i], &prog)) > o->rc)
+			o->rc = r;
 	}
 	progress_done(&prog);
-	for (k = 0; k < 2; k++)
-		pthread_mutex_destroy(&bt[k].lock);
-	for (k = 0; k < 2 * BATCH_MSGS; k++) {
-		struct slot *s = &slots[k / BATCH_MSGS][k % BATCH_MSGS];
-
-		sbuf_free(&s->out);
-		sbuf_free(&s->facts);
-		if (s->a != NULL)
-			st_arena_free(s->a);
-		s->a = NULL;
-		free(s->data);
-		s->data = NULL;
-		s->cap = 0;
-	}
-	return rc;
+	pool_free(pl);
+	return o->rc;
 }
 
 int
@@ -649,37 +503,26 @@ cmd_bounces(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "html", required_argument, NULL, 'H' },
 		{ "me", required_argument, NULL, 'm' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "color", optional_argument, NULL, 'C' },
-		{ "colour", optional_argument, NULL, 'C' },
 		{ "jobs", required_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		CLI_OPTS_LONG_END
 	};
 	struct bopts o;
-	const char *config_path = NULL, *color = "auto";
-	struct st_strlist me = { 0 };
-	struct sbuf out = { 0 };
+	struct cli_opts co;
+	struct st_buf out = { 0 };
 	int c, rc, i, nstdin = 0;
 
 	memset(&o, 0, sizeof(o));
 	st_config_init(&o.cfg);
+	cli_opts_init(&co, usage);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hj:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'J': o.json = true; break;
 		case 'H': o.html = optarg; break;
-		case 'm': st_strlist_add(&me, optarg); break;
-		case 'c': config_path = optarg; break;
-		case 'C': color = optarg ? optarg : "always"; break;
-		case 'j': o.jobs = atoi(optarg); break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+		default:
+			if ((rc = cli_opts_take(&co, c, optarg)) != CLI_GO_ON)
+				return rc;
 		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
 	}
 	for (i = optind; i < argc; i++)
 		if (strcmp(argv[i], "-") == 0)
@@ -688,20 +531,11 @@ cmd_bounces(int argc, char **argv)
 		cli_warn("bounces: standard input can be named only once");
 		return EXIT_USAGE;
 	}
-	if ((rc = cli_load_config(&o.cfg, config_path)) != EXIT_OK)
+	if ((rc = cli_opts_finish(&co, argc, &o.cfg)) != EXIT_OK)
 		return rc;
-	for (i = 0; i < (int)me.n; i++)
-		st_strlist_add(&o.cfg.me, me.v[i]);
-	for (i = 0; i < (int)me.n; i++)
-		free(me.v[i]);
-	free(me.v);
-	cli_color_setup(o.json ? "never" : color);
+	o.jobs = co.jobs;
+	cli_color_setup(o.json ? "never" : co.color);
 	st_library_init();
-	if (o.jobs <= 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-		o.jobs = n > 0 ? (int)(n > 64 ? 64 : n) : 1;
-	}
 
 	if ((o.spool = spool_open()) == NULL) {
 		cli_warn("cannot create a temporary file (TMPDIR, /tmp): %s",
@@ -735,7 +569,7 @@ cmd_bounces(int argc, char **argv)
 			out_bounces_summary_json(&out, s);
 		else
 			out_bounces_summary_text(&out, s);
-		sbuf_write(&out, stdout);
+		cli_buf_write(&out, stdout);
 		if (o.html != NULL && out_bounces_html(o.html, s,
 		    argc - optind == 1 ? argv[optind] : "mailbox") != 0) {
 			cli_warn("%s: cannot write the HTML report: %s",
@@ -745,7 +579,7 @@ cmd_bounces(int argc, char **argv)
 		}
 	}
 	fflush(stdout);
-	sbuf_free(&out);
+	st_buf_free(&out);
 	st_campaign_free(o.camp);
 	st_config_free(&o.cfg);
 	return rc;

@@ -19,7 +19,7 @@
 struct cases_ctx {
 	bool	json;
 	struct jw w;
-	struct sbuf out;
+	struct st_buf out;
 	size_t	n;
 };
 
@@ -85,33 +85,33 @@ one_case(const struct st_store_case *c, void *arg)
 		return true;
 	}
 	iso(c->written, t, sizeof(t));
-	sbuf_printf(&x->out, "%s#%lld%s  %s  %s%s%s  %s %s, %zu incident%s\n",
+	st_buf_printf(&x->out, "%s#%lld%s  %s  %s%s%s  %s %s, %zu incident%s\n",
 	    C_BOLD, (long long)c->id, C_RESET, t,
 	    strcmp(c->status, "sent") == 0 ? C_GREEN :
 	    strcmp(c->status, "written") == 0 ? "" : C_RED, c->status,
 	    C_RESET, c->kind, c->lang, c->incidents,
 	    c->incidents == 1 ? "" : "s");
-	sbuf_printf(&x->out, "  source %s%s%s%s\n", *c->source_ip ?
+	st_buf_printf(&x->out, "  source %s%s%s%s\n", *c->source_ip ?
 	    c->source_ip : "?", *c->domain ? " (" : "", c->domain,
 	    *c->domain ? ")" : "");
 	if (*c->message_id)
-		sbuf_printf(&x->out, "  message %s\n", c->message_id);
-	sbuf_printf(&x->out, "  file %s\n", c->path);
+		st_buf_printf(&x->out, "  message %s\n", c->message_id);
+	st_buf_printf(&x->out, "  file %s\n", c->path);
 	for (i = 0; i < c->nrcpts; i++) {
 		const struct st_store_rcpt *r = &c->rcpts[i];
 
 		if (r->has_sent)
 			iso(r->sent, t, sizeof(t));
-		sbuf_printf(&x->out, "  to %s: %s%s%s%s%s\n", r->addr,
+		st_buf_printf(&x->out, "  to %s: %s%s%s%s%s\n", r->addr,
 		    r->status, r->has_sent ? " " : "", r->has_sent ? t : "",
 		    r->smtp_reply ? "  " : "", r->smtp_reply ? r->smtp_reply :
 		    "");
 	}
 	if (c->resolution != NULL)
-		sbuf_printf(&x->out, "  %sresolution:%s %s\n", C_CYAN, C_RESET,
+		st_buf_printf(&x->out, "  %sresolution:%s %s\n", C_CYAN, C_RESET,
 		    c->resolution);
-	sbuf_putc(&x->out, '\n');
-	sbuf_write(&x->out, stdout);
+	st_buf_putc(&x->out, '\n');
+	cli_buf_write(&x->out, stdout);
 	return true;
 }
 
@@ -218,13 +218,13 @@ cmd_cases(int argc, char **argv)
 	if (x.json) {
 		jw_end_arr(&x.w);
 		jw_end_obj(&x.w);
-		sbuf_putc(&x.out, '\n');
-		sbuf_write(&x.out, stdout);
+		st_buf_putc(&x.out, '\n');
+		cli_buf_write(&x.out, stdout);
 	} else if (resolve == NULL && x.n == 0) {
 		fprintf(stderr, "spamtrace: no cases in %s\n", path);
 	}
 	fflush(stdout);
-	sbuf_free(&x.out);
+	st_buf_free(&x.out);
 	st_store_close(s);
 	return rc;
 }

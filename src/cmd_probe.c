@@ -24,7 +24,7 @@
 struct probe_cli {
 	bool	json, verbose;
 	int	timeout;
-	struct sbuf out;
+	struct st_buf out;
 	int	bad;		/* targets unreachable or in error */
 };
 
@@ -45,7 +45,7 @@ usage(FILE *f)
 
 /* Text for a terminal: control bytes shown as \xNN. */
 static void
-put_text(struct sbuf *b, const char *s)
+put_text(struct st_buf *b, const char *s)
 {
 	const unsigned char *p;
 
@@ -53,20 +53,20 @@ put_text(struct sbuf *b, const char *s)
 		return;
 	for (p = (const unsigned char *)s; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f)
-			sbuf_printf(b, "\\x%02x", *p);
+			st_buf_printf(b, "\\x%02x", *p);
 		else
-			sbuf_putc(b, (char)*p);
+			st_buf_putc(b, (char)*p);
 	}
 }
 
 /* A multi-line reply on one line: lines joined by " | ". */
 static void
-put_reply(struct sbuf *b, const char *s)
+put_reply(struct st_buf *b, const char *s)
 {
 	const char *nl;
 
 	if (s == NULL) {
-		sbuf_puts(b, "-");
+		st_buf_puts(b, "-");
 		return;
 	}
 	while ((nl = strchr(s, '\n')) != NULL) {
@@ -74,7 +74,7 @@ put_reply(struct sbuf *b, const char *s)
 
 		put_text(b, line);
 		free(line);
-		sbuf_puts(b, " | ");
+		st_buf_puts(b, " | ");
 		s = nl + 1;
 	}
 	put_text(b, s);
@@ -143,82 +143,82 @@ put_json(struct probe_cli *c, const struct st_probe_result *r)
 		jw_str(&w, r->transcript[i]);
 	jw_end_arr(&w);
 	jw_end_obj(&w);
-	sbuf_putc(&c->out, '\n');
+	st_buf_putc(&c->out, '\n');
 }
 
 static void
 put_human(struct probe_cli *c, const struct st_probe_result *r)
 {
-	struct sbuf *b = &c->out;
+	struct st_buf *b = &c->out;
 	size_t i;
 	int third = 0;
 
 	for (i = 0; i < r->ntests; i++)
 		if (r->tests[i].run && r->tests[i].third_party)
 			third++;
-	sbuf_printf(b, "%s", C_BOLD);
+	st_buf_printf(b, "%s", C_BOLD);
 	put_text(b, r->target);
-	sbuf_printf(b, "%s", C_RESET);
+	st_buf_printf(b, "%s", C_RESET);
 	if (r->address != NULL)
-		sbuf_printf(b, " (%s)", r->address);
-	sbuf_puts(b, "  ");
+		st_buf_printf(b, " (%s)", r->address);
+	st_buf_puts(b, "  ");
 	switch (r->verdict) {
 	case ST_PROBE_OPEN:
-		sbuf_printf(b, "%s%sOPEN RELAY%s: %d of %d relay attempts "
+		st_buf_printf(b, "%s%sOPEN RELAY%s: %d of %d relay attempts "
 		    "accepted", C_BOLD, C_RED, C_RESET, r->relayed, third);
 		break;
 	case ST_PROBE_CLOSED:
 		if (third > 0)
-			sbuf_printf(b, "%sclosed%s: all %d relay attempts "
+			st_buf_printf(b, "%sclosed%s: all %d relay attempts "
 			    "refused", C_GREEN, C_RESET, third);
 		else
-			sbuf_printf(b, "%sclosed%s: refused us before any "
+			st_buf_printf(b, "%sclosed%s: refused us before any "
 			    "test", C_GREEN, C_RESET);
 		break;
 	case ST_PROBE_AUTH_REQUIRED:
-		sbuf_printf(b, "%sauth-required%s: the server wants "
+		st_buf_printf(b, "%sauth-required%s: the server wants "
 		    "authentication (530) before it takes mail", C_GREEN,
 		    C_RESET);
 		break;
 	case ST_PROBE_UNREACHABLE:
-		sbuf_printf(b, "%sunreachable%s", C_YELLOW, C_RESET);
+		st_buf_printf(b, "%sunreachable%s", C_YELLOW, C_RESET);
 		break;
 	case ST_PROBE_ERROR:
-		sbuf_printf(b, "%serror%s", C_YELLOW, C_RESET);
+		st_buf_printf(b, "%serror%s", C_YELLOW, C_RESET);
 		break;
 	}
-	sbuf_printf(b, "  %s(%.1f s)%s\n", C_DIM, r->elapsed_ms / 1000.0,
+	st_buf_printf(b, "  %s(%.1f s)%s\n", C_DIM, r->elapsed_ms / 1000.0,
 	    C_RESET);
 	if (r->error != NULL) {
-		sbuf_printf(b, "  %serror:%s ", C_RED, C_RESET);
+		st_buf_printf(b, "  %serror:%s ", C_RED, C_RESET);
 		put_text(b, r->error);
-		sbuf_putc(b, '\n');
+		st_buf_putc(b, '\n');
 	}
 	if (r->note != NULL) {
-		sbuf_printf(b, "  %snote:%s ", C_YELLOW, C_RESET);
+		st_buf_printf(b, "  %snote:%s ", C_YELLOW, C_RESET);
 		put_text(b, r->note);
-		sbuf_putc(b, '\n');
+		st_buf_putc(b, '\n');
 	}
 	if (r->banner != NULL) {
-		sbuf_puts(b, "  banner:  ");
+		st_buf_puts(b, "  banner:  ");
 		put_reply(b, r->banner);
-		sbuf_putc(b, '\n');
+		st_buf_putc(b, '\n');
 	}
 	if (r->ntests > 0 || r->tls) {
-		sbuf_printf(b, "  session: %s", r->esmtp ? "ESMTP" :
+		st_buf_printf(b, "  session: %s", r->esmtp ? "ESMTP" :
 		    "HELO only");
 		if (r->tls) {
-			sbuf_printf(b, ", STARTTLS %s %s",
+			st_buf_printf(b, ", STARTTLS %s %s",
 			    r->tls_version ? r->tls_version : "",
 			    r->tls_cipher ? r->tls_cipher : "");
 			if (r->tls_subject != NULL) {
-				sbuf_puts(b, " (certificate ");
+				st_buf_puts(b, " (certificate ");
 				put_text(b, r->tls_subject);
-				sbuf_puts(b, ", not verified)");
+				st_buf_puts(b, ", not verified)");
 			}
 		} else
-			sbuf_puts(b, ", no TLS");
-		sbuf_printf(b, ", %d tests, %s\n", r->tried,
+			st_buf_puts(b, ", no TLS");
+		st_buf_printf(b, ", %d tests, %s\n", r->tried,
 		    r->quit_sent ? "QUIT sent" : "no QUIT (connection lost)");
 	}
 	for (i = 0; i < r->ntests; i++) {
@@ -226,42 +226,42 @@ put_human(struct probe_cli *c, const struct st_probe_result *r)
 
 		if (!t->run || (!c->verbose && !t->accepted))
 			continue;
-		sbuf_printf(b, "  %s%-8s%s #%-2d %-32s MAIL FROM:<",
+		st_buf_printf(b, "  %s%-8s%s #%-2d %-32s MAIL FROM:<",
 		    t->relayed ? C_RED : t->accepted ? C_YELLOW : C_DIM,
 		    t->relayed ? "RELAYED" : t->accepted ? "accepted" :
 		    "refused", C_RESET, t->n, t->form);
 		put_text(b, t->mail_from);
-		sbuf_puts(b, "> RCPT TO:<");
+		st_buf_puts(b, "> RCPT TO:<");
 		put_text(b, t->rcpt_to);
-		sbuf_puts(b, ">\n               ");
+		st_buf_puts(b, ">\n               ");
 		if (t->rcpt_reply != NULL)
 			put_reply(b, t->rcpt_reply);
 		else {
-			sbuf_puts(b, "MAIL refused: ");
+			st_buf_puts(b, "MAIL refused: ");
 			put_reply(b, t->mail_reply);
 		}
-		sbuf_putc(b, '\n');
+		st_buf_putc(b, '\n');
 	}
 	if (r->localhost_accepted)
-		sbuf_printf(b, "  %snote:%s it accepts mail for \"localhost\" "
+		st_buf_printf(b, "  %snote:%s it accepts mail for \"localhost\" "
 		    "from outside: a stranger can fill its queue with mail "
 		    "addressed to itself\n", C_YELLOW, C_RESET);
 	if (r->verdict == ST_PROBE_OPEN || r->localhost_accepted)
-		sbuf_puts(b, "  A 250 to RCPT is an acceptance, not proof "
+		st_buf_puts(b, "  A 250 to RCPT is an acceptance, not proof "
 		    "of delivery: the probe never sends DATA, so nothing was "
 		    "delivered.\n");
 	if (c->verbose && r->ntranscript > 0) {
-		sbuf_puts(b, "  transcript:\n");
+		st_buf_puts(b, "  transcript:\n");
 		for (i = 0; i < r->ntranscript; i++) {
 			const char *l = r->transcript[i];
 
-			sbuf_printf(b, "    %s", l[0] == 'C' ? C_CYAN :
+			st_buf_printf(b, "    %s", l[0] == 'C' ? C_CYAN :
 			    l[0] == '*' ? C_DIM : "");
 			put_text(b, l);
-			sbuf_printf(b, "%s\n", C_RESET);
+			st_buf_printf(b, "%s\n", C_RESET);
 		}
 	}
-	sbuf_putc(b, '\n');
+	st_buf_putc(b, '\n');
 }
 
 static void
@@ -280,7 +280,7 @@ on_done(const struct st_probe_result *r, size_t i, void *ctx)
 		    st_probe_verdict_name(r->verdict),
 		    r->error ? r->error : "no verdict");
 	}
-	sbuf_write(&c->out, stdout);
+	cli_buf_write(&c->out, stdout);
 	fflush(stdout);
 }
 
@@ -409,6 +409,6 @@ cmd_probe(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		st_probe_result_free(&res[i]);
 	free(res);
-	sbuf_free(&c.out);
+	st_buf_free(&c.out);
 	return c.bad ? EXIT_PARTIAL : EXIT_OK;
 }

@@ -420,7 +420,7 @@ struct run {
 	const char *from;
 	int64_t	now;
 	struct jw w;
-	struct sbuf out;
+	struct st_buf out;
 	int	rc;
 	size_t	written, sent, failed, already;
 };
@@ -459,7 +459,7 @@ do_report(struct run *R, const struct st_report *r)
 	char *msg = NULL, *msgid = NULL, *text = NULL, *subject = NULL;
 	size_t len = 0, i;
 	char path[4200], key_hex[65], fromb[512];
-	struct sbuf key = { 0 };
+	struct st_buf key = { 0 };
 	int64_t *ids = NULL, case_id = 0;
 	struct rcpt_result res[MAX_TO];
 	size_t nres = r->nto < MAX_TO ? r->nto : MAX_TO;
@@ -484,15 +484,16 @@ do_report(struct run *R, const struct st_report *r)
 	st_report_letter_text(r, &ro, &text, &subject, &err);
 
 	/* the case key: kind, language, addressees and messages */
-	sbuf_printf(&key, "%s|%s|", o->arf ? "arf" : "letter", o->lang);
+	st_buf_printf(&key, "%s|%s|", o->arf ? "arf" : "letter", o->lang);
 	for (i = 0; i < r->nto; i++)
-		sbuf_printf(&key, "%s,", r->to[i]);
+		st_buf_printf(&key, "%s,", r->to[i]);
 	for (i = 0; i < r->ninc; i++) {
-		sbuf_putc(&key, '|');
-		sbuf_puts(&key, r->inc[i].identity);
+		st_buf_putc(&key, '|');
+		st_buf_puts(&key, r->inc[i].identity);
 	}
+	cli_buf_check(&key);
 	sha256_hex(key.p, key.len, key_hex);
-	sbuf_free(&key);
+	st_buf_free(&key);
 
 	if (!mkdirs(o->out_dir)) {
 		cli_warn("%s: cannot make directory: %s", o->out_dir,
@@ -689,8 +690,8 @@ do_report(struct run *R, const struct st_report *r)
 		jw_end_arr(w);
 		jw_end_obj(w);
 	} else {
-		sbuf_printf(&R->out, "%s%s%s\n", C_BOLD, path, C_RESET);
-		sbuf_printf(&R->out, "  case %lld, %s (%s), %zu incident%s, "
+		st_buf_printf(&R->out, "%s%s%s\n", C_BOLD, path, C_RESET);
+		st_buf_printf(&R->out, "  case %lld, %s (%s), %zu incident%s, "
 		    "source %s\n", (long long)case_id,
 		    o->arf ? "ARF report" : "letter", o->lang, r->ninc,
 		    r->ninc == 1 ? "" : "s",
@@ -701,11 +702,11 @@ do_report(struct run *R, const struct st_report *r)
 			    strcmp(res[i].state, "already-sent") == 0 ? "" :
 			    C_RED;
 
-			sbuf_printf(&R->out, "  to %s: %s%s%s%s%s\n",
+			st_buf_printf(&R->out, "  to %s: %s%s%s%s%s\n",
 			    res[i].addr, c, res[i].state, C_RESET,
 			    res[i].reply[0] ? "  " : "", res[i].reply);
 		}
-		sbuf_write(&R->out, stdout);
+		cli_buf_write(&R->out, stdout);
 	}
 	goto done;
 
@@ -805,23 +806,19 @@ cmd_report(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "me", required_argument, NULL, 'm' },
 		{ "trust", required_argument, NULL, 't' },
-		{ "config", required_argument, NULL, 'c' },
 		{ "templates", required_argument, NULL, 'E' },
 		{ "force", no_argument, NULL, 'X' },
 		{ "ja-utf8", no_argument, NULL, 'U' },
 		{ "no-unwrap", no_argument, NULL, 'W' },
-		{ "color", optional_argument, NULL, 'C' },
-		{ "colour", optional_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		CLI_OPTS_LONG_END
 	};
 	struct report_opts o;
 	struct run R;
-	struct st_config cl;
+	struct cli_opts co;
 	struct st_error err = { 0 };
 	struct st_report_set set;
 	struct st_arena *a;
-	const char *config_path = NULL, *color = "auto", *v;
+	const char *v;
 	char dbpath[4096], tpath[4200], tname[64], fromdef[600];
 	char *templ = NULL;
 	size_t nmsg = 0, nbad = 0, i;
@@ -830,7 +827,7 @@ cmd_report(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	memset(&R, 0, sizeof(R));
 	st_config_init(&o.cfg);
-	st_config_init(&cl);
+	cli_opts_init(&co, usage);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -858,34 +855,17 @@ cmd_report(int argc, char **argv)
 		case 'H': o.helo = optarg; break;
 		case 'f': o.from = optarg; break;
 		case 'd': o.db = optarg; break;
-		case 'm': st_strlist_add(&cl.me, optarg); break;
-		case 't':
-			if (st_config_add_trust(&cl, optarg, &err) != ST_OK) {
-				cli_warn("%s", err.msg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'c': config_path = optarg; break;
 		case 'E': o.templates = optarg; break;
 		case 'X': o.force = true; break;
 		case 'U': o.ja_utf8 = true; break;
 		case 'W': o.no_unwrap = true; break;
-		case 'C': color = optarg ? optarg : "always"; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+		default:
+			if ((rc = cli_opts_take(&co, c, optarg)) != CLI_GO_ON)
+				return rc;
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if ((rc = cli_load_config(&o.cfg, config_path)) != EXIT_OK)
+	if ((rc = cli_opts_finish(&co, argc, &o.cfg)) != EXIT_OK)
 		return rc;
-	if (st_config_merge(&o.cfg, &cl) != ST_OK) {
-		cli_warn("out of memory");
-		return EXIT_PARTIAL;
-	}
-	st_config_free(&cl);
 	/* config file defaults for what the command line did not say */
 	if (o.lang == NULL)
 		o.lang = (v = st_config_get(&o.cfg, "report_lang")) ? v : "en";
@@ -984,7 +964,7 @@ cmd_report(int argc, char **argv)
 		free(templ);
 		return EXIT_NOINPUT;
 	}
-	cli_color_setup(o.json ? "never" : color);
+	cli_color_setup(o.json ? "never" : co.color);
 	if (o.send)
 		signal(SIGPIPE, SIG_IGN);	/* OpenSSL writes (smtp.h) */
 
@@ -1043,8 +1023,8 @@ cmd_report(int argc, char **argv)
 		jw_kint(&R.w, "unreadable",
 		    (long long)(nbad - set.no_addressee));
 		jw_end_obj(&R.w);
-		sbuf_putc(&R.out, '\n');
-		sbuf_write(&R.out, stdout);
+		st_buf_putc(&R.out, '\n');
+		cli_buf_write(&R.out, stdout);
 	}
 	fflush(stdout);
 	fprintf(stderr, "spamtrace: %zu message%s, %zu report%s written%s",
@@ -1058,7 +1038,7 @@ cmd_report(int argc, char **argv)
 	if (nbad > set.no_addressee)
 		fprintf(stderr, ", %zu unreadable", nbad - set.no_addressee);
 	fputc('\n', stderr);
-	sbuf_free(&R.out);
+	st_buf_free(&R.out);
 	st_report_set_free(&set);
 	st_store_close(R.store);
 	st_config_free(&o.cfg);

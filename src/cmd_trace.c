@@ -8,19 +8,17 @@
  */
 #include <ctype.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "cli.h"
+#include "pool.h"
 #include "spamtrace/bounce.h"
 
 struct trace_opts {
 	bool	json;
-	int	jobs;
 	struct st_dns *dns;	/* --dns: the resolver of the run */
 	struct st_config cfg;
+	int	rc;		/* EXIT_PARTIAL once a message had an error */
 };
 
 static void
@@ -133,7 +131,7 @@ analyse_one(const struct trace_opts *o, const struct st_rawmsg *rm,
 /* Phase 3: the record for one message; false when it has an error. */
 static bool
 format_one(const struct trace_opts *o, const struct st_rawmsg *rm,
-    struct result *r, struct sbuf *out)
+    struct result *r, struct st_buf *out)
 {
 	struct jw w;
 
@@ -159,21 +157,21 @@ format_one(const struct trace_opts *o, const struct st_rawmsg *rm,
 			jw_end_obj(&w);
 		}
 		jw_end_obj(&w);
-		sbuf_putc(out, '\n');
+		st_buf_putc(out, '\n');
 	} else {
 		char label[4200];
 
 		snprintf(label, sizeof(label), "== %s #%zu", rm->path,
 		    rm->index);
 		if (r->error != NULL)
-			sbuf_printf(out, "%s%s%s\n  %serror:%s %s\n\n", C_BOLD,
+			st_buf_printf(out, "%s%s%s\n  %serror:%s %s\n\n", C_BOLD,
 			    label, C_RESET, C_RED, C_RESET, r->error);
 		else {
 			out_trace_text(out, &r->t, label);
-			sbuf_putc(out, '\n');
+			st_buf_putc(out, '\n');
 		}
 		if (r->orig) {
-			sbuf_printf(out, "%sThis message is a %s returned by "
+			st_buf_printf(out, "%sThis message is a %s returned by "
 			    "%s: the mail system that sent it is not the "
 			    "spammer. The message it returns is traced below; "
 			    "report that one's origin.%s\n\n", C_BOLD,
@@ -189,121 +187,79 @@ format_one(const struct trace_opts *o, const struct st_rawmsg *rm,
 			    st_bounce_kind_name(r->b.kind), r->b.orig_where,
 			    *r->b.reporting_mta ? r->b.reporting_mta : "");
 			out_trace_text(out, &r->ot, label);
-			sbuf_putc(out, '\n');
+			st_buf_putc(out, '\n');
 		}
 	}
-	if (r->error != NULL)
-		cli_warn("%s: message %zu: %s", rm->path, rm->index, r->error);
 	return r->error == NULL;
 }
 
 /*
- * Messages are read in batches (bounded in count and bytes) and traced by
- * o->jobs threads; each slot has its own arena and output buffer, and the
- * outputs are written in input order once the batch is done.
+ * Messages go through the ordered pool (pool.h), 8 MiB a batch at most:
+ * in the workers, analysis then the record; with --dns, analysis, the
+ * lookups of the whole batch, then the records.  Each record is written in
+ * input order.
  */
-#define BATCH_MSGS	64
 #define BATCH_BYTES	(8u * 1024 * 1024)
 
-struct slot {
-	struct st_rawmsg rm;
-	char   *data;
-	size_t	cap;
-	struct st_arena *a;
+/* A message's state in the pool. */
+struct item {
 	struct result r;
 	char	errbuf[256];
-	struct sbuf out;
+	struct st_buf out;	/* its record */
 	bool	ok;
 };
 
-struct batch {
-	const struct trace_opts *o;
-	struct slot *slots;
-	size_t	n;
-	size_t	next;		/* next slot to take (under lock) */
-	int	phase;		/* 1 analyse, 3 format, 13 both */
-	pthread_mutex_t lock;
-};
-
-static void *
-worker(void *arg)
+/* Phase 3, in a worker. */
+static void
+format_item(void *ctx, struct pool_msg *pm)
 {
-	struct batch *b = arg;
+	struct item *it = pm->item;
 
-	for (;;) {
-		size_t k;
-		struct slot *s;
-
-		pthread_mutex_lock(&b->lock);
-		k = b->next++;
-		pthread_mutex_unlock(&b->lock);
-		if (k >= b->n)
-			return NULL;
-		s = &b->slots[k];
-		if (b->phase == 3) {
-			sbuf_reset(&s->out);
-			s->ok = format_one(b->o, &s->rm, &s->r, &s->out);
-			continue;
-		}
-		if (s->a == NULL)
-			s->a = st_arena_new(0);
-		else
-			st_arena_reset(s->a);
-		if (s->a == NULL) {
-			memset(&s->r, 0, sizeof(s->r));
-			s->r.error = "out of memory";
-			continue;
-		}
-		analyse_one(b->o, &s->rm, s->a, &s->r, s->errbuf,
-		    sizeof(s->errbuf));
-		if (b->phase == 13) {
-			/* no DNS phase between: format while it is hot */
-			sbuf_reset(&s->out);
-			s->ok = format_one(b->o, &s->rm, &s->r, &s->out);
-		}
-	}
+	st_buf_reset(&it->out);
+	it->ok = format_one(ctx, &pm->rm, &it->r, &it->out);
 }
 
+/* Phase 1, in a worker (and phase 3 at once when no DNS phase is between:
+ * the record is made while the trace is hot). */
 static void
-run_phase(struct batch *b, int jobs)
+analyse_item(void *ctx, struct pool_msg *pm)
 {
-	pthread_t tid[64];
-	int t, nt = jobs > 1 ? (jobs > 64 ? 64 : jobs) : 1;
+	const struct trace_opts *o = ctx;
+	struct item *it = pm->item;
 
-	b->next = 0;
-	if ((size_t)nt > b->n)
-		nt = (int)b->n;
-	for (t = 1; t < nt; t++)
-		if (pthread_create(&tid[t], NULL, worker, b) != 0)
-			break;
-	nt = t;
-	worker(b);
-	for (t = 1; t < nt; t++)
-		pthread_join(tid[t], NULL);
+	if (pm->a == NULL) {
+		memset(&it->r, 0, sizeof(it->r));
+		it->r.error = "out of memory";
+	} else
+		analyse_one(o, &pm->rm, pm->a, &it->r, it->errbuf,
+		    sizeof(it->errbuf));
+	if (o->dns == NULL)
+		format_item(ctx, pm);
 }
 
 /* Phase 2 (--dns): every address of every trace of the batch, looked up
  * concurrently, the results attached to each trace. */
 static void
-lookup_batch(const struct trace_opts *o, struct batch *b)
+lookup_batch(void *ctx, struct pool_msg *msgs, size_t nmsgs)
 {
-	struct st_trace *tr[2 * BATCH_MSGS];
-	struct st_arena *ar[2 * BATCH_MSGS];
+	const struct trace_opts *o = ctx;
+	struct st_trace *tr[2 * POOL_BATCH];
+	struct st_arena *ar[2 * POOL_BATCH];
 	struct st_error err = { 0 };
 	const char *w;
 	size_t k, n = 0;
 	enum st_status st;
 
-	for (k = 0; k < b->n; k++) {
-		struct slot *s = &b->slots[k];
+	for (k = 0; k < nmsgs; k++) {
+		struct item *it = msgs[k].item;
 
-		if (s->r.error != NULL)
+		if (it->r.error != NULL)
 			continue;
-		tr[n] = &s->r.t;
-		ar[n++] = s->a;
-		if (s->r.orig) {
-			tr[n] = &s->r.ot;
-			ar[n++] = s->a;
+		tr[n] = &it->r.t;
+		ar[n++] = msgs[k].a;
+		if (it->r.orig) {
+			tr[n] = &it->r.ot;
+			ar[n++] = msgs[k].a;
 		}
 	}
 	st = n ? st_dns_lookup_traces(o->dns, tr, ar, n, &err) : ST_OK;
@@ -313,243 +269,27 @@ lookup_batch(const struct trace_opts *o, struct batch *b)
 		cli_warn("dns: %s", w);
 }
 
-/*
- * Without --dns, with several jobs: a pool of threads that lives for the
- * whole PATH and two sets of slots, so that the next batch is read while
- * the pool analyses and formats the current one (the reading thread joins
- * the pool once it has read).  Outputs are still written in input order,
- * batch after batch.
- */
-struct pool {
-	pthread_mutex_t lock;
-	pthread_cond_t work;	/* a batch was submitted, or quit */
-	pthread_cond_t done;	/* the last slot of the batch is done */
-	struct batch *cur;	/* the batch being worked on, or NULL */
-	size_t	ndone;
-	bool	quit;
-};
-
-/* Takes one slot of the current batch and does it; false when none left. */
-static bool
-pool_step(struct pool *pl, bool wait)
-{
-	struct batch *b;
-	struct slot *s;
-	size_t k;
-
-	pthread_mutex_lock(&pl->lock);
-	for (;;) {
-		if (pl->quit) {
-			pthread_mutex_unlock(&pl->lock);
-			return false;
-		}
-		if (pl->cur != NULL && pl->cur->next < pl->cur->n)
-			break;
-		if (!wait) {
-			pthread_mutex_unlock(&pl->lock);
-			return false;
-		}
-		pthread_cond_wait(&pl->work, &pl->lock);
-	}
-	b = pl->cur;
-	k = b->next++;
-	pthread_mutex_unlock(&pl->lock);
-
-	s = &b->slots[k];
-	if (s->a == NULL)
-		s->a = st_arena_new(0);
-	else
-		st_arena_reset(s->a);
-	if (s->a == NULL) {
-		memset(&s->r, 0, sizeof(s->r));
-		s->r.error = "out of memory";
-	} else
-		analyse_one(b->o, &s->rm, s->a, &s->r, s->errbuf,
-		    sizeof(s->errbuf));
-	sbuf_reset(&s->out);
-	s->ok = format_one(b->o, &s->rm, &s->r, &s->out);
-
-	pthread_mutex_lock(&pl->lock);
-	if (++pl->ndone == b->n)
-		pthread_cond_signal(&pl->done);
-	pthread_mutex_unlock(&pl->lock);
-	return true;
-}
-
-static void *
-pool_worker(void *arg)
-{
-	struct pool *pl = arg;
-
-	while (pool_step(pl, true))
-		;
-	return NULL;
-}
-
-/*
- * Reads up to one batch of messages of in into slots; sets *more to false
- * at the end of the input (and *rc on a read error).  Returns the count.
- */
-static size_t
-read_batch(struct st_input *in, const char *path, struct slot *slots,
-    bool *more, int *rc)
-{
-	struct st_rawmsg rm;
-	enum st_status st;
-	size_t n = 0, bytes = 0;
-
-	while (n < BATCH_MSGS && bytes < BATCH_BYTES) {
-		struct slot *s = &slots[n];
-
-		if ((st = st_input_next(in, &rm)) != ST_OK) {
-			*more = false;
-			if (st != ST_EOF) {
-				cli_warn("%s: read error", path);
-				*rc = EXIT_PARTIAL;
-			}
-			break;
-		}
-		/* the reader's buffer is reused: keep a copy */
-		if (rm.len > s->cap) {
-			char *nd = realloc(s->data, rm.len);
-
-			if (nd == NULL) {
-				rm.error = ST_ENOMEM;
-				snprintf(rm.errmsg, sizeof(rm.errmsg),
-				    "out of memory");
-				rm.len = 0;
-			} else {
-				s->data = nd;
-				s->cap = rm.len;
-			}
-		}
-		if (rm.len)
-			memcpy(s->data, rm.data, rm.len);
-		s->rm = rm;
-		s->rm.data = s->data;
-		bytes += rm.len;
-		n++;
-	}
-	return n;
-}
-
-/* Writes a finished batch in input order; updates rc and the counters. */
+/* In the main thread, in input order: the record goes out, and the
+ * warning of a message that has no trace. */
 static void
-write_batch(struct batch *b, int *rc, uint64_t *nmsg)
+write_item(void *ctx, struct pool_msg *pm)
 {
-	size_t k;
+	struct trace_opts *o = ctx;
+	struct item *it = pm->item;
 
-	for (k = 0; k < b->n; k++) {
-		if (!b->slots[k].ok && *rc == EXIT_OK)
-			*rc = EXIT_PARTIAL;
-		sbuf_write(&b->slots[k].out, stdout);
+	if (!it->ok) {
+		cli_warn("%s: message %zu: %s", pm->rm.path, pm->rm.index,
+		    it->r.error);
+		if (o->rc == EXIT_OK)
+			o->rc = EXIT_PARTIAL;
 	}
-	*nmsg += b->n;
+	cli_buf_write(&it->out, stdout);
 }
 
-/* Trace every message of one PATH; returns an exit status. */
-static int
-trace_path(const struct trace_opts *o, const char *path, struct progress *prog,
-    uint64_t *nmsg, uint64_t *bytes_done)
+static void
+free_item(void *item)
 {
-	static struct slot slots[2][BATCH_MSGS];
-	struct batch b[2];
-	struct pool pl;
-	pthread_t tid[64];
-	struct st_input *in;
-	struct st_error err;
-	int rc = EXIT_OK, nt = 0, t, cur = 0;
-	size_t k;
-	bool more = true, pooled = o->dns == NULL && o->jobs > 1;
-
-	if (st_input_open(&in, path, &err) != ST_OK) {
-		cli_warn("%s", err.msg);
-		return EXIT_NOINPUT;
-	}
-	memset(b, 0, sizeof(b));
-	for (k = 0; k < 2; k++) {
-		b[k].o = o;
-		b[k].slots = slots[k];
-		pthread_mutex_init(&b[k].lock, NULL);
-	}
-	if (pooled) {
-		memset(&pl, 0, sizeof(pl));
-		pthread_mutex_init(&pl.lock, NULL);
-		pthread_cond_init(&pl.work, NULL);
-		pthread_cond_init(&pl.done, NULL);
-		for (nt = 0; nt < (o->jobs > 64 ? 64 : o->jobs) - 1; nt++)
-			if (pthread_create(&tid[nt], NULL, pool_worker, &pl) != 0)
-				break;
-	}
-	if (pooled) {
-		b[cur].n = read_batch(in, path, slots[cur], &more, &rc);
-		while (b[cur].n > 0) {
-			struct batch *bb = &b[cur];
-
-			pthread_mutex_lock(&pl.lock);
-			bb->next = 0;
-			pl.ndone = 0;
-			pl.cur = bb;
-			pthread_cond_broadcast(&pl.work);
-			pthread_mutex_unlock(&pl.lock);
-			/* read the next batch meanwhile, then help */
-			b[!cur].n = more ? read_batch(in, path, slots[!cur],
-			    &more, &rc) : 0;
-			while (pool_step(&pl, false))
-				;
-			pthread_mutex_lock(&pl.lock);
-			while (pl.ndone < bb->n)
-				pthread_cond_wait(&pl.done, &pl.lock);
-			pl.cur = NULL;
-			pthread_mutex_unlock(&pl.lock);
-			write_batch(bb, &rc, nmsg);
-			progress_update(prog, *nmsg, *bytes_done +
-			    st_input_bytes_read(in));
-			cur = !cur;
-		}
-		pthread_mutex_lock(&pl.lock);
-		pl.quit = true;
-		pthread_cond_broadcast(&pl.work);
-		pthread_mutex_unlock(&pl.lock);
-		for (t = 0; t < nt; t++)
-			pthread_join(tid[t], NULL);
-		pthread_cond_destroy(&pl.work);
-		pthread_cond_destroy(&pl.done);
-		pthread_mutex_destroy(&pl.lock);
-	}
-	while (!pooled && more) {
-		b[0].n = read_batch(in, path, slots[0], &more, &rc);
-		if (b[0].n == 0)
-			break;
-		if (o->dns != NULL) {
-			b[0].phase = 1;
-			run_phase(&b[0], b[0].n > 1 ? o->jobs : 1);
-			lookup_batch(o, &b[0]);
-			b[0].phase = 3;
-			run_phase(&b[0], b[0].n > 1 ? o->jobs : 1);
-		} else {
-			b[0].phase = 13;
-			run_phase(&b[0], b[0].n > 1 ? o->jobs : 1);
-		}
-		write_batch(&b[0], &rc, nmsg);
-		progress_update(prog, *nmsg, *bytes_done +
-		    st_input_bytes_read(in));
-	}
-	*bytes_done += st_input_bytes_read(in);
-	st_input_close(in);
-	for (k = 0; k < 2; k++)
-		pthread_mutex_destroy(&b[k].lock);
-	/* give the batch memory back between paths */
-	for (k = 0; k < 2 * BATCH_MSGS; k++) {
-		struct slot *s = &slots[k / BATCH_MSGS][k % BATCH_MSGS];
-
-		if (s->cap > 4 * 1024 * 1024) {
-			free(s->data);
-			s->data = NULL;
-			s->cap = 0;
-		}
-	}
-	return rc;
+	st_buf_free(&((struct item *)item)->out);
 }
 
 int
@@ -559,84 +299,73 @@ cmd_trace(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "me", required_argument, NULL, 'm' },
 		{ "trust", required_argument, NULL, 't' },
-		{ "config", required_argument, NULL, 'c' },
 		{ "dns", no_argument, NULL, 'D' },
 		{ "dnsbl", required_argument, NULL, 'B' },
 		{ "resolver", required_argument, NULL, 'R' },
-		{ "color", optional_argument, NULL, 'C' },
-		{ "colour", optional_argument, NULL, 'C' },
 		{ "jobs", required_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		CLI_OPTS_LONG_END
+	};
+	struct pool_ops ops = {
+		.item_size = sizeof(struct item),
+		.batch_bytes = BATCH_BYTES,
+		.work = analyse_item,
+		.done = write_item,
+		.item_free = free_item,
 	};
 	struct trace_opts o;
-	const char *config_path = NULL, *color = "auto";
-	struct st_config cl;
+	struct cli_opts co;
 	struct st_error err;
 	struct progress prog;
-	int c, rc = EXIT_OK, i;
+	struct pool *pl;
+	int c, rc, i;
 	bool want_dns = false;
-	uint64_t nmsg = 0, bytes_done = 0;
 
 	memset(&o, 0, sizeof(o));
 	st_config_init(&o.cfg);
-	st_config_init(&cl);
+	cli_opts_init(&co, usage);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hj:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'J': o.json = true; break;
-		case 'm': st_strlist_add(&cl.me, optarg); break;
-		case 't':
-			if (st_config_add_trust(&cl, optarg, &err) != ST_OK) {
-				cli_warn("%s", err.msg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'c': config_path = optarg; break;
 		case 'D': want_dns = true; break;
-		case 'B': st_strlist_add(&cl.dnsbl, optarg); break;
-		case 'R': free(cl.resolver); cl.resolver = strdup(optarg);
-			break;
-		case 'C': color = optarg ? optarg : "always"; break;
-		case 'j': o.jobs = atoi(optarg); break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+		default:
+			if ((rc = cli_opts_take(&co, c, optarg)) != CLI_GO_ON)
+				return rc;
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if ((rc = cli_load_config(&o.cfg, config_path)) != EXIT_OK)
+	if ((rc = cli_opts_finish(&co, argc, &o.cfg)) != EXIT_OK)
 		return rc;
-	/* command-line settings come after the files */
-	if (st_config_merge(&o.cfg, &cl) != ST_OK) {
-		cli_warn("out of memory");
-		return EXIT_PARTIAL;
-	}
-	st_config_free(&cl);
-	cli_color_setup(o.json ? "never" : color);
+	cli_color_setup(o.json ? "never" : co.color);
 	if (want_dns && st_dns_new(&o.dns, &o.cfg, &err) != ST_OK) {
 		cli_warn("--dns: %s", err.msg);
 		st_config_free(&o.cfg);
 		return EXIT_USAGE;
 	}
-
-	if (o.jobs <= 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-		o.jobs = n > 0 ? (int)(n > 64 ? 64 : n) : 1;
+	if (o.dns != NULL) {
+		/* the lookups of a batch between analysis and records */
+		ops.between = lookup_batch;
+		ops.finish = format_item;
 	}
+	if ((pl = pool_new(&ops, &o, co.jobs)) == NULL) {
+		cli_warn("out of memory");
+		if (o.dns != NULL)
+			st_dns_free(o.dns);
+		st_config_free(&o.cfg);
+		return EXIT_PARTIAL;
+	}
+
 	progress_init(&prog);
-	rc = EXIT_OK;
 	for (i = optind; i < argc; i++) {
-		int r = trace_path(&o, argv[i], &prog, &nmsg, &bytes_done);
+		int r = pool_run(pl, argv[i], &prog);
 
 		if (r > rc)
 			rc = r;
 	}
 	progress_done(&prog);
+	if (o.rc > rc)
+		rc = o.rc;
 	fflush(stdout);
+	pool_free(pl);
 	if (o.dns != NULL)
 		st_dns_free(o.dns);
 	st_config_free(&o.cfg);

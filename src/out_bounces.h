@@ -29,14 +29,14 @@ struct bounce_rec {
 	size_t	verdict_at;
 };
 
-void	out_bounce_json(struct sbuf *out, struct bounce_rec *r);
-void	out_bounce_text(struct sbuf *out, struct bounce_rec *r);
-void	out_bounce_verdict_json(struct sbuf *out, int backscatter,
+void	out_bounce_json(struct st_buf *out, struct bounce_rec *r);
+void	out_bounce_text(struct st_buf *out, struct bounce_rec *r);
+void	out_bounce_verdict_json(struct st_buf *out, int backscatter,
 	    const char *why);
-void	out_bounce_verdict_text(struct sbuf *out, int backscatter);
-void	out_bounces_summary_json(struct sbuf *out,
+void	out_bounce_verdict_text(struct st_buf *out, int backscatter);
+void	out_bounces_summary_json(struct st_buf *out,
 	    const struct st_campaign_summary *s);
-void	out_bounces_summary_text(struct sbuf *out,
+void	out_bounces_summary_text(struct st_buf *out,
 	    const struct st_campaign_summary *s);
 /* Write the HTML report; 0 or -1 with errno set. */
 int	out_bounces_html(const char *file, const struct st_campaign_summary *s,

@@ -14,20 +14,20 @@
 #include "out_bounces.h"
 
 static void
-esc(struct sbuf *b, const char *s)
+esc(struct st_buf *b, const char *s)
 {
 	for (; s != NULL && *s; s++) {
 		switch (*s) {
-		case '<': sbuf_puts(b, "&lt;"); break;
-		case '>': sbuf_puts(b, "&gt;"); break;
-		case '&': sbuf_puts(b, "&amp;"); break;
-		case '"': sbuf_puts(b, "&quot;"); break;
-		case '\'': sbuf_puts(b, "&#39;"); break;
+		case '<': st_buf_puts(b, "&lt;"); break;
+		case '>': st_buf_puts(b, "&gt;"); break;
+		case '&': st_buf_puts(b, "&amp;"); break;
+		case '"': st_buf_puts(b, "&quot;"); break;
+		case '\'': st_buf_puts(b, "&#39;"); break;
 		default:
 			if ((unsigned char)*s < 0x20)
-				sbuf_putc(b, ' ');
+				st_buf_putc(b, ' ');
 			else
-				sbuf_putc(b, *s);
+				st_buf_putc(b, *s);
 		}
 	}
 }
@@ -58,7 +58,7 @@ day_number(const char *d)
 /* The timeline: one bar per day from the first to the last (days with
  * no bounce included), at most 400 bars; beyond, only the days seen. */
 static void
-chart(struct sbuf *b, const struct st_campaign_summary *s)
+chart(struct st_buf *b, const struct st_campaign_summary *s)
 {
 	long first, last, span, i;
 	uint64_t max = 1;
@@ -68,7 +68,7 @@ chart(struct sbuf *b, const struct st_campaign_summary *s)
 	bool dense;
 
 	if (s->ndays == 0) {
-		sbuf_puts(b, "<p class=\"dim\">No dated bounces.</p>\n");
+		st_buf_puts(b, "<p class=\"dim\">No dated bounces.</p>\n");
 		return;
 	}
 	for (k = 0; k < s->ndays; k++)
@@ -81,18 +81,18 @@ chart(struct sbuf *b, const struct st_campaign_summary *s)
 	if (!dense)
 		span = (long)s->ndays;
 	bw = (double)(w - left - 10) / (double)span;
-	sbuf_printf(b, "<svg role=\"img\" aria-label=\"bounces per day\" "
+	st_buf_printf(b, "<svg role=\"img\" aria-label=\"bounces per day\" "
 	    "viewBox=\"0 0 %d %d\" width=\"100%%\" "
 	    "xmlns=\"http://www.w3.org/2000/svg\">\n", w, h);
 	/* axes and a scale */
-	sbuf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+	st_buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
 	    "class=\"axis\"/>\n", left, h - bottom, w - 10, h - bottom);
-	sbuf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+	st_buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
 	    "class=\"axis\"/>\n", left, top, left, h - bottom);
-	sbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"lbl\" "
+	st_buf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"lbl\" "
 	    "text-anchor=\"end\">%llu</text>\n", left - 6, top + 10,
 	    (unsigned long long)max);
-	sbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"lbl\" "
+	st_buf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"lbl\" "
 	    "text-anchor=\"end\">0</text>\n", left - 6, h - bottom);
 	for (k = 0; k < s->ndays; k++) {
 		long pos = dense ? day_number(s->per_day[k].key) - first :
@@ -101,7 +101,7 @@ chart(struct sbuf *b, const struct st_campaign_summary *s)
 		double bh = (double)(h - bottom - top) *
 		    (double)s->per_day[k].n / (double)max;
 
-		sbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+		st_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
 		    "height=\"%.1f\" class=\"bar\"><title>%s: %llu</title>"
 		    "</rect>\n", x, (double)(h - bottom) - bh,
 		    bw > 3 ? bw - 2 : bw, bh, s->per_day[k].key,
@@ -127,14 +127,14 @@ chart(struct sbuf *b, const struct st_campaign_summary *s)
 				continue;
 		} else
 			snprintf(lbl, sizeof(lbl), "%s", s->per_day[i].key);
-		sbuf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"lbl\">%s"
+		st_buf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"lbl\">%s"
 		    "</text>\n", left + 2 + i * bw, h - bottom + 16, lbl);
 	}
 	if (span > 1 && (span - 1) % (span / 6 > 0 ? span / 6 : 1) != 0)
-		sbuf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"lbl\" "
+		st_buf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"lbl\" "
 		    "text-anchor=\"end\">%s</text>\n", (double)(w - 10),
 		    h - bottom + 32, s->per_day[s->ndays - 1].key);
-	sbuf_puts(b, "</svg>\n");
+	st_buf_puts(b, "</svg>\n");
 }
 
 static const char STYLE[] =
@@ -156,106 +156,106 @@ int
 out_bounces_html(const char *file, const struct st_campaign_summary *s,
     const char *title)
 {
-	struct sbuf b = { 0 };
+	struct st_buf b = { 0 };
 	FILE *f;
 	size_t i, k;
 	char d1[32], d2[32];
 	uint64_t rmax = 1;
 
-	sbuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+	st_buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 	    "<meta charset=\"utf-8\">\n<title>spamtrace: bounces of ");
 	esc(&b, title);
-	sbuf_printf(&b, "</title>\n<style>%s</style></head><body>\n", STYLE);
-	sbuf_puts(&b, "<h1>Bounces of ");
+	st_buf_printf(&b, "</title>\n<style>%s</style></head><body>\n", STYLE);
+	st_buf_puts(&b, "<h1>Bounces of ");
 	esc(&b, title);
-	sbuf_puts(&b, "</h1>\n");
+	st_buf_puts(&b, "</h1>\n");
 	if (s->has_first) {
 		st_date_iso(s->first, d1, sizeof(d1));
 		st_date_iso(s->last, d2, sizeof(d2));
-		sbuf_printf(&b, "<p>From %s to %s (UTC).", d1, d2);
+		st_buf_printf(&b, "<p>From %s to %s (UTC).", d1, d2);
 	} else
-		sbuf_puts(&b, "<p>");
+		st_buf_puts(&b, "<p>");
 	if (s->nme > 0) {
-		sbuf_puts(&b, " Your addresses: ");
+		st_buf_puts(&b, " Your addresses: ");
 		for (i = 0; i < s->nme; i++) {
 			if (i)
-				sbuf_puts(&b, ", ");
+				st_buf_puts(&b, ", ");
 			esc(&b, s->me[i]);
 		}
 		if (s->country) {
-			sbuf_puts(&b, " (");
+			st_buf_puts(&b, " (");
 			esc(&b, s->country);
-			sbuf_puts(&b, ")");
+			st_buf_puts(&b, ")");
 		}
-		sbuf_puts(&b, ".");
+		st_buf_puts(&b, ".");
 	}
-	sbuf_puts(&b, "</p>\n<div class=\"cards\">\n");
-	sbuf_printf(&b, "<div class=\"card\" id=\"messages\"><b>%llu</b>"
+	st_buf_puts(&b, "</p>\n<div class=\"cards\">\n");
+	st_buf_printf(&b, "<div class=\"card\" id=\"messages\"><b>%llu</b>"
 	    "messages</div>\n", (unsigned long long)s->messages);
-	sbuf_printf(&b, "<div class=\"card\" id=\"bounces\"><b>%llu</b>"
+	st_buf_printf(&b, "<div class=\"card\" id=\"bounces\"><b>%llu</b>"
 	    "bounces</div>\n", (unsigned long long)s->bounces);
-	sbuf_printf(&b, "<div class=\"card\" id=\"backscatter\"><b>%llu</b>"
+	st_buf_printf(&b, "<div class=\"card\" id=\"backscatter\"><b>%llu</b>"
 	    "backscatter</div>\n", (unsigned long long)s->backscatter);
-	sbuf_printf(&b, "<div class=\"card\" id=\"genuine\"><b>%llu</b>"
+	st_buf_printf(&b, "<div class=\"card\" id=\"genuine\"><b>%llu</b>"
 	    "genuine</div>\n", (unsigned long long)s->genuine);
-	sbuf_printf(&b, "<div class=\"card\"><b>%llu</b>undetermined</div>\n",
+	st_buf_printf(&b, "<div class=\"card\"><b>%llu</b>undetermined</div>\n",
 	    (unsigned long long)s->undetermined);
-	sbuf_printf(&b, "<div class=\"card\"><b>%llu</b>not bounces</div>\n",
+	st_buf_printf(&b, "<div class=\"card\"><b>%llu</b>not bounces</div>\n",
 	    (unsigned long long)s->not_bounces);
-	sbuf_printf(&b, "<div class=\"card\"><b>%llu</b>unreadable</div>\n",
+	st_buf_printf(&b, "<div class=\"card\"><b>%llu</b>unreadable</div>\n",
 	    (unsigned long long)s->unreadable);
-	sbuf_puts(&b, "</div>\n<h2>Arrivals per day</h2>\n");
+	st_buf_puts(&b, "</div>\n<h2>Arrivals per day</h2>\n");
 	chart(&b, s);
 
-	sbuf_puts(&b, "<h2>Origins</h2>\n<p class=\"dim\">The hosts that "
+	st_buf_puts(&b, "<h2>Origins</h2>\n<p class=\"dim\">The hosts that "
 	    "handed the forged mail to the bouncing systems (the origin of "
 	    "each bounced message's trace), most first.</p>\n");
-	sbuf_puts(&b, "<table id=\"origins\"><tr><th>#</th><th>count</th>"
+	st_buf_puts(&b, "<table id=\"origins\"><tr><th>#</th><th>count</th>"
 	    "<th>ip</th><th>host</th><th>org</th><th>country</th>"
 	    "<th>scope</th></tr>\n");
 	for (i = 0; i < s->norigins; i++) {
 		const struct st_campaign_origin *o = &s->origins[i];
 
-		sbuf_printf(&b, "<tr class=\"origin\"><td class=\"n\">%zu</td>"
+		st_buf_printf(&b, "<tr class=\"origin\"><td class=\"n\">%zu</td>"
 		    "<td class=\"n\">%llu</td><td>", i + 1,
 		    (unsigned long long)o->count);
 		esc(&b, dash(o->ip));
-		sbuf_puts(&b, "</td><td>");
+		st_buf_puts(&b, "</td><td>");
 		esc(&b, dash(o->host));
-		sbuf_puts(&b, "</td><td>");
+		st_buf_puts(&b, "</td><td>");
 		esc(&b, dash(o->org));
-		sbuf_puts(&b, "</td><td>");
+		st_buf_puts(&b, "</td><td>");
 		esc(&b, o->country ? o->country : "-");
-		sbuf_printf(&b, "</td><td class=\"%s\">%s</td></tr>\n",
+		st_buf_printf(&b, "</td><td class=\"%s\">%s</td></tr>\n",
 		    o->scope ? o->scope : "", o->scope ? o->scope : "-");
 	}
-	sbuf_puts(&b, "</table>\n");
+	st_buf_puts(&b, "</table>\n");
 
-	sbuf_puts(&b, "<h2>Reasons</h2>\n<table id=\"reasons\"><tr>"
+	st_buf_puts(&b, "<h2>Reasons</h2>\n<table id=\"reasons\"><tr>"
 	    "<th>reason</th><th>bounces</th><th></th></tr>\n");
 	for (i = 0; i < s->nreasons; i++)
 		if (s->by_reason[i].n > rmax)
 			rmax = s->by_reason[i].n;
 	for (i = 0; i < s->nreasons; i++) {
-		sbuf_puts(&b, "<tr><td>");
+		st_buf_puts(&b, "<tr><td>");
 		esc(&b, s->by_reason[i].key);
-		sbuf_printf(&b, "</td><td class=\"n\">%llu</td><td><span "
+		st_buf_printf(&b, "</td><td class=\"n\">%llu</td><td><span "
 		    "class=\"rbar\" style=\"width:%llupx\"></span></td></tr>\n",
 		    (unsigned long long)s->by_reason[i].n,
 		    (unsigned long long)(s->by_reason[i].n * 300 / rmax));
 	}
-	sbuf_puts(&b, "</table>\n");
+	st_buf_puts(&b, "</table>\n");
 
-	sbuf_puts(&b, "<h2>Per origin</h2>\n");
+	st_buf_puts(&b, "<h2>Per origin</h2>\n");
 	for (i = 0; i < s->norigins; i++) {
 		const struct st_campaign_origin *o = &s->origins[i];
 
-		sbuf_puts(&b, i == 0 ? "<details open><summary>" :
+		st_buf_puts(&b, i == 0 ? "<details open><summary>" :
 		    "<details><summary>");
 		esc(&b, dash(o->ip));
-		sbuf_puts(&b, " ");
+		st_buf_puts(&b, " ");
 		esc(&b, o->host);
-		sbuf_printf(&b, " &mdash; %llu bounce%s</summary>\n<table>"
+		st_buf_printf(&b, " &mdash; %llu bounce%s</summary>\n<table>"
 		    "<tr><th>arrived</th><th>recipient</th><th>reason</th>"
 		    "<th>subject</th><th>message</th></tr>\n",
 		    (unsigned long long)o->count, o->count == 1 ? "" : "s");
@@ -265,37 +265,38 @@ out_bounces_html(const char *file, const struct st_campaign_summary *s,
 
 			if (e->has_when)
 				st_date_iso(e->when, d, sizeof(d));
-			sbuf_printf(&b, "<tr><td>%s</td><td>", d);
+			st_buf_printf(&b, "<tr><td>%s</td><td>", d);
 			esc(&b, dash(e->rcpt));
-			sbuf_puts(&b, "</td><td>");
+			st_buf_puts(&b, "</td><td>");
 			esc(&b, dash(e->reason));
-			sbuf_puts(&b, "</td><td>");
+			st_buf_puts(&b, "</td><td>");
 			esc(&b, dash(e->subject));
-			sbuf_puts(&b, "</td><td>");
+			st_buf_puts(&b, "</td><td>");
 			esc(&b, e->path);
-			sbuf_printf(&b, " #%zu</td></tr>\n", e->index);
+			st_buf_printf(&b, " #%zu</td></tr>\n", e->index);
 		}
 		if (o->count > o->nex)
-			sbuf_printf(&b, "<tr><td colspan=\"5\" class=\"dim\">"
+			st_buf_printf(&b, "<tr><td colspan=\"5\" class=\"dim\">"
 			    "and %llu more</td></tr>\n",
 			    (unsigned long long)(o->count - o->nex));
-		sbuf_puts(&b, "</table></details>\n");
+		st_buf_puts(&b, "</table></details>\n");
 	}
-	sbuf_puts(&b, "<p class=\"dim\">Made by spamtrace " ST_VERSION
+	st_buf_puts(&b, "<p class=\"dim\">Made by spamtrace " ST_VERSION
 	    ".</p>\n</body></html>\n");
 
+	cli_buf_check(&b);
 	if ((f = fopen(file, "w")) == NULL) {
-		sbuf_free(&b);
+		st_buf_free(&b);
 		return -1;
 	}
 	if (fwrite(b.p, 1, b.len, f) != b.len) {
 		int e = errno;
 
 		fclose(f);
-		sbuf_free(&b);
+		st_buf_free(&b);
 		errno = e;
 		return -1;
 	}
-	sbuf_free(&b);
+	st_buf_free(&b);
 	return fclose(f) == 0 ? 0 : -1;
 }

@@ -34,7 +34,7 @@ rcpt_json(struct jw *w, const struct st_bounce_rcpt *r)
 static void verdict(struct jw *w, int backscatter, const char *why);
 
 void
-out_bounce_json(struct sbuf *out, struct bounce_rec *r)
+out_bounce_json(struct st_buf *out, struct bounce_rec *r)
 {
 	struct jw w;
 	const struct st_bounce *b = r->b;
@@ -59,7 +59,7 @@ out_bounce_json(struct sbuf *out, struct bounce_rec *r)
 		jw_knull(&w, "original");
 		jw_knull(&w, "backscatter");
 		jw_end_obj(&w);
-		sbuf_putc(out, '\n');
+		st_buf_putc(out, '\n');
 		return;
 	}
 	jw_kbool(&w, "is_bounce", b->kind != ST_BOUNCE_NONE);
@@ -118,11 +118,11 @@ verdict(struct jw *w, int backscatter, const char *why)
 		jw_bool(w, backscatter == 1);
 	jw_kstr(w, "backscatter_why", why ? why : "");
 	jw_end_obj(w);
-	sbuf_putc(w->b, '\n');
+	st_buf_putc(w->b, '\n');
 }
 
 void
-out_bounce_verdict_json(struct sbuf *out, int backscatter, const char *why)
+out_bounce_verdict_json(struct st_buf *out, int backscatter, const char *why)
 {
 	struct jw w;
 
@@ -134,7 +134,8 @@ out_bounce_verdict_json(struct sbuf *out, int backscatter, const char *why)
 }
 
 void
-out_bounces_summary_json(struct sbuf *out, const struct st_campaign_summary *s)
+out_bounces_summary_json(struct st_buf *out,
+    const struct st_campaign_summary *s)
 {
 	struct jw w;
 	size_t i;
@@ -193,5 +194,5 @@ out_bounces_summary_json(struct sbuf *out, const struct st_campaign_summary *s)
 	jw_end_obj(&w);
 	jw_end_obj(&w);
 	jw_end_obj(&w);
-	sbuf_putc(out, '\n');
+	st_buf_putc(out, '\n');
 }

@@ -16,14 +16,14 @@ dash(const char *s)
 
 /* Text with control characters shown as spaces (terminal safety). */
 static void
-put_clean(struct sbuf *b, const char *s, size_t max)
+put_clean(struct st_buf *b, const char *s, size_t max)
 {
 	size_t n = 0;
 
 	for (; *s && n < max; s++, n++)
-		sbuf_putc(b, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+		st_buf_putc(b, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
 	if (*s)
-		sbuf_puts(b, "...");
+		st_buf_puts(b, "...");
 }
 
 /* Display width of UTF-8 text, roughly: East Asian wide characters
@@ -55,97 +55,97 @@ width(const char *s)
 }
 
 static void
-pad(struct sbuf *b, const char *s, int cols)
+pad(struct st_buf *b, const char *s, int cols)
 {
 	int w = width(s);
 
 	put_clean(b, s, 200);
 	while (w++ < cols)
-		sbuf_putc(b, ' ');
+		st_buf_putc(b, ' ');
 }
 
 void
-out_bounce_verdict_text(struct sbuf *out, int backscatter)
+out_bounce_verdict_text(struct st_buf *out, int backscatter)
 {
 	if (backscatter == 1)
-		sbuf_printf(out, "  %sBACKSCATTER%s", C_RED, C_RESET);
+		st_buf_printf(out, "  %sBACKSCATTER%s", C_RED, C_RESET);
 	else if (backscatter == 0)
-		sbuf_printf(out, "  %sgenuine%s", C_GREEN, C_RESET);
+		st_buf_printf(out, "  %sgenuine%s", C_GREEN, C_RESET);
 	else
-		sbuf_printf(out, "  %s(sender unknown)%s", C_DIM, C_RESET);
+		st_buf_printf(out, "  %s(sender unknown)%s", C_DIM, C_RESET);
 }
 
 void
-out_bounce_text(struct sbuf *out, struct bounce_rec *r)
+out_bounce_text(struct st_buf *out, struct bounce_rec *r)
 {
 	const struct st_bounce *b = r->b;
 	size_t i;
 	char d[32];
 
 	r->verdict_at = SIZE_MAX;
-	sbuf_printf(out, "%s== %s #%zu%s", C_BOLD, r->path, r->rm->index,
+	st_buf_printf(out, "%s== %s #%zu%s", C_BOLD, r->path, r->rm->index,
 	    C_RESET);
 	if (r->error != NULL || b == NULL) {
-		sbuf_printf(out, "  %serror:%s %s\n", C_RED, C_RESET,
+		st_buf_printf(out, "  %serror:%s %s\n", C_RED, C_RESET,
 		    r->error ? r->error : "unreadable");
 		return;
 	}
 	if (b->kind == ST_BOUNCE_NONE) {
-		sbuf_printf(out, "  %snot a bounce%s\n", C_DIM, C_RESET);
+		st_buf_printf(out, "  %snot a bounce%s\n", C_DIM, C_RESET);
 		return;
 	}
-	sbuf_printf(out, "  %s", st_bounce_kind_name(b->kind));
+	st_buf_printf(out, "  %s", st_bounce_kind_name(b->kind));
 	if (*b->reporting_mta)
-		sbuf_printf(out, " from %s", b->reporting_mta);
+		st_buf_printf(out, " from %s", b->reporting_mta);
 	if (b->has_arrival) {
 		st_date_iso(b->arrival, d, sizeof(d));
-		sbuf_printf(out, ", %s", d);
+		st_buf_printf(out, ", %s", d);
 	}
 	if (r->defer)
 		r->verdict_at = out->len;	/* written there later */
 	else
 		out_bounce_verdict_text(out, r->backscatter);
-	sbuf_putc(out, '\n');
+	st_buf_putc(out, '\n');
 	for (i = 0; i < b->nrcpts; i++) {
 		const struct st_bounce_rcpt *rc = &b->rcpts[i];
 
-		sbuf_printf(out, "  %s%-15s%s %-7s %-3s ", C_YELLOW,
+		st_buf_printf(out, "  %s%-15s%s %-7s %-3s ", C_YELLOW,
 		    rc->reason, C_RESET, dash(rc->status),
 		    dash(rc->reply_code));
 		put_clean(out, rc->address, 200);
 		if (*rc->diagnostic) {
-			sbuf_printf(out, "\n      %s", C_DIM);
+			st_buf_printf(out, "\n      %s", C_DIM);
 			put_clean(out, rc->diagnostic, 160);
-			sbuf_puts(out, C_RESET);
+			st_buf_puts(out, C_RESET);
 		}
-		sbuf_putc(out, '\n');
+		st_buf_putc(out, '\n');
 	}
 	if (r->have_orig && r->orig_ok) {
 		const char *ip, *host;
 
-		sbuf_puts(out, "  original: ");
+		st_buf_puts(out, "  original: ");
 		put_clean(out, dash(r->t->sum.from), 80);
-		sbuf_puts(out, " / ");
+		st_buf_puts(out, " / ");
 		put_clean(out, dash(r->t->sum.subject), 80);
-		sbuf_putc(out, '\n');
+		st_buf_putc(out, '\n');
 		if (st_campaign_origin_of(r->t, &ip, &host))
-			sbuf_printf(out, "  origin:   %s%s%s %s\n", C_BOLD,
+			st_buf_printf(out, "  origin:   %s%s%s %s\n", C_BOLD,
 			    dash(ip), C_RESET, *host ? host : "");
 	} else if (!r->have_orig)
-		sbuf_printf(out, "  %s(no copy of the original)%s\n", C_DIM,
+		st_buf_printf(out, "  %s(no copy of the original)%s\n", C_DIM,
 		    C_RESET);
 }
 
 void
-out_bounces_summary_text(struct sbuf *out,
+out_bounces_summary_text(struct st_buf *out,
     const struct st_campaign_summary *s)
 {
 	size_t i;
 	char d1[32], d2[32];
 	int wip = 2, whost = 4, worg = 3, wc = 7;
 
-	sbuf_printf(out, "\n%sSummary%s\n", C_BOLD, C_RESET);
-	sbuf_printf(out, "  %llu messages: %llu bounces (%s%llu backscatter%s, "
+	st_buf_printf(out, "\n%sSummary%s\n", C_BOLD, C_RESET);
+	st_buf_printf(out, "  %llu messages: %llu bounces (%s%llu backscatter%s, "
 	    "%llu genuine, %llu undetermined), %llu not bounces, %llu "
 	    "unreadable\n", (unsigned long long)s->messages,
 	    (unsigned long long)s->bounces, C_RED,
@@ -157,20 +157,20 @@ out_bounces_summary_text(struct sbuf *out,
 	if (s->has_first) {
 		st_date_iso(s->first, d1, sizeof(d1));
 		st_date_iso(s->last, d2, sizeof(d2));
-		sbuf_printf(out, "  from %s to %s\n", d1, d2);
+		st_buf_printf(out, "  from %s to %s\n", d1, d2);
 	}
 	if (s->nme > 0) {
-		sbuf_puts(out, "  you:  ");
+		st_buf_puts(out, "  you:  ");
 		for (i = 0; i < s->nme; i++)
-			sbuf_printf(out, "%s%s", i ? ", " : "", s->me[i]);
+			st_buf_printf(out, "%s%s", i ? ", " : "", s->me[i]);
 		if (s->country)
-			sbuf_printf(out, " (%s)", s->country);
-		sbuf_putc(out, '\n');
+			st_buf_printf(out, " (%s)", s->country);
+		st_buf_putc(out, '\n');
 	}
 	if (s->nreasons > 0) {
-		sbuf_printf(out, "\n%sReasons%s\n", C_BOLD, C_RESET);
+		st_buf_printf(out, "\n%sReasons%s\n", C_BOLD, C_RESET);
 		for (i = 0; i < s->nreasons; i++)
-			sbuf_printf(out, "  %6llu  %s\n",
+			st_buf_printf(out, "  %6llu  %s\n",
 			    (unsigned long long)s->by_reason[i].n,
 			    s->by_reason[i].key);
 	}
@@ -180,15 +180,15 @@ out_bounces_summary_text(struct sbuf *out,
 		for (i = 0; i < s->ndays; i++)
 			if (s->per_day[i].n > max)
 				max = s->per_day[i].n;
-		sbuf_printf(out, "\n%sPer day%s (UTC)\n", C_BOLD, C_RESET);
+		st_buf_printf(out, "\n%sPer day%s (UTC)\n", C_BOLD, C_RESET);
 		for (i = 0; i < s->ndays; i++) {
 			uint64_t k, bar = s->per_day[i].n * 50 / max;
 
-			sbuf_printf(out, "  %s %6llu ", s->per_day[i].key,
+			st_buf_printf(out, "  %s %6llu ", s->per_day[i].key,
 			    (unsigned long long)s->per_day[i].n);
 			for (k = 0; k < (bar ? bar : 1); k++)
-				sbuf_puts(out, "#");
-			sbuf_putc(out, '\n');
+				st_buf_puts(out, "#");
+			st_buf_putc(out, '\n');
 		}
 	}
 	if (s->norigins == 0)
@@ -207,29 +207,29 @@ out_bounces_summary_text(struct sbuf *out,
 	}
 	if (whost > 48)
 		whost = 48;
-	sbuf_printf(out, "\n%sOrigins%s: the hosts that handed the forged mail "
+	st_buf_printf(out, "\n%sOrigins%s: the hosts that handed the forged mail "
 	    "to the bouncing systems, most first\n", C_BOLD, C_RESET);
-	sbuf_printf(out, "  %5s  ", "count");
+	st_buf_printf(out, "  %5s  ", "count");
 	pad(out, "ip", wip);
-	sbuf_puts(out, "  ");
+	st_buf_puts(out, "  ");
 	pad(out, "host", whost);
-	sbuf_puts(out, "  ");
+	st_buf_puts(out, "  ");
 	pad(out, "org", worg);
-	sbuf_puts(out, "  ");
+	st_buf_puts(out, "  ");
 	pad(out, "country", wc);
-	sbuf_puts(out, "  scope\n");
+	st_buf_puts(out, "  scope\n");
 	for (i = 0; i < s->norigins; i++) {
 		const struct st_campaign_origin *o = &s->origins[i];
 
-		sbuf_printf(out, "  %5llu  ", (unsigned long long)o->count);
+		st_buf_printf(out, "  %5llu  ", (unsigned long long)o->count);
 		pad(out, dash(o->ip), wip);
-		sbuf_puts(out, "  ");
+		st_buf_puts(out, "  ");
 		pad(out, dash(o->host), whost);
-		sbuf_puts(out, "  ");
+		st_buf_puts(out, "  ");
 		pad(out, dash(o->org), worg);
-		sbuf_puts(out, "  ");
+		st_buf_puts(out, "  ");
 		pad(out, o->country ? o->country : "-", wc);
-		sbuf_printf(out, "  %s%s%s\n", o->scope && strcmp(o->scope,
+		st_buf_printf(out, "  %s%s%s\n", o->scope && strcmp(o->scope,
 		    "domestic") == 0 ? C_YELLOW : "", o->scope ? o->scope :
 		    "-", C_RESET);
 	}

@@ -186,7 +186,7 @@ sev_color(enum st_severity s)
 
 /* Wrap text at width, indenting continuation lines. */
 static void
-wrap(struct sbuf *b, const char *s, int indent, int width)
+wrap(struct st_buf *b, const char *s, int indent, int width)
 {
 	int col = indent;
 	const char *p = s;
@@ -199,23 +199,23 @@ wrap(struct sbuf *b, const char *s, int indent, int width)
 			p++;
 		n = (int)(p - w);
 		if (col > indent && col + 1 + n > width) {
-			sbuf_printf(b, "\n%*s", indent, "");
+			st_buf_printf(b, "\n%*s", indent, "");
 			col = indent;
 		} else if (col > indent) {
-			sbuf_putc(b, ' ');
+			st_buf_putc(b, ' ');
 			col++;
 		}
-		sbuf_put(b, w, (size_t)n);
+		st_buf_put(b, w, (size_t)n);
 		col += n;
 		while (*p == ' ')
 			p++;
 	}
-	sbuf_putc(b, '\n');
+	st_buf_putc(b, '\n');
 }
 
 /* Text with tabs and control characters shown as spaces. */
 static void
-put_clean(struct sbuf *b, const char *s)
+put_clean(struct st_buf *b, const char *s)
 {
 	bool space = false;
 
@@ -224,7 +224,7 @@ put_clean(struct sbuf *b, const char *s)
 
 		if (sp && space)
 			continue;	/* folding white space: one blank */
-		sbuf_putc(b, sp ? ' ' : *s);
+		st_buf_putc(b, sp ? ' ' : *s);
 		space = sp;
 	}
 }
@@ -255,7 +255,7 @@ hop_has_code(const struct st_trace *t, int hop, const char *code)
 /* One Received header; the part after the boundary in blue, a forged
  * HELO name in red. */
 static void
-raw_hop(struct sbuf *b, const struct st_trace *t, const struct st_hop *h)
+raw_hop(struct st_buf *b, const struct st_trace *t, const struct st_hop *h)
 {
 	const char *base = h->trust == ST_TRUST_UNTRUSTED ? C_BLUE : "";
 	const char *r = h->raw, *hit = NULL;
@@ -265,7 +265,7 @@ raw_hop(struct sbuf *b, const struct st_trace *t, const struct st_hop *h)
 	if (*h->helo && (hop_has_code(t, h->index, "FORGED_HELO") ||
 	    hop_has_code(t, h->index, "LOCALHOST_IDENTITY")))
 		hit = strstr(r, h->helo);
-	sbuf_printf(b, "  %sReceived: ", base);
+	st_buf_printf(b, "  %sReceived: ", base);
 	if (hit != NULL) {
 		char *pre = strndup(r, (size_t)(hit - r));
 
@@ -273,62 +273,62 @@ raw_hop(struct sbuf *b, const struct st_trace *t, const struct st_hop *h)
 			put_clean(b, pre);
 			free(pre);
 		}
-		sbuf_printf(b, "%s%s%s%s%s", C_RESET, C_RED, h->helo, C_RESET,
+		st_buf_printf(b, "%s%s%s%s%s", C_RESET, C_RED, h->helo, C_RESET,
 		    base);
 		put_clean(b, hit + strlen(h->helo));
 	} else
 		put_clean(b, r);
-	sbuf_printf(b, "%s\n", *base ? C_RESET : "");
+	st_buf_printf(b, "%s\n", *base ? C_RESET : "");
 }
 
 /* "  DNS: PTR a.example (resolves back), listed in zone (127.0.0.2)" */
 static void
-dns_text(struct sbuf *b, const struct st_dns_info *d)
+dns_text(struct st_buf *b, const struct st_dns_info *d)
 {
 	size_t i;
 
 	if (d == NULL)
 		return;
-	sbuf_printf(b, "        %sDNS:%s ", C_DIM, C_RESET);
+	st_buf_printf(b, "        %sDNS:%s ", C_DIM, C_RESET);
 	if (d->nptr == 0)
-		sbuf_puts(b, d->timed_out ? "no answer in time" : "no PTR");
+		st_buf_puts(b, d->timed_out ? "no answer in time" : "no PTR");
 	for (i = 0; i < d->nptr; i++)
-		sbuf_printf(b, "%sPTR %s", i ? ", " : "", d->ptr[i]);
+		st_buf_printf(b, "%sPTR %s", i ? ", " : "", d->ptr[i]);
 	if (d->nptr)
-		sbuf_printf(b, " (%s)", d->fcrdns == 1 ? "resolves back" :
+		st_buf_printf(b, " (%s)", d->fcrdns == 1 ? "resolves back" :
 		    d->fcrdns == 0 ? "does NOT resolve back" :
 		    "forward check unanswered");
 	for (i = 0; i < d->nlisted; i++)
-		sbuf_printf(b, "; %slisted in %s%s (%s%s%s)", C_RED,
+		st_buf_printf(b, "; %slisted in %s%s (%s%s%s)", C_RED,
 		    d->listed[i].zone, C_RESET, d->listed[i].answer,
 		    *d->listed[i].txt ? ": " : "", d->listed[i].txt);
-	sbuf_putc(b, '\n');
+	st_buf_putc(b, '\n');
 }
 
 void
-out_trace_text(struct sbuf *b, const struct st_trace *t, const char *label)
+out_trace_text(struct st_buf *b, const struct st_trace *t, const char *label)
 {
 	size_t i;
 	char d[32];
 
-	sbuf_printf(b, "%s%s%s\n", C_BOLD, label, C_RESET);
-	sbuf_printf(b, "  Message-ID:  %s\n", dash(t->sum.message_id));
-	sbuf_printf(b, "  From:        %s\n", dash(t->sum.from));
-	sbuf_printf(b, "  Return-Path: %s\n", dash(t->sum.return_path));
-	sbuf_printf(b, "  Subject:     %s\n", dash(t->sum.subject));
+	st_buf_printf(b, "%s%s%s\n", C_BOLD, label, C_RESET);
+	st_buf_printf(b, "  Message-ID:  %s\n", dash(t->sum.message_id));
+	st_buf_printf(b, "  From:        %s\n", dash(t->sum.from));
+	st_buf_printf(b, "  Return-Path: %s\n", dash(t->sum.return_path));
+	st_buf_printf(b, "  Subject:     %s\n", dash(t->sum.subject));
 	if (t->sum.has_date) {
 		st_date_iso(t->sum.date.utc, d, sizeof(d));
-		sbuf_printf(b, "  Date:        %s (%s)\n", d,
+		st_buf_printf(b, "  Date:        %s (%s)\n", d,
 		    t->sum.date.tz[0] ? t->sum.date.tz : "no zone");
 	} else
-		sbuf_printf(b, "  Date:        -\n");
+		st_buf_printf(b, "  Date:        -\n");
 
 	if (t->verdict != NULL && *t->verdict) {
-		sbuf_printf(b, "\n%sVerdict%s\n  ", C_BOLD, C_RESET);
+		st_buf_printf(b, "\n%sVerdict%s\n  ", C_BOLD, C_RESET);
 		wrap(b, t->verdict, 2, 78);
 	}
 
-	sbuf_printf(b, "\n%sPath%s (newest first; client -> receiving host)\n",
+	st_buf_printf(b, "\n%sPath%s (newest first; client -> receiving host)\n",
 	    C_BOLD, C_RESET);
 	for (i = 0; i < t->nhops; i++) {
 		const struct st_hop *h = &t->hops[i];
@@ -337,19 +337,19 @@ out_trace_text(struct sbuf *b, const struct st_trace *t, const char *label)
 		    h->trust == ST_TRUST_BOUNDARY ? C_YELLOW : C_GREEN;
 
 		if (!h->parsed) {
-			sbuf_printf(b, "  %2d %s%-9s%s %s(not readable)%s\n",
+			st_buf_printf(b, "  %2d %s%-9s%s %s(not readable)%s\n",
 			    h->index, tc, st_trust_name(h->trust), C_RESET,
 			    C_RED, C_RESET);
 			continue;
 		}
-		sbuf_printf(b, "  %2d %s%-9s%s %-15s %s", h->index, tc,
+		st_buf_printf(b, "  %2d %s%-9s%s %-15s %s", h->index, tc,
 		    st_trust_name(h->trust), C_RESET, dash(h->ip),
 		    *h->rdns ? h->rdns : (h->local ? "(local handover)" :
 		    "(no reverse name)"));
 		if (*h->helo)
-			sbuf_printf(b, " %shelo %s%s", C_DIM, h->helo, C_RESET);
+			st_buf_printf(b, " %shelo %s%s", C_DIM, h->helo, C_RESET);
 		if (*h->auth)
-			sbuf_printf(b, " %sauth %s%s", C_GREEN, h->auth, C_RESET);
+			st_buf_printf(b, " %sauth %s%s", C_GREEN, h->auth, C_RESET);
 		if (h->has_date)
 			st_date_iso(h->date.utc, d, sizeof(d));
 		else
@@ -357,30 +357,30 @@ out_trace_text(struct sbuf *b, const struct st_trace *t, const char *label)
 		if (h->has_date && i + 1 < t->nhops && t->hops[i + 1].has_date)
 			snprintf(delay, sizeof(delay), " (%+llds)",
 			    (long long)(h->date.utc - t->hops[i + 1].date.utc));
-		sbuf_printf(b, "\n     %-9s -> %s  %s%s%s%s  %s%s%s\n", "",
+		st_buf_printf(b, "\n     %-9s -> %s  %s%s%s%s  %s%s%s\n", "",
 		    dash(h->by), d, delay, h->date.tz[0] ? " " : "",
 		    h->date.tz, C_DIM, h->mta, C_RESET);
 	}
 
 	if (t->origin.present) {
-		sbuf_printf(b, "\n%sOrigin%s  %s%s%s", C_BOLD, C_RESET, C_RED,
+		st_buf_printf(b, "\n%sOrigin%s  %s%s%s", C_BOLD, C_RESET, C_RED,
 		    t->origin.ip, C_RESET);
-		sbuf_printf(b, " (%s, helo %s, org %s) at hop %d\n",
+		st_buf_printf(b, " (%s, helo %s, org %s) at hop %d\n",
 		    dash(t->origin.rdns), dash(t->origin.helo),
 		    dash(t->origin.org), t->origin.hop);
 		dns_text(b, t->origin.dns);
 	}
 	if (t->source.present)
 	{
-		sbuf_printf(b, "%sSource%s  %s at hop %d: %s\n", C_BOLD,
+		st_buf_printf(b, "%sSource%s  %s at hop %d: %s\n", C_BOLD,
 		    C_RESET, t->source.ip, t->source.hop, t->source.why);
 		if (t->source.dns != t->origin.dns)
 			dns_text(b, t->source.dns);
 	}
 	if (t->nrelays) {
-		sbuf_printf(b, "\n%sRelays%s\n", C_BOLD, C_RESET);
+		st_buf_printf(b, "\n%sRelays%s\n", C_BOLD, C_RESET);
 		for (i = 0; i < t->nrelays; i++) {
-			sbuf_printf(b, "  hop %-3d %-18s %-30s %-16s %s\n",
+			st_buf_printf(b, "  hop %-3d %-18s %-30s %-16s %s\n",
 			    t->relays[i].hop, t->relays[i].role,
 			    dash(t->relays[i].host), dash(t->relays[i].ip),
 			    dash(t->relays[i].org));
@@ -389,42 +389,42 @@ out_trace_text(struct sbuf *b, const struct st_trace *t, const char *label)
 		}
 	}
 	if (t->nfindings) {
-		sbuf_printf(b, "\n%sFindings%s\n", C_BOLD, C_RESET);
+		st_buf_printf(b, "\n%sFindings%s\n", C_BOLD, C_RESET);
 		for (i = 0; i < t->nfindings; i++) {
 			const struct st_finding *f = &t->findings[i];
 
-			sbuf_printf(b, "  %s%-6s%s %s%s%s", sev_color(f->severity),
+			st_buf_printf(b, "  %s%-6s%s %s%s%s", sev_color(f->severity),
 			    st_severity_name(f->severity), C_RESET, C_BOLD,
 			    f->code, C_RESET);
 			if (f->hop > 0)
-				sbuf_printf(b, " (hop %d)", f->hop);
-			sbuf_printf(b, "\n         %s\"", C_BLUE);
+				st_buf_printf(b, " (hop %d)", f->hop);
+			st_buf_printf(b, "\n         %s\"", C_BLUE);
 			put_clean(b, f->evidence);
-			sbuf_printf(b, "\"%s\n         ", C_RESET);
+			st_buf_printf(b, "\"%s\n         ", C_RESET);
 			wrap(b, f->explain, 9, 78);
 		}
 	}
 	if (t->ncontacts) {
-		sbuf_printf(b, "\n%sWhom to tell%s\n", C_BOLD, C_RESET);
+		st_buf_printf(b, "\n%sWhom to tell%s\n", C_BOLD, C_RESET);
 		for (i = 0; i < t->ncontacts; i++)
-			sbuf_printf(b, "  %-36s %s\n", t->contacts[i].address,
+			st_buf_printf(b, "  %-36s %s\n", t->contacts[i].address,
 			    t->contacts[i].why);
 	}
 	if (t->nhops) {
-		sbuf_printf(b, "\n%sReceived headers%s (%sblue%s: written outside "
+		st_buf_printf(b, "\n%sReceived headers%s (%sblue%s: written outside "
 		    "the trust boundary, unverifiable; %sred%s: shown forged)\n",
 		    C_BOLD, C_RESET, C_BLUE, C_RESET, C_RED, C_RESET);
 		for (i = 0; i < t->nhops; i++)
 			raw_hop(b, t, &t->hops[i]);
 		if (has_code(t, "SENDER_FORGED") ||
 		    has_code(t, "FREEMAIL_NOT_VIA_PROVIDER"))
-			sbuf_printf(b, "  %sFrom: %s%s\n", C_RED, t->sum.from,
+			st_buf_printf(b, "  %sFrom: %s%s\n", C_RED, t->sum.from,
 			    C_RESET);
 		if (has_code(t, "MSGID_ADDED_BY_RELAY"))
-			sbuf_printf(b, "  %sMessage-ID: %s%s\n", C_YELLOW,
+			st_buf_printf(b, "  %sMessage-ID: %s%s\n", C_YELLOW,
 			    t->sum.message_id, C_RESET);
 		if (has_code(t, "XMAILER_MISMATCH"))
-			sbuf_printf(b, "  %sX-Mailer: %s%s\n", C_RED,
+			st_buf_printf(b, "  %sX-Mailer: %s%s\n", C_RED,
 			    t->sum.x_mailer, C_RESET);
 	}
 }

@@ -1,6 +1,6 @@
 /*
- * util.c - output buffer, JSON writer, colours, warnings, progress and
- * configuration loading for the spamtrace program.
+ * util.c - writing output buffers, the JSON writer, colours, warnings,
+ * progress, and the option and configuration handling the commands share.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -13,102 +13,58 @@
 
 bool cli_color;
 
-void
-sbuf_reserve(struct sbuf *b, size_t n)
+/*
+ * Room for n more bytes (and the NUL) at b->p + b->len.  The common case
+ * is tested here, inline, for the JSON writer that runs on every field;
+ * growing is st_buf_reserve's.
+ */
+static inline bool
+room(struct st_buf *b, size_t n)
 {
-	if (b->cap - b->len < n + 1) {
-		size_t ncap = b->cap ? b->cap : 4096;
-		char *np;
-
-		while (ncap - b->len < n + 1)
-			ncap *= 2;
-		if ((np = realloc(b->p, ncap)) == NULL) {
-			fprintf(stderr, "spamtrace: out of memory\n");
-			exit(70);
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
+	return (!b->failed && b->cap - b->len > n) || st_buf_reserve(b, n);
 }
 
-void
-sbuf_put(struct sbuf *b, const char *s, size_t n)
+static inline void
+put(struct st_buf *b, const char *s, size_t n)
 {
-	sbuf_reserve(b, n);
+	if (!room(b, n))
+		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
 }
 
-void
-sbuf_puts(struct sbuf *b, const char *s)
+static inline void
+put1(struct st_buf *b, char c)
 {
-	sbuf_put(b, s, strlen(s));
+	if (!room(b, 1))
+		return;
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
 }
 
 void
-sbuf_putc(struct sbuf *b, char c)
+cli_buf_check(const struct st_buf *b)
 {
-	sbuf_put(b, &c, 1);
-}
-
-void
-sbuf_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	char tmp[512];
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(tmp)) {
-		sbuf_put(b, tmp, (size_t)n);
-		return;
-	}
-	sbuf_put(b, "", 0);
-	{
-		char *big = malloc((size_t)n + 1);
-
-		if (big == NULL)
-			return;
-		va_start(ap, fmt);
-		vsnprintf(big, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-		sbuf_put(b, big, (size_t)n);
-		free(big);
+	if (b->failed) {
+		fprintf(stderr, "spamtrace: out of memory\n");
+		exit(70);
 	}
 }
 
 void
-sbuf_reset(struct sbuf *b)
+cli_buf_write(struct st_buf *b, FILE *f)
 {
-	b->len = 0;
-	if (b->p)
-		b->p[0] = '\0';
-}
-
-void
-sbuf_free(struct sbuf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-void
-sbuf_write(struct sbuf *b, FILE *f)
-{
+	cli_buf_check(b);
 	if (b->len)
 		fwrite(b->p, 1, b->len, f);
-	sbuf_reset(b);
+	st_buf_reset(b);
 }
 
 /* --- JSON --------------------------------------------------------------- */
 
 void
-jw_init(struct jw *w, struct sbuf *b)
+jw_init(struct jw *w, struct st_buf *b)
 {
 	memset(w, 0, sizeof(*w));
 	w->b = b;
@@ -118,7 +74,7 @@ static void
 jw_sep(struct jw *w)
 {
 	if (w->need_comma[w->depth])
-		sbuf_putc(w->b, ',');
+		put1(w->b, ',');
 	w->need_comma[w->depth] = true;
 }
 
@@ -126,7 +82,7 @@ void
 jw_obj(struct jw *w)
 {
 	jw_sep(w);
-	sbuf_putc(w->b, '{');
+	put1(w->b, '{');
 	if (w->depth < 63)
 		w->depth++;
 	w->need_comma[w->depth] = false;
@@ -135,7 +91,7 @@ jw_obj(struct jw *w)
 void
 jw_end_obj(struct jw *w)
 {
-	sbuf_putc(w->b, '}');
+	put1(w->b, '}');
 	if (w->depth > 0)
 		w->depth--;
 }
@@ -144,7 +100,7 @@ void
 jw_arr(struct jw *w)
 {
 	jw_sep(w);
-	sbuf_putc(w->b, '[');
+	put1(w->b, '[');
 	if (w->depth < 63)
 		w->depth++;
 	w->need_comma[w->depth] = false;
@@ -153,8 +109,9 @@ jw_arr(struct jw *w)
 void
 jw_end_arr(struct jw *w)
 {
-	jw_end_obj(w);
-	w->b->p[w->b->len - 1] = ']';
+	put1(w->b, ']');
+	if (w->depth > 0)
+		w->depth--;
 }
 
 /*
@@ -163,7 +120,7 @@ jw_end_arr(struct jw *w)
  * buffer: this runs for every string of every message.
  */
 static void
-put_escaped(struct sbuf *b, const char *s, size_t n)
+put_escaped(struct st_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s, *e = p + n;
@@ -171,10 +128,11 @@ put_escaped(struct sbuf *b, const char *s, size_t n)
 
 	if (n > (SIZE_MAX - 16) / 6) {
 		/* cannot happen for in-memory strings; stay safe anyway */
-		sbuf_put(b, "\"\"", 2);
+		put(b, "\"\"", 2);
 		return;
 	}
-	sbuf_reserve(b, 6 * n + 2);
+	if (!room(b, 6 * n + 2))
+		return;
 	o = b->p + b->len;
 	*o++ = '"';
 	while (p < e) {
@@ -259,10 +217,9 @@ void
 jw_key(struct jw *w, const char *k)
 {
 	size_t n = strlen(k);
-	struct sbuf *b = w->b;
+	struct st_buf *b = w->b;
 
-	sbuf_reserve(b, n + 5);
-	{
+	if (room(b, n + 5)) {
 		char *o = b->p + b->len;
 
 		if (w->need_comma[w->depth])
@@ -315,28 +272,31 @@ jw_int(struct jw *w, long long v)
 	} while (u != 0);
 	if (v < 0)
 		*--p = '-';
-	sbuf_put(w->b, p, (size_t)(buf + sizeof(buf) - p));
+	put(w->b, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void
 jw_bool(struct jw *w, bool v)
 {
 	jw_sep(w);
-	sbuf_puts(w->b, v ? "true" : "false");
+	if (v)
+		put(w->b, "true", 4);
+	else
+		put(w->b, "false", 5);
 }
 
 void
 jw_null(struct jw *w)
 {
 	jw_sep(w);
-	sbuf_puts(w->b, "null");
+	put(w->b, "null", 4);
 }
 
 void
 jw_raw(struct jw *w, const char *json)
 {
 	jw_sep(w);
-	sbuf_puts(w->b, json);
+	put(w->b, json, strlen(json));
 }
 
 void
@@ -402,11 +362,13 @@ cli_warn(const char *fmt, ...)
 {
 	va_list ap;
 
+	flockfile(stderr);	/* one whole line, whatever other threads say */
 	fputs("spamtrace: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 static double
@@ -481,4 +443,64 @@ cli_load_config(struct st_config *cfg, const char *explicit_path)
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
+}
+
+void
+cli_opts_init(struct cli_opts *co, void (*usage)(FILE *))
+{
+	memset(co, 0, sizeof(*co));
+	st_config_init(&co->cl);
+	co->color = "auto";
+	co->usage = usage;
+}
+
+int
+cli_opts_take(struct cli_opts *co, int c, const char *arg)
+{
+	struct st_error err;
+	int rc = EXIT_USAGE;
+
+	switch (c) {
+	case 'm': st_strlist_add(&co->cl.me, arg); return CLI_GO_ON;
+	case 't':
+		if (st_config_add_trust(&co->cl, arg, &err) == ST_OK)
+			return CLI_GO_ON;
+		cli_warn("%s", err.msg);
+		break;
+	case 'B': st_strlist_add(&co->cl.dnsbl, arg); return CLI_GO_ON;
+	case 'R':
+		free(co->cl.resolver);
+		co->cl.resolver = strdup(arg);
+		return CLI_GO_ON;
+	case 'c': co->config_path = arg; return CLI_GO_ON;
+	case 'C': co->color = arg ? arg : "always"; return CLI_GO_ON;
+	case 'j': co->jobs = atoi(arg); return CLI_GO_ON;
+	case 'h': co->usage(stdout); rc = EXIT_OK; break;
+	default: co->usage(stderr); break;
+	}
+	st_config_free(&co->cl);
+	return rc;
+}
+
+int
+cli_opts_finish(struct cli_opts *co, int argc, struct st_config *cfg)
+{
+	int rc = EXIT_OK;
+
+	if (optind >= argc) {
+		co->usage(stderr);
+		rc = EXIT_USAGE;
+	} else if ((rc = cli_load_config(cfg, co->config_path)) == EXIT_OK &&
+	    st_config_merge(cfg, &co->cl) != ST_OK) {
+		/* command-line settings come after the files */
+		cli_warn("out of memory");
+		rc = EXIT_PARTIAL;
+	}
+	st_config_free(&co->cl);
+	if (co->jobs <= 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		co->jobs = n > 0 ? (int)(n > 64 ? 64 : n) : 1;
+	}
+	return rc;
 }

@@ -382,8 +382,8 @@ st_org_is_hosting(const char *org)
 	return false;
 }
 
-bool
-st_name_is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
+static bool
+is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 {
 	char low[256], *org_start, o[256];
 	const char *w;
@@ -441,4 +441,78 @@ st_name_is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 			return true;
 		}
 	return false;
+}
+
+/*
+ * st_name_is_dynamic() answered from a per-thread cache: the analysis and
+ * the findings ask about the same names, and the answer costs a dozen
+ * regexec() calls and a public-suffix walk.  Direct-mapped on an FNV-1a
+ * hash of name and address; longer pairs are not cached.
+ */
+#define DYN_CACHE	512		/* a power of 2 */
+#define DYN_KEY		160
+struct dyn_entry {
+	uint32_t hash;
+	uint16_t len;			/* 0: empty slot */
+	bool	dynamic;
+	char	key[DYN_KEY];		/* rdns NUL ip */
+	char	why[96];
+};
+static _Thread_local struct dyn_entry dyn_cache[DYN_CACHE];
+
+/* what snprintf(why, size, "%s", s) writes */
+static void
+why_copy(char *why, size_t size, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (why == NULL || size == 0)
+		return;
+	if (n >= size)
+		n = size - 1;
+	memcpy(why, s, n);
+	why[n] = '\0';
+}
+
+bool
+st_name_is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
+{
+	uint32_t h = 2166136261u;
+	struct dyn_entry *e;
+	size_t rn, in, i;
+
+	if (rdns == NULL)
+		return is_dynamic(rdns, ip, why, size);
+	rn = strlen(rdns);
+	in = ip != NULL ? strlen(ip) : 0;
+	if (rn + in + 3 > DYN_KEY || size > sizeof(e->why))
+		return is_dynamic(rdns, ip, why, size);
+	for (i = 0; i < rn; i++)
+		h = (h ^ (unsigned char)rdns[i]) * 16777619u;
+	h = (h ^ (ip != NULL ? 1u : 0u)) * 16777619u;
+	for (i = 0; i < in; i++)
+		h = (h ^ (unsigned char)ip[i]) * 16777619u;
+	e = &dyn_cache[h & (DYN_CACHE - 1)];
+	if (e->len == rn + 1 + in + 1 && e->hash == h &&
+	    memcmp(e->key, rdns, rn + 1) == 0 &&
+	    (ip == NULL ? e->key[rn + 1] == '\x01' :
+	    memcmp(e->key + rn + 1, ip, in + 1) == 0)) {
+		if (e->dynamic)
+			why_copy(why, size, e->why);
+		return e->dynamic;
+	}
+	e->why[0] = '\0';
+	e->dynamic = is_dynamic(rdns, ip, e->why, sizeof(e->why));
+	e->hash = h;
+	memcpy(e->key, rdns, rn + 1);
+	if (ip == NULL) {
+		/* no address: a mark no address text starts with */
+		e->key[rn + 1] = '\x01';
+		e->key[rn + 2] = '\0';
+	} else
+		memcpy(e->key + rn + 1, ip, in + 1);
+	e->len = (uint16_t)(rn + 1 + in + 1);
+	if (e->dynamic)
+		why_copy(why, size, e->why);
+	return e->dynamic;
 }

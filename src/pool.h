@@ -1,0 +1,63 @@
+/*
+ * pool.h - the ordered worker pool of the trace and bounces commands.
+ *
+ * The messages of an input are read in batches (at most POOL_BATCH
+ * messages and about batch_bytes bytes), each message copied into a slot
+ * of its own with its own arena.  While -j threads work on one batch (the
+ * calling thread helps once it has nothing else to do), the calling thread
+ * hands back the batch before, in input order, and reads the next into
+ * that batch's slots.  Memory: two batches of messages at a time.
+ */
+#ifndef SPAMTRACE_POOL_H
+#define SPAMTRACE_POOL_H
+
+#include "cli.h"
+
+#define POOL_BATCH	64	/* messages per batch */
+#define POOL_THREADS	64	/* at most, whatever -j says */
+
+/* One message of a batch. */
+struct pool_msg {
+	struct st_rawmsg rm;	/* rm.data points to data, the slot's copy */
+	struct st_arena *a;	/* reset for each message; NULL when out of
+				 * memory */
+	void   *item;		/* the command's state (item_size bytes,
+				 * zeroed once, kept from message to message) */
+	char   *data;		/* the pool's */
+	size_t	cap;
+};
+
+/* What a command does with each message; ctx is the command's. */
+struct pool_ops {
+	size_t	item_size;
+	size_t	batch_bytes;
+	/* In a worker: the work on one message. */
+	void	(*work)(void *ctx, struct pool_msg *m);
+	/* Optional, in the calling thread, once work is done on the whole
+	 * batch (--dns: every lookup of the batch at once); then finish runs
+	 * on each message, in the workers. */
+	void	(*between)(void *ctx, struct pool_msg *msgs, size_t n);
+	void	(*finish)(void *ctx, struct pool_msg *m);
+	/* In the calling thread, in input order: the message is done. */
+	void	(*done)(void *ctx, struct pool_msg *m);
+	/* Optional: frees what an item holds, when the pool is freed. */
+	void	(*item_free)(void *item);
+};
+
+struct pool;
+
+/* A pool of jobs threads (the calling one included); NULL when out of
+ * memory.  ops is copied. */
+struct pool *pool_new(const struct pool_ops *ops, void *ctx, int jobs);
+/*
+ * Every message of path (a message, an mbox, a Maildir, a directory, or -
+ * for standard input) through the pool: done has been called for each
+ * when this returns.  prog counts messages and bytes over every path of
+ * the pool.  A path that cannot be opened or read to its end gets a
+ * warning.  Returns EXIT_OK, EXIT_NOINPUT (not opened) or EXIT_PARTIAL (a
+ * read error).  Big message copies are freed before it returns.
+ */
+int	pool_run(struct pool *p, const char *path, struct progress *prog);
+void	pool_free(struct pool *p);
+
+#endif
