@@ -4,6 +4,9 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -138,6 +141,30 @@ put_escaped(struct st_buf *b, const char *s, size_t n)
 	while (p < e) {
 		unsigned char c;
 
+#if defined(__SSE2__)
+		/* sixteen at a time: the plain run before the first byte that
+		 * needs care (< 0x20 or >= 0x80 as a signed compare, '"', '\\')
+		 * is copied whole */
+		while (e - p >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)p);
+			int mask = _mm_movemask_epi8(_mm_or_si128(
+			    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+			    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
+
+			if (mask != 0) {
+				int k = __builtin_ctz((unsigned)mask);
+
+				memcpy(o, p, (size_t)k);
+				o += k;
+				p += k;
+				break;
+			}
+			_mm_storeu_si128((__m128i *)(void *)o, v);
+			o += 16;
+			p += 16;
+		}
+#endif
 		/* eight plain bytes at a time (none < 0x20, >= 0x80, '"', '\\') */
 		while (e - p >= 8) {
 			const uint64_t ones = 0x0101010101010101ull,
