@@ -445,7 +445,7 @@ is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 
 /*
  * st_name_is_dynamic() answered from a per-thread cache: the analysis and
- * the findings ask about the same names, and the answer costs a dozen
+ * the findings ask about the same names, and the answer costs six
  * regexec() calls and a public-suffix walk.  Direct-mapped on an FNV-1a
  * hash of name and address; longer pairs are not cached.
  */
