@@ -501,7 +501,22 @@ cli_opts_take(struct cli_opts *co, int c, const char *arg)
 		return CLI_GO_ON;
 	case 'c': co->config_path = arg; return CLI_GO_ON;
 	case 'C': co->color = arg ? arg : "always"; return CLI_GO_ON;
-	case 'j': co->jobs = atoi(arg); return CLI_GO_ON;
+	case 'j': {
+		/* 0 (or no -j): one per processor; at most POOL_THREADS are
+		 * started whatever is asked */
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno == 0 && end != arg && *end == '\0' && v >= 0 &&
+		    v <= 1024) {
+			co->jobs = (int)v;
+			return CLI_GO_ON;
+		}
+		cli_warn("-j %s: not a number of threads (0-1024)", arg);
+		break;
+	}
 	case 'h': co->usage(stdout); rc = EXIT_OK; break;
 	default: co->usage(stderr); break;
 	}

@@ -11,3 +11,6 @@ set_tests_properties(core_corpus_mailbox PROPERTIES SKIP_RETURN_CODE 77)
 add_executable(arena_test ${CMAKE_CURRENT_LIST_DIR}/arena_test.c)
 target_link_libraries(arena_test PRIVATE spamtrace)
 add_test(NAME core_arena COMMAND arena_test)
+add_test(NAME core_cli_args
+  COMMAND ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_cli_args.py ${ST_CLI}
+          ${CMAKE_CURRENT_LIST_DIR}/cli_args.tsv ${CMAKE_SOURCE_DIR}/examples)
