@@ -12,6 +12,7 @@ readline(timeout) -> bytes or None (connection closed), close(), and
 conn.commands (the list of lines received).  Threads, one per connection;
 the listening socket is loopback only and every wait has a timeout.
 """
+import select
 import socket
 import ssl
 import subprocess
@@ -28,6 +29,8 @@ class Conn:
         self.commands = []
         self.closed = False
         self.tls = False
+        self.counted = False    # in FakeServer.active
+        self.uncounted = False  # taken out of it again
 
     def send(self, data):
         if isinstance(data, str):
@@ -87,6 +90,20 @@ class Conn:
         return "QUIT" in self.verbs()
 
 
+def peer_gone(c):
+    """Has the client closed its end of c (an end of file is waiting)?"""
+    if c.tls:
+        return False            # TLS records: not looked into
+    try:
+        if not select.select([c.sock], [], [], 0)[0]:
+            return False
+        return c.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except (OSError, ValueError):
+        return True
+
+
 class FakeServer:
     def __init__(self, scenario, family=socket.AF_INET, addr="127.0.0.1"):
         self.scenario = scenario
@@ -129,6 +146,16 @@ class FakeServer:
 
     def _run(self, c):
         with self.lock:
+            # A client that left an earlier session just before opening
+            # this one is gone as far as the kernel knows, even when that
+            # session's thread has not been scheduled to notice yet: count
+            # it out now, so max_active is what the client really had open.
+            for o in self.sessions:
+                if o is not c and o.counted and not o.uncounted and \
+                        peer_gone(o):
+                    o.uncounted = True
+                    self.active -= 1
+            c.counted = True
             self.active += 1
             self.max_active = max(self.max_active, self.active)
         try:
@@ -138,7 +165,9 @@ class FakeServer:
         finally:
             c.close()
             with self.lock:
-                self.active -= 1
+                if not c.uncounted:
+                    c.uncounted = True
+                    self.active -= 1
 
     def wait_closed(self, timeout=5):
         deadline = time.monotonic() + timeout
