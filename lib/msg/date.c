@@ -95,6 +95,143 @@ zone_name(const char *w, size_t n, int *min)
 	return false;
 }
 
+/* The parsed fields checked and stored in *d; false when out of range. */
+static bool
+finish(struct st_date *d, int day, int mon, long year, int hh, int mm, int ss,
+    int zone, bool have_zone, bool minus_zero)
+{
+	if (day < 1 || day > 31 || mon < 1 || year < 1900 || year > 9999 ||
+	    hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
+		return false;
+	d->utc = days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 +
+	    hh * 3600 + mm * 60 + ss - (int64_t)zone * 60;
+	d->tz_min = zone;
+	d->tz_known = have_zone && !minus_zero;
+	d->tz_minus_zero = minus_zero;
+	if (have_zone) {
+		/* "+hhmm" by hand: every Received and Date goes through here */
+		int az = zone < 0 ? -zone : zone, h = az / 60 % 100, m = az % 60;
+
+		d->tz[0] = zone < 0 || minus_zero ? '-' : '+';
+		d->tz[1] = (char)('0' + h / 10);
+		d->tz[2] = (char)('0' + h % 10);
+		d->tz[3] = (char)('0' + m / 10);
+		d->tz[4] = (char)('0' + m % 10);
+		d->tz[5] = '\0';
+	}
+	return true;
+}
+
+static inline bool
+is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static inline bool
+dig(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * The standard form, "[Www, ]D[D] Mon YYYY HH:MM:SS +hhmm [(comment)]",
+ * read in one pass without tokenising: nearly every Date and Received
+ * date is written this way.  Returns false, with *d untouched, for
+ * anything else; st_date_parse() then reads it word by word.  Accepts
+ * only what the general reader reads the same way: after the zone, only
+ * a comment may follow (words outside it could still change the result).
+ */
+static bool
+fast_date(const char *p, size_t len, struct st_date *d)
+{
+	const char *e = p + len;
+	int day, mon, hh, mm, ss, zone, v, m2, depth;
+	long year;
+	bool minus;
+
+	while (p < e && is_wsp(*p))
+		p++;
+	if (e - p >= 5 && !dig(*p)) {		/* "Fri, " */
+		if (!is_day_name(p, 3) || p[3] != ',')
+			return false;
+		p += 4;
+		while (p < e && is_wsp(*p))
+			p++;
+	}
+	if (e - p < 25 || !dig(p[0]))		/* "3 Mar 2006 20:54:40 +0900" */
+		return false;
+	day = p[0] - '0';
+	p++;
+	if (dig(*p))
+		day = day * 10 + (*p++ - '0');
+	if (!is_wsp(*p) || e - p < 24)
+		return false;
+	while (p < e && is_wsp(*p))
+		p++;
+	if (e - p < 23 || (mon = month_of(p, 3)) < 0 || !is_wsp(p[3]))
+		return false;
+	p += 4;
+	while (p < e && is_wsp(*p))
+		p++;
+	if (e - p < 19 || !dig(p[0]) || !dig(p[1]) || !dig(p[2]) ||
+	    !dig(p[3]) || !is_wsp(p[4]))
+		return false;
+	year = (p[0] - '0') * 1000L + (p[1] - '0') * 100 + (p[2] - '0') * 10 +
+	    (p[3] - '0');
+	p += 5;
+	while (p < e && is_wsp(*p))
+		p++;
+	if (e - p < 14 || !dig(p[0]) || !dig(p[1]) || p[2] != ':' ||
+	    !dig(p[3]) || !dig(p[4]) || p[5] != ':' || !dig(p[6]) ||
+	    !dig(p[7]) || !is_wsp(p[8]))
+		return false;
+	hh = (p[0] - '0') * 10 + (p[1] - '0');
+	mm = (p[3] - '0') * 10 + (p[4] - '0');
+	ss = (p[6] - '0') * 10 + (p[7] - '0');
+	p += 9;
+	while (p < e && is_wsp(*p))
+		p++;
+	if (e - p < 5 || (*p != '+' && *p != '-') || !dig(p[1]) ||
+	    !dig(p[2]) || !dig(p[3]) || !dig(p[4]) ||
+	    (e - p > 5 && !is_wsp(p[5])))
+		return false;
+	minus = *p == '-';
+	v = (p[1] - '0') * 10 + (p[2] - '0');
+	m2 = (p[3] - '0') * 10 + (p[4] - '0');
+	if (v > 23 + 2 || m2 > 59)
+		return false;
+	zone = v * 60 + m2;
+	if (minus)
+		zone = -zone;
+	p += 5;
+	/* the rest: white space, then at most one comment (to the end) */
+	while (p < e && is_wsp(*p))
+		p++;
+	if (p < e) {
+		if (*p != '(')
+			return false;
+		for (depth = 0; p < e; p++) {
+			if (*p == '(')
+				depth++;
+			else if (*p == ')' && --depth == 0)
+				break;
+		}
+		if (p < e)
+			p++;
+		while (p < e && is_wsp(*p))
+			p++;
+		if (p < e)
+			return false;
+	}
+	if (day < 1 || day > 31 || year < 1900 || hh > 23 || mm > 59 ||
+	    ss > 60)
+		return false;
+	memset(d, 0, sizeof(*d));
+	return finish(d, day, mon, year, hh, mm, ss, zone, true,
+	    minus && zone == 0);
+}
+
 bool
 st_date_parse(const char *p, size_t len, struct st_date *d)
 {
@@ -104,6 +241,8 @@ st_date_parse(const char *p, size_t len, struct st_date *d)
 	bool have_zone = false, minus_zero = false, in_comment = false;
 	int depth = 0;
 
+	if (fast_date(p, len, d))
+		return true;
 	memset(d, 0, sizeof(*d));
 	while (p < e) {
 		const char *w;
@@ -218,26 +357,8 @@ st_date_parse(const char *p, size_t len, struct st_date *d)
 			continue;
 		}
 	}
-	if (day < 1 || day > 31 || mon < 1 || year < 1900 || year > 9999 ||
-	    hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
-		return false;
-	d->utc = days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 +
-	    hh * 3600 + mm * 60 + ss - (int64_t)zone * 60;
-	d->tz_min = zone;
-	d->tz_known = have_zone && !minus_zero;
-	d->tz_minus_zero = minus_zero;
-	if (have_zone) {
-		/* "+hhmm" by hand: every Received and Date goes through here */
-		int az = zone < 0 ? -zone : zone, h = az / 60 % 100, m = az % 60;
-
-		d->tz[0] = zone < 0 || minus_zero ? '-' : '+';
-		d->tz[1] = (char)('0' + h / 10);
-		d->tz[2] = (char)('0' + h % 10);
-		d->tz[3] = (char)('0' + m / 10);
-		d->tz[4] = (char)('0' + m % 10);
-		d->tz[5] = '\0';
-	}
-	return true;
+	return finish(d, day, mon, year, hh, mm, ss, zone, have_zone,
+	    minus_zero);
 }
 
 void

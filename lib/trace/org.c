@@ -3,7 +3,6 @@
  * domain under the Public Suffix List (libpsl with Debian's publicsuffix
  * data; the built-in list when the data file is missing).
  */
-#include <ctype.h>
 #include <stdbool.h>
 #include <libpsl.h>
 #include <pthread.h>
@@ -12,6 +11,7 @@
 
 #include "spamtrace/received.h"
 #include "spamtrace/trace.h"
+#include "util/ascii.h"
 
 static const psl_ctx_t *psl;
 static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
@@ -71,38 +71,49 @@ struct reg_entry {
 static _Thread_local struct reg_entry reg_cache[REG_CACHE];
 
 /*
- * Lower-cases host into buf (size bytes) and strips trailing dots;
- * returns its length, or (size_t)-1 when it does not fit.
+ * Lower-cases host into buf (size bytes), strips trailing dots and hashes
+ * what is left (FNV-1a), in one pass: every st_org_of() call comes here,
+ * most of them for names the cache already holds.  Returns the length, or
+ * (size_t)-1 when the name does not fit; *dot tells whether host has a
+ * dot at all (trailing dots count).
  */
 static size_t
-lower_name(const char *host, char *buf, size_t size)
+lower_name(const char *host, char *buf, size_t size, uint32_t *hashp,
+    bool *dot)
 {
-	char *p = buf, *e = buf + size - 1;
+	uint32_t h = 2166136261u, h_kept = h;
+	size_t i, kept = 0;
 
-	for (; *host; host++) {
-		if (p >= e)
+	*dot = false;
+	for (i = 0; host[i] != '\0'; i++) {
+		unsigned char c = st_ascii_lower((unsigned char)host[i]);
+
+		if (i + 1 >= size)
 			return (size_t)-1;
-		*p++ = (char)tolower((unsigned char)*host);
+		buf[i] = (char)c;
+		h = (h ^ c) * 16777619u;
+		if (c == '.')
+			*dot = true;
+		else {
+			kept = i + 1;
+			h_kept = h;
+		}
 	}
-	*p = '\0';
-	while (p > buf && p[-1] == '.')
-		*--p = '\0';
-	return (size_t)(p - buf);
+	buf[kept] = '\0';
+	*hashp = h_kept;
+	return kept;
 }
 
-/* The cache slot of buf[0..n), filled in; NULL when not cacheable. */
+/* The cache slot of buf[0..n) (hash h), filled in; NULL when not
+ * cacheable. */
 static struct reg_entry *
-reg_lookup(const char *buf, size_t n)
+reg_lookup(const char *buf, size_t n, uint32_t h)
 {
-	uint32_t h = 2166136261u;
 	struct reg_entry *e;
 	const char *rd;
-	size_t i;
 
 	if (n == 0 || n >= REG_NAME)
 		return NULL;
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)buf[i]) * 16777619u;
 	e = &reg_cache[h & (REG_CACHE - 1)];
 	if (e->len == n && e->hash == h && memcmp(e->name, buf, n) == 0)
 		return e;
@@ -159,17 +170,20 @@ st_org_into(const char *host, char *out, size_t size)
 	char buf[256];
 	const char *rd;
 	struct reg_entry *e;
+	uint32_t h;
 	size_t n;
+	bool dot;
 
 	out[0] = '\0';
-	if (host == NULL || *host == '\0' || strchr(host, '.') == NULL ||
-	    strlen(host) >= sizeof(buf))
+	if (host == NULL || *host == '\0')
 		return;
-	n = lower_name(host, buf, sizeof(buf));
+	n = lower_name(host, buf, sizeof(buf), &h, &dot);
+	if (n == (size_t)-1 || !dot)
+		return;
 	pthread_once(&psl_once, psl_setup);
-	if (psl == NULL || n == (size_t)-1)
+	if (psl == NULL)
 		return;
-	if ((e = reg_lookup(buf, n)) != NULL)
+	if ((e = reg_lookup(buf, n, h)) != NULL)
 		rd = e->off < 0 ? NULL : buf + e->off;
 	else
 		rd = icann_registrable(buf);
@@ -183,16 +197,17 @@ st_org_of(struct st_arena *a, const char *host)
 	char buf[256];
 	const char *rd;
 	struct reg_entry *e;
+	uint32_t h;
 	size_t n;
+	bool dot;
 
-	if (host == NULL || *host == '\0' || strchr(host, '.') == NULL)
+	if (host == NULL || *host == '\0')
 		return "";
-	n = lower_name(host, buf, sizeof(buf));
-	if (n == (size_t)-1)
+	n = lower_name(host, buf, sizeof(buf), &h, &dot);
+	if (n == (size_t)-1 || !dot)
 		return "";
 	pthread_once(&psl_once, psl_setup);
-	if ((e = reg_lookup(psl != NULL ? buf : "", psl != NULL ? n : 0)) ==
-	    NULL) {
+	if ((e = psl != NULL ? reg_lookup(buf, n, h) : NULL) == NULL) {
 		if (st_ip_normalise(buf, n, (char[64]){ 0 }, 64))
 			return "";
 		if (psl == NULL)
@@ -204,7 +219,9 @@ st_org_of(struct st_arena *a, const char *host)
 			    64) ? 1 : 0;
 		if (e->is_ip)
 			return "";
-		rd = e->off < 0 ? NULL : buf + e->off;
+		if (e->off < 0 || (size_t)e->off >= n)
+			return "";
+		return st_arena_strndup(a, buf + e->off, n - (size_t)e->off);
 	}
 	if (rd == NULL || *rd == '\0')
 		return "";
