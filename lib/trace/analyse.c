@@ -33,6 +33,7 @@
 #include "spamtrace/limits.h"
 #include "trace_int.h"
 #include "util/ascii.h"
+#include "util/fmt.h"
 
 /* --- small helpers ------------------------------------------------------ */
 
@@ -216,7 +217,7 @@ st_add_findingf(struct st_analysis *an, const char *code, enum st_severity sev,
 	char buf[1024];
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	st_vfmt(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	st_add_finding(an, code, sev, hop, evidence,
 	    st_arena_strdup(an->a, buf));
@@ -832,7 +833,7 @@ verdict(struct st_analysis *an)
 	size_t n = 0, i;
 	bool relay = false, forged = false, dyn = false;
 
-#define V(...)	do { if (n < sizeof(buf)) n += (size_t)snprintf(buf + n, \
+#define V(...)	do { if (n < sizeof(buf)) n += (size_t)st_fmt(buf + n, \
 	    sizeof(buf) - n, __VA_ARGS__); } while (0)
 	if (!t->origin.present) {
 		if (t->nhops == 0)

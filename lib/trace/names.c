@@ -24,6 +24,7 @@
 
 #include "trace_int.h"
 #include "util/ascii.h"
+#include "util/fmt.h"
 
 /*
  * st_ip_is_private() and st_ip_is_loopback() answered from a per-thread
@@ -412,9 +413,9 @@ is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 	if ((w = find_word(low, org_start, strong_dynamic_words, &n)) != NULL ||
 	    strstr(low, "pub-ip") != NULL) {
 		if (w != NULL)
-			snprintf(why, size, "the name says '%.*s'", (int)n, w);
+			st_fmt(why, size, "the name says '%.*s'", (int)n, w);
 		else
-			snprintf(why, size, "the name says 'pub-ip'");
+			st_fmt(why, size, "the name says 'pub-ip'");
 		return true;
 	}
 	/* 2. mail servers, rented servers, a mailbox provider's servers */
@@ -426,17 +427,17 @@ is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 		return false;
 	/* 3. the address in the name, pool words, the S25R patterns */
 	if (st_name_embeds_ip(low, ip)) {
-		snprintf(why, size, "the name embeds the address's digits");
+		st_fmt(why, size, "the name embeds the address's digits");
 		return true;
 	}
 	if ((w = find_word(low, org_start, dynamic_words, &n)) != NULL) {
-		snprintf(why, size, "the name says '%.*s'", (int)n, w);
+		st_fmt(why, size, "the name says '%.*s'", (int)n, w);
 		return true;
 	}
 	pthread_once(&s25r_once, s25r_compile);
 	for (i = 0; i < NS25R; i++)
 		if (s25r_ok[i] && regexec(&s25r[i], low, 0, NULL, 0) == 0) {
-			snprintf(why, size, "the name matches S25R pattern %zu",
+			st_fmt(why, size, "the name matches S25R pattern %zu",
 			    i + 1);
 			return true;
 		}

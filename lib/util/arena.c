@@ -14,6 +14,7 @@
 
 #include "spamtrace/arena.h"
 #include "spamtrace/limits.h"
+#include "util/fmt.h"
 
 #define ARENA_BLOCK	(64 * 1024)
 #define ARENA_ALIGN	16
@@ -196,7 +197,7 @@ st_arena_printf(struct st_arena *a, const char *fmt, ...)
 
 	/* most strings are short: format once into the stack, then copy */
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = st_vfmt(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return NULL;
@@ -205,7 +206,7 @@ st_arena_printf(struct st_arena *a, const char *fmt, ...)
 	if ((s = st_arena_alloc_raw(a, (size_t)n + 1)) == NULL)
 		return NULL;
 	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	st_vfmt(s, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return s;
 }

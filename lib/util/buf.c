@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "spamtrace/buf.h"
+#include "util/fmt.h"
 
 void
 st_buf_init(struct st_buf *b, size_t max)
@@ -80,7 +81,7 @@ st_buf_printf(struct st_buf *b, const char *fmt, ...)
 
 	/* most pieces are short: format once on the stack, then copy */
 	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	n = st_vfmt(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
@@ -91,7 +92,7 @@ st_buf_printf(struct st_buf *b, const char *fmt, ...)
 	if (!st_buf_reserve(b, (size_t)n))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	st_vfmt(b->p + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
 }

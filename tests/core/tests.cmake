@@ -14,3 +14,8 @@ add_test(NAME core_arena COMMAND arena_test)
 add_test(NAME core_cli_args
   COMMAND ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_cli_args.py ${ST_CLI}
           ${CMAKE_CURRENT_LIST_DIR}/cli_args.tsv ${CMAKE_SOURCE_DIR}/examples)
+add_executable(fmt_test ${CMAKE_CURRENT_LIST_DIR}/fmt_test.c)
+target_include_directories(fmt_test PRIVATE ${CMAKE_SOURCE_DIR}/lib)
+target_compile_options(fmt_test PRIVATE -Wno-format-overflow -Wno-format-zero-length)
+target_link_libraries(fmt_test PRIVATE spamtrace)
+add_test(NAME core_fmt COMMAND fmt_test)
