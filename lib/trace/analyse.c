@@ -87,7 +87,36 @@ observed_name(const struct st_hop *h)
 static const char *
 org(struct st_analysis *an, const char *host)
 {
-	return st_org_of(an->a, host);
+	return st_an_org(an, host);
+}
+
+/*
+ * st_org_of() for the analysis: the findings ask about the same few names
+ * (a hop's by, helo and client, the sender's domain) again and again, so
+ * the last ST_ORG_MEMO answers are kept, found by the caller's pointer
+ * and checked against a copy of the name (a pointer may be reused for
+ * other text).
+ */
+const char *
+st_an_org(struct st_analysis *an, const char *host)
+{
+	const char *o, *copy;
+	unsigned i, k;
+
+	if (host == NULL || *host == '\0')
+		return st_org_of(an->a, host);
+	for (i = 0; i < ST_ORG_MEMO; i++)
+		if (an->org_memo[i].key == host &&
+		    strcmp(an->org_memo[i].name, host) == 0)
+			return an->org_memo[i].org;
+	o = st_org_of(an->a, host);
+	if ((copy = st_arena_strdup(an->a, host)) != NULL) {
+		k = an->org_next++ % ST_ORG_MEMO;
+		an->org_memo[k].key = host;
+		an->org_memo[k].name = copy;
+		an->org_memo[k].org = o;
+	}
+	return o;
 }
 
 static bool
@@ -660,7 +689,7 @@ source_and_roles(struct st_analysis *an)
 		why = "the origin host wrote the message itself (a local "
 		    "program handed it to its own mail server)";
 	} else if (list_id != NULL && has(sender_dom) && has(rorg) &&
-	    st_org_equiv(st_org_of(an->a, sender_dom), rorg) &&
+	    st_org_equiv(st_an_org(an, sender_dom), rorg) &&
 	    !an->origin_dynamic) {
 		role = "forwarder";
 		why = "the origin host is a mailing list that redistributes "
@@ -725,15 +754,15 @@ source_and_roles(struct st_analysis *an)
 			    "sender's provider, about its own customer",
 			    S(an->origin_host));
 		}
-	} else if (has(rorg) && (st_org_equiv(st_org_of(an->a,
+	} else if (has(rorg) && (st_org_equiv(st_an_org(an,
 	    an->recipient_domain), rorg) || (list_id != NULL &&
-	    st_org_equiv(st_org_of(an->a, sender_dom), rorg)))) {
+	    st_org_equiv(st_an_org(an, sender_dom), rorg)))) {
 		role = "forwarder";
 		why = "the origin host forwards or redistributes mail (a "
 		    "mailing list or an alias): the origin is what it "
 		    "answers for";
 	} else if (has(sender_dom) && has(rorg) &&
-	    st_org_equiv(st_org_of(an->a, sender_dom), rorg) &&
+	    st_org_equiv(st_an_org(an, sender_dom), rorg) &&
 	    !has(rec->ip) && !has(rec->helo)) {
 		role = "sender-provider";
 	} else if (forwarded(an, rec)) {
@@ -758,7 +787,7 @@ source_and_roles(struct st_analysis *an)
 		/* the client has no name: whether it was the relay's own
 		 * customer cannot be told from its address; the sender's
 		 * domain decides, and the verdict says "probably" */
-		if (has(sender_dom) && st_org_equiv(st_org_of(an->a,
+		if (has(sender_dom) && st_org_equiv(st_an_org(an,
 		    sender_dom), rorg))
 			role = "sender-provider";
 		else {

@@ -116,9 +116,9 @@ rule_forged_helo(struct st_analysis *an)
 		}
 		if (!st_name_is_fqdn(helo))
 			continue;
-		horg = st_org_of(an->a, helo);
-		rorg = st_org_of(an->a, observed(h));
-		byorg = st_org_of(an->a, h->by);
+		horg = st_an_org(an, helo);
+		rorg = st_an_org(an, observed(h));
+		byorg = st_an_org(an, h->by);
 		prov = st_provider_of_server_org(horg);
 		if (has(horg) && st_org_equiv(horg, rorg))
 			continue;
@@ -159,9 +159,9 @@ rule_forged_helo(struct st_analysis *an)
 			continue;
 		}
 		if ((int)i == an->boundary && has(rorg) && has(horg) &&
-		    public_hop(h) && (st_org_equiv(horg, st_org_of(an->a,
+		    public_hop(h) && (st_org_equiv(horg, st_an_org(an,
 		    st_addr_domain(an->a, an->t->sum.from_addr))) ||
-		    st_org_equiv(horg, st_org_of(an->a, st_addr_domain(an->a,
+		    st_org_equiv(horg, st_an_org(an, st_addr_domain(an->a,
 		    an->t->sum.return_path)))))
 			st_add_findingf(an, "FORGED_HELO", ST_SEV_MEDIUM,
 			    h->index, from_part(an, h),
@@ -245,8 +245,8 @@ rule_dynamic(struct st_analysis *an)
 		    !st_name_is_dynamic(name, h->ip, why, sizeof(why)))
 			return;
 	}
-	byorg = st_org_of(an->a, h->by);
-	norg = st_org_of(an->a, name);
+	byorg = st_an_org(an, h->by);
+	norg = st_an_org(an, name);
 	if (has(byorg) && st_org_equiv(byorg, norg))
 		return;		/* its own provider's server */
 	if (strstr(h->with, "HTTP") != NULL || strstr(h->with, "http"))
@@ -496,8 +496,8 @@ path_has_org_of(struct st_analysis *an, const char *provider, const char *dorg)
 	 * the provider proves nothing */
 	for (i = 0; i < t->nhops && (int)i <= an->believed; i++) {
 		const struct st_hop *h = &t->hops[i];
-		const char *o1 = st_org_of(an->a, h->by);
-		const char *o2 = st_org_of(an->a, observed(h));
+		const char *o1 = st_an_org(an, h->by);
+		const char *o2 = st_an_org(an, observed(h));
 
 		if (provider != NULL && (st_provider_has_server_org(provider,
 		    o1) || st_provider_has_server_org(provider, o2)))
@@ -547,7 +547,7 @@ rule_sender(struct st_analysis *an)
 		return;
 	me = is_me(an->cfg, from) || is_me(an->cfg, t->sum.return_path);
 	prov = st_provider_of_addr_domain(dom);
-	dorg = st_org_of(an->a, dom);
+	dorg = st_an_org(an, dom);
 	ev = st_msg_unfolded(an->m, "From");
 	ev = st_arena_printf(an->a, "From: %s", ev ? ev : from);
 	if (prov != NULL && !system_sender(t) && !path_has_org_of(an, prov, NULL) &&
@@ -638,8 +638,8 @@ rule_chain(struct st_analysis *an)
 			continue;
 		if (!st_name_is_fqdn(b->by) || st_name_is_localhost(b->by))
 			continue;
-		borg = st_org_of(an->a, b->by);
-		aorg = st_org_of(an->a, aname);
+		borg = st_an_org(an, b->by);
+		aorg = st_an_org(an, aname);
 		if (st_org_equiv(borg, aorg))
 			continue;
 		if (!has(aorg) || !has(borg))

@@ -60,6 +60,14 @@ struct st_analysis {
 	int	source_hop;	/* index of the hop the source ip is from */
 	int	believed;	/* deepest hop whose record is believed */
 	size_t	fcap, rcap, ccap;
+	/* st_an_org(): the last few names asked about and their orgs */
+#define ST_ORG_MEMO	16
+	struct {
+		const char *key;	/* the caller's pointer */
+		const char *name;	/* a copy of the name it held */
+		const char *org;
+	}	org_memo[ST_ORG_MEMO];
+	unsigned org_next;
 };
 
 void	st_add_finding(struct st_analysis *an, const char *code,
@@ -68,6 +76,7 @@ void	st_add_finding(struct st_analysis *an, const char *code,
 void	st_add_findingf(struct st_analysis *an, const char *code,
 	    enum st_severity sev, int hop, const char *evidence,
 	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+const char *st_an_org(struct st_analysis *an, const char *host);
 bool	st_has_finding(const struct st_trace *t, const char *code);
 
 #endif
