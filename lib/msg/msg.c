@@ -16,6 +16,9 @@
  * Standards: RFC 5322 (2.2, 2.2.3 unfolding), RFC 2047, RFC 1468.
  */
 #include <ctype.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <gmime/gmime.h>
 #include <stddef.h>
 #include <stdbool.h>
@@ -421,6 +424,33 @@ sanitize(struct st_arena *a, const char *s)
 	return r;
 }
 
+/*
+ * How many leading bytes of s[0..n) are, 16 at a time, printable ASCII
+ * other than '=' (a multiple of 16, to be finished byte by byte): most
+ * header values are plain text, and this is the test for it.
+ */
+static size_t
+plain_prefix(const char *s, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i lo = _mm_set1_epi8(0x1f), eq = _mm_set1_epi8('=');
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+		/* signed compare: bytes >= 0x80 are negative, so "> 0x1f"
+		 * is false for them as for controls; then DEL and '=' */
+		__m128i ok = _mm_cmpgt_epi8(v, lo);
+		__m128i bad = _mm_or_si128(_mm_cmpeq_epi8(v, eq),
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+
+		if (_mm_movemask_epi8(_mm_andnot_si128(bad, ok)) != 0xffff)
+			break;
+	}
+#endif
+	return i;
+}
+
 char *
 st_hdr_decode(struct st_arena *a, const char *p, size_t len)
 {
@@ -437,9 +467,9 @@ st_hdr_decode(struct st_arena *a, const char *p, size_t len)
 	/* the common case: printable ASCII with no encoded word is its own
 	 * display value, no conversion needed */
 	{
-		size_t i;
+		size_t i = plain_prefix(u, n);
 
-		for (i = 0; i < n; i++) {
+		for (; i < n; i++) {
 			unsigned char c = (unsigned char)u[i];
 
 			if ((c < 0x20 && c != '\t') || c >= 0x7f ||

@@ -63,8 +63,7 @@ from_part(struct st_analysis *an, const struct st_hop *h)
 static bool
 public_hop(const struct st_hop *h)
 {
-	return h->parsed && has(h->ip) && !st_ip_private_c(h->ip) &&
-	    !st_ip_loopback_c(h->ip);
+	return h->parsed && has(h->ip) && !st_ip_local_c(h->ip);
 }
 
 /* --- FORGED_HELO ------------------------------------------------------ */

@@ -78,6 +78,15 @@ st_ip_loopback_c(const char *ip)
 }
 
 bool
+st_ip_local_c(const char *ip)
+{
+	const struct ipc_entry *e = ipc_lookup(ip);
+
+	return e != NULL ? e->priv || e->loop :
+	    st_ip_is_private(ip) || st_ip_is_loopback(ip);
+}
+
+bool
 st_name_is_fqdn(const char *name)
 {
 	const char *dot;

@@ -20,6 +20,7 @@ void	st_org_into(const char *host, char *out, size_t size);
 /* names.c: host name helpers */
 bool	st_ip_private_c(const char *ip);	/* st_ip_is_private(), cached */
 bool	st_ip_loopback_c(const char *ip);	/* st_ip_is_loopback(), cached */
+bool	st_ip_local_c(const char *ip);		/* private or loopback, cached */
 bool	st_name_is_fqdn(const char *name);
 bool	st_name_is_localhost(const char *name);
 bool	st_name_is_ip_literal(const char *name, char *ip, size_t size);
