@@ -27,6 +27,7 @@
 
 #include "spamtrace/limits.h"
 #include "spamtrace/msg.h"
+#include "util/ascii.h"
 
 static GMimeParserOptions *decode_opts;
 static gsize init_done;
@@ -176,13 +177,13 @@ done:
 	return ST_OK;
 }
 
-/* Field names are ASCII: compare the first byte folded by hand before
- * calling strncasecmp (most fields differ there). */
+/* Field names are ASCII: the first byte, folded, settles most
+ * comparisons; the rest is compared inline (util/ascii.h). */
 static bool
 name_eq(const char *a, const char *b, size_t n)
 {
 	return n == 0 || (((unsigned char)a[0] | 0x20) ==
-	    ((unsigned char)b[0] | 0x20) && strncasecmp(a, b, n) == 0);
+	    ((unsigned char)b[0] | 0x20) && st_ascii_ieq(a, b, n));
 }
 
 const struct st_header *
