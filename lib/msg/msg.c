@@ -82,6 +82,41 @@ is_field_name_char(unsigned char c)
 	return c > 32 && c < 127 && c != ':';
 }
 
+/*
+ * The end of the field name that starts the line p[0..eol): the first
+ * byte that is not a field-name character, or eol.  With SSE2 the first
+ * 16 bytes are tested at once (most names are shorter), when the buffer
+ * (which ends at end) has them.
+ */
+static inline const char *
+field_name_end(const char *p, const char *eol, const char *end)
+{
+	const char *c = p;
+#ifdef __SSE2__
+	while (end - c >= 16 && c < eol) {
+		__m128i v = _mm_loadu_si128((const __m128i *)c);
+		/* field-name bytes are 33-126 except ':'.  Signed compares:
+		 * bytes >= 0x80 are negative, so "> 32" is false for them */
+		__m128i ok = _mm_andnot_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8(':')),
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8(127))),
+		    _mm_cmpgt_epi8(v, _mm_set1_epi8(32)));
+		unsigned m = (unsigned)_mm_movemask_epi8(ok) ^ 0xffffu;
+
+		if (m != 0) {
+			c += __builtin_ctz(m);
+			return c < eol ? c : eol;
+		}
+		c += 16;
+	}
+	if (c >= eol)
+		return eol;
+#endif
+	while (c < eol && is_field_name_char((unsigned char)*c))
+		c++;
+	return c;
+}
+
 enum st_status
 st_msg_parse(struct st_msg *m, struct st_arena *a, const char *buf,
     size_t len)
@@ -128,9 +163,7 @@ st_msg_parse(struct st_msg *m, struct st_arena *a, const char *buf,
 			p = next;
 			continue;
 		}
-		for (c = p; c < eol && is_field_name_char((unsigned char)*c);
-		    c++)
-			;
+		c = field_name_end(p, eol, end);
 		/* allow white space before the colon (obs-optional) */
 		{
 			const char *n_end = c;
