@@ -7,6 +7,7 @@
 
 #include "spamtrace/limits.h"
 #include "spamtrace/trace.h"
+#include "util/ascii.h"
 
 static const char *
 or_empty(const char *s)
@@ -36,17 +37,16 @@ st_severity_name(enum st_severity s)
 	}
 }
 
+/* The address in header h (NULL: none): its unfolded value, since
+ * addresses are never encoded (RFC 2047 5). */
 static const char *
-addr_of(struct st_msg *m, const char *name)
+addr_of(struct st_msg *m, const struct st_header *h)
 {
-	const struct st_header *h = st_msg_get(m, name, 0);
 	char *dec, *a;
-
 	size_t n;
 
 	if (h == NULL)
 		return "";
-	/* addresses are never encoded (RFC 2047 5): the unfolded value */
 	dec = st_hdr_unfold(m->arena, h->value, h->value_len, &n);
 	if (dec == NULL)
 		return "";
@@ -54,32 +54,97 @@ addr_of(struct st_msg *m, const char *name)
 	return or_empty(a);
 }
 
+static const char *
+decoded(struct st_msg *m, const struct st_header *h)
+{
+	return h != NULL ? or_empty(st_hdr_decode(m->arena, h->value,
+	    h->value_len)) : "";
+}
+
+/* The fields of the summary, each the first of its name. */
+enum { F_MSGID, F_FROM, F_RPATH, F_TO, F_SUBJECT, F_XMAILER, F_UA, F_DATE,
+	F_N };
+
+static bool
+is_name(const struct st_header *h, const char *name, size_t n)
+{
+	return h->name_len == n && st_ascii_ieq(h->name, name, n);
+}
+
+/*
+ * One pass over the header: the first field of each name the summary
+ * uses, and the number of Received fields (st_msg_get() per name would
+ * walk the header nine times).
+ */
+static size_t
+pick_fields(const struct st_msg *m, const struct st_header *f[F_N])
+{
+	size_t i, nrcvd = 0;
+	int k;
+
+	for (k = 0; k < F_N; k++)
+		f[k] = NULL;
+	for (i = 0; i < m->nhdrs; i++) {
+		const struct st_header *h = &m->hdrs[i];
+
+		k = -1;
+		switch (h->name_len) {
+		case 2:
+			k = is_name(h, "To", 2) ? F_TO : -1;
+			break;
+		case 4:
+			k = is_name(h, "From", 4) ? F_FROM :
+			    is_name(h, "Date", 4) ? F_DATE : -1;
+			break;
+		case 7:
+			k = is_name(h, "Subject", 7) ? F_SUBJECT : -1;
+			break;
+		case 8:
+			if (is_name(h, "Received", 8))
+				nrcvd++;
+			else if (is_name(h, "X-Mailer", 8))
+				k = F_XMAILER;
+			break;
+		case 10:
+			k = is_name(h, "Message-ID", 10) ? F_MSGID :
+			    is_name(h, "User-Agent", 10) ? F_UA : -1;
+			break;
+		case 11:
+			k = is_name(h, "Return-Path", 11) ? F_RPATH : -1;
+			break;
+		}
+		if (k >= 0 && f[k] == NULL)
+			f[k] = h;
+	}
+	return nrcvd;
+}
+
 enum st_status
 st_trace_hops(struct st_msg *m, struct st_trace *t)
 {
 	struct st_arena *a = m->arena;
-	size_t n = 0, i, k;
-	const struct st_header *h;
+	size_t n, i, k;
+	const struct st_header *h, *f[F_N];
+	char *id;
 
 	memset(t, 0, sizeof(*t));
-	t->sum.message_id = or_empty(st_msg_unfolded(m, "Message-ID"));
-	t->sum.from = or_empty(st_msg_decoded(m, "From"));
-	t->sum.from_addr = addr_of(m, "From");
-	t->sum.return_path = addr_of(m, "Return-Path");
-	t->sum.to = or_empty(st_msg_decoded(m, "To"));
-	t->sum.to_addr = addr_of(m, "To");
-	t->sum.subject = or_empty(st_msg_decoded(m, "Subject"));
-	t->sum.x_mailer = or_empty(st_msg_decoded(m, "X-Mailer"));
+	n = pick_fields(m, f);
+	id = f[F_MSGID] != NULL ? st_hdr_unfold(a, f[F_MSGID]->value,
+	    f[F_MSGID]->value_len, NULL) : NULL;
+	t->sum.message_id = or_empty(id);
+	t->sum.from = decoded(m, f[F_FROM]);
+	t->sum.from_addr = addr_of(m, f[F_FROM]);
+	t->sum.return_path = addr_of(m, f[F_RPATH]);
+	t->sum.to = decoded(m, f[F_TO]);
+	t->sum.to_addr = addr_of(m, f[F_TO]);
+	t->sum.subject = decoded(m, f[F_SUBJECT]);
+	t->sum.x_mailer = decoded(m, f[F_XMAILER]);
 	if (*t->sum.x_mailer == '\0')
-		t->sum.x_mailer = or_empty(st_msg_decoded(m, "User-Agent"));
-	if ((h = st_msg_get(m, "Date", 0)) != NULL)
+		t->sum.x_mailer = decoded(m, f[F_UA]);
+	if ((h = f[F_DATE]) != NULL)
 		t->sum.has_date = st_date_parse(h->value, h->value_len,
 		    &t->sum.date);
 
-	for (i = 0; i < m->nhdrs; i++)
-		if (m->hdrs[i].name_len == 8 &&
-		    strncasecmp(m->hdrs[i].name, "Received", 8) == 0)
-			n++;
 	if (n > ST_MAX_HOPS) {
 		t->hops_dropped = n - ST_MAX_HOPS;
 		n = ST_MAX_HOPS;
@@ -90,7 +155,7 @@ st_trace_hops(struct st_msg *m, struct st_trace *t)
 		return ST_ENOMEM;
 	for (i = 0, k = 0; i < m->nhdrs && k < n; i++) {
 		h = &m->hdrs[i];
-		if (h->name_len != 8 || strncasecmp(h->name, "Received", 8))
+		if (!is_name(h, "Received", 8))
 			continue;
 		if (!st_received_parse(a, h->value, h->value_len,
 		    &t->hops[k]))
