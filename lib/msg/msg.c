@@ -573,13 +573,17 @@ st_addr_extract(struct st_arena *a, const char *p, size_t len)
 	const char *q;
 	bool inq = false;
 
-	/* the last <...> outside quotes wins ("Name <a@b>") */
-	for (q = p; q < e; q++) {
-		if (*q == '"')
-			inq = !inq;
-		else if (*q == '<' && !inq)
-			lt = q;
-	}
+	/* the last <...> outside quotes wins ("Name <a@b>"); without
+	 * quotes, simply the last '<' */
+	if (memchr(p, '"', len) == NULL)
+		lt = memrchr(p, '<', len);
+	else
+		for (q = p; q < e; q++) {
+			if (*q == '"')
+				inq = !inq;
+			else if (*q == '<' && !inq)
+				lt = q;
+		}
 	if (lt != NULL && (gt = memchr(lt, '>', (size_t)(e - lt))) != NULL) {
 		s = lt + 1;
 		t = gt;
