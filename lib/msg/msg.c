@@ -511,9 +511,11 @@ st_hdr_decode(struct st_arena *a, const char *p, size_t len)
 				break;
 		}
 		if (i == n) {
-			for (i = 0; i < n; i++)
-				if (u[i] == '\t')
-					u[i] = ' ';
+			char *t = u;
+
+			while ((t = memchr(t, '\t', (size_t)(u + n - t))) !=
+			    NULL)
+				*t++ = ' ';
 			return u;
 		}
 	}
