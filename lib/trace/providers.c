@@ -3,13 +3,14 @@
  * compiled in at build time): which domains their users' addresses are in
  * and which domains their servers live in.  Read once, on first use.
  */
-#include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <strings.h>
 
 #include "trace_int.h"
+#include "util/ascii.h"
 
 static const char providers_text[] =
 #include "providers_data.inc"
@@ -43,6 +44,28 @@ static size_t nserver_index;
 static struct dom_entry addr_index[MAX_PROVIDERS * MAX_DOMAINS];
 static size_t naddr_index;
 
+/*
+ * Each index is also hashed (open addressing, FNV-1a of the lower-case
+ * domain), with for each domain the entry bsearch() finds, so that a
+ * lookup costs one hash and, usually, one compare.
+ */
+#define HASH_SLOTS	(2 * MAX_PROVIDERS * MAX_DOMAINS)	/* power of 2 */
+struct dom_slot {
+	uint32_t hash;
+	const struct dom_entry *e;	/* NULL: empty */
+};
+static struct dom_slot server_hash[HASH_SLOTS], addr_hash[HASH_SLOTS];
+
+static uint32_t
+fnv(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
 static int
 cmp_entry(const void *a, const void *b)
 {
@@ -63,6 +86,31 @@ split_list(const char *p, size_t n, char **out, size_t *nout)
 		if (len > 0)
 			out[(*nout)++] = strndup(p, len);
 		p = c ? c + 1 : e;
+	}
+}
+
+/* Fills tab with the domains of the sorted idx[0..n), each with the
+ * entry bsearch() gives for it (the same one when a domain is listed for
+ * two providers). */
+static void
+hash_index(const struct dom_entry *idx, size_t n, struct dom_slot *tab)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		const struct dom_entry *hit = bsearch(&idx[i], idx, n,
+		    sizeof(*idx), cmp_entry);
+		uint32_t h = fnv(idx[i].domain);
+
+		for (k = h & (HASH_SLOTS - 1); tab[k].e != NULL;
+		    k = (k + 1) & (HASH_SLOTS - 1))
+			if (tab[k].hash == h &&
+			    strcmp(tab[k].e->domain, hit->domain) == 0)
+				break;
+		if (tab[k].e == NULL) {
+			tab[k].hash = h;
+			tab[k].e = hit;
+		}
 	}
 }
 
@@ -128,24 +176,30 @@ load(void)
 	}
 	qsort(server_index, nserver_index, sizeof(server_index[0]), cmp_entry);
 	qsort(addr_index, naddr_index, sizeof(addr_index[0]), cmp_entry);
+	hash_index(server_index, nserver_index, server_hash);
+	hash_index(addr_index, naddr_index, addr_hash);
 }
 
-/* Look a domain up (case-insensitively) in one of the indexes. */
+/* Look a domain up (case-insensitively) in one of the hashed indexes. */
 static const struct provider *
-lookup(const struct dom_entry *idx, size_t n, const char *domain)
+lookup(const struct dom_slot *tab, const char *domain)
 {
 	char low[256];
-	size_t i;
-	struct dom_entry key, *hit;
+	uint32_t h = 2166136261u;
+	size_t i, k;
 
-	for (i = 0; domain[i] && i < sizeof(low) - 1; i++)
-		low[i] = (char)tolower((unsigned char)domain[i]);
+	for (i = 0; domain[i] && i < sizeof(low) - 1; i++) {
+		low[i] = (char)st_ascii_lower((unsigned char)domain[i]);
+		h = (h ^ (unsigned char)low[i]) * 16777619u;
+	}
 	if (domain[i])
 		return NULL;
 	low[i] = '\0';
-	key.domain = low;
-	hit = bsearch(&key, idx, n, sizeof(*idx), cmp_entry);
-	return hit ? hit->p : NULL;
+	for (k = h & (HASH_SLOTS - 1); tab[k].e != NULL;
+	    k = (k + 1) & (HASH_SLOTS - 1))
+		if (tab[k].hash == h && strcmp(tab[k].e->domain, low) == 0)
+			return tab[k].e->p;
+	return NULL;
 }
 
 const char *
@@ -156,7 +210,7 @@ st_provider_of_server_org(const char *org)
 	if (org == NULL || *org == '\0')
 		return NULL;
 	pthread_once(&once, load);
-	p = lookup(server_index, nserver_index, org);
+	p = lookup(server_hash, org);
 	return p ? p->name : NULL;
 }
 
@@ -168,7 +222,7 @@ st_provider_of_addr_domain(const char *domain)
 	if (domain == NULL || *domain == '\0')
 		return NULL;
 	pthread_once(&once, load);
-	p = lookup(addr_index, naddr_index, domain);
+	p = lookup(addr_hash, domain);
 	return p ? p->name : NULL;
 }
 
@@ -180,7 +234,7 @@ st_provider_has_server_org(const char *provider, const char *org)
 	if (provider == NULL || org == NULL || *org == '\0')
 		return false;
 	pthread_once(&once, load);
-	p = lookup(server_index, nserver_index, org);
+	p = lookup(server_hash, org);
 	/* a domain may serve two providers (aol.com for yahoo and aol) */
 	if (p != NULL && strcmp(p->name, provider) == 0)
 		return true;
