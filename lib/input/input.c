@@ -28,6 +28,7 @@
 
 #include "spamtrace/input.h"
 #include "spamtrace/limits.h"
+#include "util/ascii.h"
 
 #define CHUNK	(256 * 1024)
 
@@ -248,17 +249,19 @@ st_input_close(struct st_input *in)
 static bool
 is_month_or_day(const char *p, size_t len)
 {
-	static const char *const names[] = {
-		"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun",
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
-		"Sep", "Oct", "Nov", "Dec"
-	};
+	/* the three letters of each name, lower case, one word each */
+	static const char names[] = "montuewedthufrisatsun"
+	    "janfebmaraprmayjunjulaugsepoctnovdec";
+	char w[3];
 	size_t i;
 
 	if (len < 3)
 		return false;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strncasecmp(p, names[i], 3) == 0)
+	for (i = 0; i < 3; i++)
+		w[i] = (char)st_ascii_lower((unsigned char)p[i]);
+	for (i = 0; i + 3 <= sizeof(names) - 1; i += 3)
+		if (w[0] == names[i] && w[1] == names[i + 1] &&
+		    w[2] == names[i + 2])
 			return true;
 	return false;
 }
