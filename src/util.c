@@ -237,15 +237,21 @@ load_short(const unsigned char *p, size_t n)
 	return _mm_set_epi64x((long long)hi, (long long)lo);
 }
 
-/* A bit for each byte that needs care: < 0x20 or >= 0x80 (as a signed
+/* 0xff for each byte that needs care: < 0x20 or >= 0x80 (as a signed
  * compare), '"', '\\'. */
+static inline __m128i
+care_vec(__m128i v)
+{
+	return _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+}
+
+/* The same as one bit a byte. */
 static inline unsigned
 care_mask(__m128i v)
 {
-	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
-	    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
-	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
+	return (unsigned)_mm_movemask_epi8(care_vec(v));
 }
 #endif
 
@@ -257,6 +263,9 @@ static char *
 escape_at(char *o, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+#if defined(__SSE2__)
+	size_t run = 0;		/* bytes before p that went out as they are */
+#endif
 
 	*o++ = '"';
 	while (p < e) {
@@ -267,23 +276,50 @@ escape_at(char *o, const char *s, size_t n)
 		 * plain run), and the run before the first byte that needs
 		 * care is kept.
 		 */
-		size_t left = (size_t)(e - p), k;
+		size_t left = (size_t)(e - p), back = 0, k;
 		__m128i v;
 		unsigned mask;
 
+		/* the long plain stretches, thirty-two at a time */
+		while (left >= 32) {
+			__m128i v2 = _mm_loadu_si128((const __m128i *)
+			    (const void *)(p + 16));
+
+			v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			if (_mm_movemask_epi8(_mm_or_si128(care_vec(v),
+			    care_vec(v2))) != 0)
+				break;
+			_mm_storeu_si128((__m128i *)(void *)o, v);
+			_mm_storeu_si128((__m128i *)(void *)(o + 16), v2);
+			o += 32;
+			p += 32;
+			left -= 32;
+			run += 32;
+		}
+		if (left == 0)
+			break;
 		if (left >= 16) {
 			v = _mm_loadu_si128((const __m128i *)(const void *)p);
 			mask = care_mask(v);
 			k = 16;
+		} else if (run >= 16 - left) {
+			/* the end as the string's last sixteen bytes: those
+			 * before p are stored again as they went out */
+			back = 16 - left;
+			v = _mm_loadu_si128((const __m128i *)
+			    (const void *)(p - back));
+			mask = care_mask(v) >> back;
+			k = left;
 		} else {
 			v = load_short(p, left);
 			mask = care_mask(v) & ((1u << left) - 1);
 			k = left;
 		}
-		_mm_storeu_si128((__m128i *)(void *)o, v);
+		_mm_storeu_si128((__m128i *)(void *)(o - back), v);
 		if (mask == 0) {
 			o += k;
 			p += k;
+			run += k;
 			continue;
 		}
 		k = (size_t)__builtin_ctz(mask);
@@ -293,6 +329,7 @@ escape_at(char *o, const char *s, size_t n)
 		do
 			o = escape_one(o, &p, e);
 		while (p < e && !plain(*p));
+		run = 0;
 #else
 		/* eight plain bytes at a time (none < 0x20, >= 0x80, '"', '\\') */
 		while (e - p >= 8) {
@@ -415,10 +452,22 @@ word_at(char *o, const char *s, size_t n)
 	return o + n;
 }
 
+/* Key k (none when NULL) and the string s[0..n). */
+static void
+str_field(struct jw *w, const char *k, size_t kn, const char *s, size_t n)
+{
+	char *o;
+
+	if (n > JW_STR_MAX)
+		n = 0;
+	if ((o = field(w, k, kn, 6 * n + 2)) != NULL)
+		o = escape_at(o, s, n);
+	value_done(w, o);
+}
+
 void
 jw_kstr_n(struct jw *w, const char *k, size_t kn, const char *s)
 {
-	size_t n;
 	char *o;
 
 	if (s == NULL || *s == '\0') {
@@ -428,23 +477,13 @@ jw_kstr_n(struct jw *w, const char *k, size_t kn, const char *s)
 		value_done(w, o);
 		return;
 	}
-	if ((n = strlen(s)) > JW_STR_MAX)
-		n = 0;
-	if ((o = field(w, k, kn, 6 * n + 2)) != NULL)
-		o = escape_at(o, s, n);
-	value_done(w, o);
+	str_field(w, k, kn, s, strlen(s));
 }
 
 void
 jw_strn(struct jw *w, const char *s, size_t n)
 {
-	char *o;
-
-	if (n > JW_STR_MAX)
-		n = 0;
-	if ((o = field(w, NULL, 0, 6 * n + 2)) != NULL)
-		o = escape_at(o, s, n);
-	value_done(w, o);
+	str_field(w, NULL, 0, s, n);
 }
 
 void
