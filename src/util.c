@@ -553,22 +553,65 @@ jw_raw(struct jw *w, const char *json)
 	value_done(w, o);
 }
 
+/*
+ * "YYYY-MM-DDTHH:MM:SSZ", as st_date_iso writes it, at o; false outside
+ * the years 0-9999 (left to st_date_iso).  The day's half is kept from
+ * the last date this thread wrote: a message's dates mostly share a day,
+ * and the calendar arithmetic is most of the cost.
+ */
+static bool
+iso_at(char *o, int64_t utc)
+{
+	static _Thread_local int64_t last_day = INT64_MIN;
+	static _Thread_local char day[10];
+	int64_t days;
+	int secs, v[3], i;
+
+	if (utc < -62167219200LL || utc > 253402300799LL)
+		return false;	/* 0000-01-01 to 9999-12-31 */
+	days = utc >= 0 ? utc / 86400 : (utc - 86399) / 86400;
+	secs = (int)(utc - days * 86400);
+	if (days != last_day) {
+		char buf[32];
+
+		st_date_iso(days * 86400, buf, sizeof(buf));
+		if (strlen(buf) != 20)
+			return false;
+		memcpy(day, buf, 10);
+		last_day = days;
+	}
+	memcpy(o, day, 10);
+	o[10] = 'T';
+	v[0] = secs / 3600;
+	v[1] = secs / 60 % 60;
+	v[2] = secs % 60;
+	for (i = 0; i < 3; i++) {
+		o[11 + 3 * i] = (char)('0' + v[i] / 10);
+		o[12 + 3 * i] = (char)('0' + v[i] % 10);
+		o[13 + 3 * i] = i < 2 ? ':' : 'Z';
+	}
+	return true;
+}
+
 void
 jw_kdate_n(struct jw *w, const char *k, size_t kn, bool has, int64_t utc)
 {
-	char buf[32], *o;
-	size_t n;
+	char *o;
 
 	if (!has) {
 		jw_knull_n(w, k, kn);
 		return;
 	}
-	st_date_iso(utc, buf, sizeof(buf));
-	n = strlen(buf);
-	if ((o = field(w, k, kn, n + 2)) != NULL) {
+	/* room for st_date_iso's longest (its buffer of 32), quoted */
+	if ((o = field(w, k, kn, 34)) != NULL) {
 		/* digits and "-T:Z" only: nothing to escape */
 		*o++ = '"';
-		o = word_at(o, buf, n);
+		if (iso_at(o, utc))
+			o += 20;
+		else {
+			st_date_iso(utc, o, 32);
+			o += strlen(o);
+		}
 		*o++ = '"';
 	}
 	value_done(w, o);
