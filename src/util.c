@@ -52,12 +52,10 @@ cli_buf_write(struct st_buf *b, FILE *f)
  * separator, each string byte as a six-byte escape), then stores straight
  * into the buffer.  Some stores are whole words of which only the first
  * bytes count; JW_SLACK more bytes are reserved so those stay inside.
- * Strings longer than JW_STR_MAX (none fits in memory) are written as "",
- * so the sums cannot overflow: a key is a string in memory, shorter than
- * SIZE_MAX / 2.
+ * A string longer than JW_STR_MAX (none is, in memory) is written as "".
  */
 #define JW_SLACK	16
-#define JW_STR_MAX	(SIZE_MAX / 16)
+#define JW_STR_MAX	((SIZE_MAX - 16) / 6)
 
 void
 jw_init(struct jw *w, struct st_buf *b)
@@ -115,8 +113,11 @@ key_at(struct jw *w, char *o, const char *k, size_t kn)
 /*
  * Starts a field: the separator, then the key k unless NULL, with room
  * for v bytes of value after it.  NULL when there is no room (the buffer
- * is failed, and the writer writes nothing).
+ * is failed, and the writer writes nothing).  The sum cannot overflow:
+ * kn is the length of a string in memory (< SIZE_MAX / 2), and v at most
+ * JW_VAL_MAX.
  */
+#define JW_VAL_MAX	(SIZE_MAX / 4)
 static inline char *
 field(struct jw *w, const char *k, size_t kn, size_t v)
 {
@@ -458,8 +459,13 @@ str_field(struct jw *w, const char *k, size_t kn, const char *s, size_t n)
 {
 	char *o;
 
-	if (n > JW_STR_MAX)
+	if (n > (JW_VAL_MAX - 2) / 6) {
+		/* more than any buffer holds (a 32-bit size_t): failed, as
+		 * st_buf_reserve has it; past JW_STR_MAX, "" as ever */
+		if (n <= JW_STR_MAX)
+			w->b->failed = true;
 		n = 0;
+	}
 	if ((o = field(w, k, kn, 6 * n + 2)) != NULL)
 		o = escape_at(o, s, n);
 	value_done(w, o);
@@ -546,8 +552,10 @@ jw_raw(struct jw *w, const char *json)
 	size_t n = strlen(json);
 	char *o;
 
-	if (n > JW_STR_MAX)
+	if (n > JW_VAL_MAX) {
+		w->b->failed = true;
 		n = 0;
+	}
 	if ((o = field(w, NULL, 0, n)) != NULL)
 		o = word_at(o, json, n);
 	value_done(w, o);
