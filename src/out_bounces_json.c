@@ -73,12 +73,12 @@ out_bounce_json(struct st_buf *out, struct bounce_rec *r)
 	jw_end_arr(&w);
 	if (b->rcpts_dropped)	/* past ST_MAX_BOUNCE_RCPTS: said, not lost */
 		jw_kint(&w, "recipients_dropped", (long long)b->rcpts_dropped);
-	jw_key(&w, "original");
 	if (!r->have_orig)
-		jw_null(&w);
+		jw_knull(&w, "original");
 	else {
 		const struct st_trace *t = r->t;
 
+		jw_key(&w, "original");
 		jw_obj(&w);
 		jw_kstr(&w, "message_id", r->orig_ok ? t->sum.message_id : "");
 		jw_kstr(&w, "from", r->orig_ok ? t->sum.from : "");
@@ -90,13 +90,13 @@ out_bounce_json(struct st_buf *out, struct bounce_rec *r)
 		jw_kstr(&w, "where", b->orig_where);
 		if (!r->orig_ok && r->orig_error != NULL)
 			jw_kstr(&w, "error", r->orig_error);
-		jw_key(&w, "trace");
 		if (r->orig_ok) {
+			jw_key(&w, "trace");
 			jw_obj(&w);
 			out_trace_json(&w, t);
 			jw_end_obj(&w);
 		} else
-			jw_null(&w);
+			jw_knull(&w, "trace");
 		jw_end_obj(&w);
 	}
 	if (r->defer) {
@@ -111,11 +111,10 @@ out_bounce_json(struct st_buf *out, struct bounce_rec *r)
 static void
 verdict(struct jw *w, int backscatter, const char *why)
 {
-	jw_key(w, "backscatter");
 	if (backscatter < 0)
-		jw_null(w);
+		jw_knull(w, "backscatter");
 	else
-		jw_bool(w, backscatter == 1);
+		jw_kbool(w, "backscatter", backscatter == 1);
 	jw_kstr(w, "backscatter_why", why ? why : "");
 	jw_end_obj(w);
 	st_buf_putc(w->b, '\n');

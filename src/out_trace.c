@@ -61,11 +61,7 @@ hop_json(struct jw *w, const struct st_hop *h)
 	jw_kstr(w, "for", h->for_);
 	jw_kbool(w, "tls", h->tls);
 	jw_kdate(w, "date", h->has_date, h->date.utc);
-	jw_key(w, "tz");
-	if (h->has_date && h->date.tz[0])
-		jw_str(w, h->date.tz);
-	else
-		jw_null(w);
+	jw_kstr(w, "tz", h->has_date && h->date.tz[0] ? h->date.tz : NULL);
 	jw_kstr(w, "mta", h->mta);
 	jw_kbool(w, "parsed", h->parsed);
 	jw_kstr(w, "trust", st_trust_name(h->trust));
@@ -140,11 +136,10 @@ out_trace_json(struct jw *w, const struct st_trace *t)
 		jw_obj(w);
 		jw_kstr(w, "code", f->code);
 		jw_kstr(w, "severity", st_severity_name(f->severity));
-		jw_key(w, "hop");
 		if (f->hop > 0)
-			jw_int(w, f->hop);
+			jw_kint(w, "hop", f->hop);
 		else
-			jw_null(w);
+			jw_knull(w, "hop");
 		jw_kstr(w, "evidence", f->evidence);
 		jw_kstr(w, "explain", f->explain);
 		jw_end_obj(w);
