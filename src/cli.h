@@ -47,6 +47,8 @@ void	jw_raw(struct jw *w, const char *json);	/* pre-made value */
  * expression is evaluated twice.  jw_kstr's s may be NULL (-> null).
  */
 void	jw_key_n(struct jw *w, const char *k, size_t kn);
+void	jw_kobj_n(struct jw *w, const char *k, size_t kn);	/* "k":{ */
+void	jw_karr_n(struct jw *w, const char *k, size_t kn);	/* "k":[ */
 void	jw_kstr_n(struct jw *w, const char *k, size_t kn, const char *s);
 void	jw_kint_n(struct jw *w, const char *k, size_t kn, long long v);
 void	jw_kbool_n(struct jw *w, const char *k, size_t kn, bool v);
@@ -55,6 +57,8 @@ void	jw_knull_n(struct jw *w, const char *k, size_t kn);
 void	jw_kdate_n(struct jw *w, const char *k, size_t kn, bool has,
 	    int64_t utc);
 #define jw_key(w, k)		jw_key_n((w), (k), strlen(k))
+#define jw_kobj(w, k)		jw_kobj_n((w), (k), strlen(k))
+#define jw_karr(w, k)		jw_karr_n((w), (k), strlen(k))
 #define jw_kstr(w, k, s)	jw_kstr_n((w), (k), strlen(k), (s))
 #define jw_kint(w, k, v)	jw_kint_n((w), (k), strlen(k), (v))
 #define jw_kbool(w, k, v)	jw_kbool_n((w), (k), strlen(k), (v))

@@ -382,13 +382,14 @@ int_at(char *o, long long v)
 	return o + n;
 }
 
-/* Opens an object or array (c) as the next value. */
+/* Opens an object or array (c) as the next value, under key k unless
+ * NULL. */
 static void
-jw_open(struct jw *w, char c)
+jw_open(struct jw *w, const char *k, size_t kn, char c)
 {
 	char *o;
 
-	if ((o = field(w, NULL, 0, 1)) != NULL)
+	if ((o = field(w, k, kn, 1)) != NULL)
 		*o++ = c;
 	value_done(w, o);
 	if (w->depth < 63)
@@ -412,7 +413,7 @@ jw_close(struct jw *w, char c)
 void
 jw_obj(struct jw *w)
 {
-	jw_open(w, '{');
+	jw_open(w, NULL, 0, '{');
 }
 
 void
@@ -424,7 +425,19 @@ jw_end_obj(struct jw *w)
 void
 jw_arr(struct jw *w)
 {
-	jw_open(w, '[');
+	jw_open(w, NULL, 0, '[');
+}
+
+void
+jw_kobj_n(struct jw *w, const char *k, size_t kn)
+{
+	jw_open(w, k, kn, '{');
+}
+
+void
+jw_karr_n(struct jw *w, const char *k, size_t kn)
+{
+	jw_open(w, k, kn, '[');
 }
 
 void
