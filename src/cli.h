@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "spamtrace/buf.h"
 #include "spamtrace/spamtrace.h"
@@ -33,20 +34,37 @@ void	jw_obj(struct jw *w);		/* { */
 void	jw_end_obj(struct jw *w);	/* } */
 void	jw_arr(struct jw *w);		/* [ */
 void	jw_end_arr(struct jw *w);	/* ] */
-void	jw_key(struct jw *w, const char *k);
 void	jw_str(struct jw *w, const char *s);	/* NULL -> null */
 void	jw_strn(struct jw *w, const char *s, size_t n);
 void	jw_int(struct jw *w, long long v);
 void	jw_bool(struct jw *w, bool v);
 void	jw_null(struct jw *w);
 void	jw_raw(struct jw *w, const char *json);	/* pre-made value */
-/* key + value shorthands */
-void	jw_kstr(struct jw *w, const char *k, const char *s);
-void	jw_kint(struct jw *w, const char *k, long long v);
-void	jw_kbool(struct jw *w, const char *k, bool v);
-void	jw_knull(struct jw *w, const char *k);
+/*
+ * A key, and the key + value shorthands.  They are macros over the _n
+ * functions, which take the key's length: for the usual literal key the
+ * compiler counts it, so no field pays a strlen for its name.  A key
+ * expression is evaluated twice.  jw_kstr's s may be NULL (-> null).
+ */
+void	jw_key_n(struct jw *w, const char *k, size_t kn);
+void	jw_kobj_n(struct jw *w, const char *k, size_t kn);	/* "k":{ */
+void	jw_karr_n(struct jw *w, const char *k, size_t kn);	/* "k":[ */
+void	jw_kstr_n(struct jw *w, const char *k, size_t kn, const char *s);
+void	jw_kint_n(struct jw *w, const char *k, size_t kn, long long v);
+void	jw_kbool_n(struct jw *w, const char *k, size_t kn, bool v);
+void	jw_knull_n(struct jw *w, const char *k, size_t kn);
 /* The ISO date of utc, or null when !has. */
-void	jw_kdate(struct jw *w, const char *k, bool has, int64_t utc);
+void	jw_kdate_n(struct jw *w, const char *k, size_t kn, bool has,
+	    int64_t utc);
+#define jw_key(w, k)		jw_key_n((w), (k), strlen(k))
+#define jw_kobj(w, k)		jw_kobj_n((w), (k), strlen(k))
+#define jw_karr(w, k)		jw_karr_n((w), (k), strlen(k))
+#define jw_kstr(w, k, s)	jw_kstr_n((w), (k), strlen(k), (s))
+#define jw_kint(w, k, v)	jw_kint_n((w), (k), strlen(k), (v))
+#define jw_kbool(w, k, v)	jw_kbool_n((w), (k), strlen(k), (v))
+#define jw_knull(w, k)		jw_knull_n((w), (k), strlen(k))
+#define jw_kdate(w, k, has, utc) \
+	jw_kdate_n((w), (k), strlen(k), (has), (utc))
 
 /* --- colours (terminal only; NO_COLOR and --color=never respected) ---- */
 extern bool cli_color;

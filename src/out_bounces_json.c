@@ -43,8 +43,7 @@ out_bounce_json(struct st_buf *out, struct bounce_rec *r)
 	r->verdict_at = SIZE_MAX;
 	jw_init(&w, out);
 	jw_obj(&w);
-	jw_key(&w, "source");
-	jw_obj(&w);
+	jw_kobj(&w, "source");
 	jw_kstr(&w, "path", r->path);
 	jw_kint(&w, "index", (long long)r->rm->index);
 	jw_end_obj(&w);
@@ -53,8 +52,7 @@ out_bounce_json(struct st_buf *out, struct bounce_rec *r)
 		jw_kbool(&w, "is_bounce", false);
 		jw_kstr(&w, "kind", "not-bounce");
 		jw_kstr(&w, "reporting_mta", "");
-		jw_key(&w, "recipients");
-		jw_arr(&w);
+		jw_karr(&w, "recipients");
 		jw_end_arr(&w);
 		jw_knull(&w, "original");
 		jw_knull(&w, "backscatter");
@@ -66,20 +64,18 @@ out_bounce_json(struct st_buf *out, struct bounce_rec *r)
 	jw_kstr(&w, "kind", st_bounce_kind_name(b->kind));
 	jw_kstr(&w, "reporting_mta", b->reporting_mta);
 	jw_kdate(&w, "arrival", b->has_arrival, b->arrival);
-	jw_key(&w, "recipients");
-	jw_arr(&w);
+	jw_karr(&w, "recipients");
 	for (i = 0; i < b->nrcpts; i++)
 		rcpt_json(&w, &b->rcpts[i]);
 	jw_end_arr(&w);
 	if (b->rcpts_dropped)	/* past ST_MAX_BOUNCE_RCPTS: said, not lost */
 		jw_kint(&w, "recipients_dropped", (long long)b->rcpts_dropped);
-	jw_key(&w, "original");
 	if (!r->have_orig)
-		jw_null(&w);
+		jw_knull(&w, "original");
 	else {
 		const struct st_trace *t = r->t;
 
-		jw_obj(&w);
+		jw_kobj(&w, "original");
 		jw_kstr(&w, "message_id", r->orig_ok ? t->sum.message_id : "");
 		jw_kstr(&w, "from", r->orig_ok ? t->sum.from : "");
 		jw_kstr(&w, "to", r->orig_ok ? t->sum.to : "");
@@ -90,13 +86,12 @@ out_bounce_json(struct st_buf *out, struct bounce_rec *r)
 		jw_kstr(&w, "where", b->orig_where);
 		if (!r->orig_ok && r->orig_error != NULL)
 			jw_kstr(&w, "error", r->orig_error);
-		jw_key(&w, "trace");
 		if (r->orig_ok) {
-			jw_obj(&w);
+			jw_kobj(&w, "trace");
 			out_trace_json(&w, t);
 			jw_end_obj(&w);
 		} else
-			jw_null(&w);
+			jw_knull(&w, "trace");
 		jw_end_obj(&w);
 	}
 	if (r->defer) {
@@ -111,11 +106,10 @@ out_bounce_json(struct st_buf *out, struct bounce_rec *r)
 static void
 verdict(struct jw *w, int backscatter, const char *why)
 {
-	jw_key(w, "backscatter");
 	if (backscatter < 0)
-		jw_null(w);
+		jw_knull(w, "backscatter");
 	else
-		jw_bool(w, backscatter == 1);
+		jw_kbool(w, "backscatter", backscatter == 1);
 	jw_kstr(w, "backscatter_why", why ? why : "");
 	jw_end_obj(w);
 	st_buf_putc(w->b, '\n');
@@ -142,8 +136,7 @@ out_bounces_summary_json(struct st_buf *out,
 
 	jw_init(&w, out);
 	jw_obj(&w);
-	jw_key(&w, "summary");
-	jw_obj(&w);
+	jw_kobj(&w, "summary");
 	jw_kint(&w, "messages", (long long)s->messages);
 	jw_kint(&w, "bounces", (long long)s->bounces);
 	jw_kint(&w, "backscatter", (long long)s->backscatter);
@@ -151,13 +144,11 @@ out_bounces_summary_json(struct st_buf *out,
 	jw_kint(&w, "undetermined", (long long)s->undetermined);
 	jw_kint(&w, "not_bounces", (long long)s->not_bounces);
 	jw_kint(&w, "unreadable", (long long)s->unreadable);
-	jw_key(&w, "by_reason");
-	jw_obj(&w);
+	jw_kobj(&w, "by_reason");
 	for (i = 0; i < s->nreasons; i++)
 		jw_kint(&w, s->by_reason[i].key, (long long)s->by_reason[i].n);
 	jw_end_obj(&w);
-	jw_key(&w, "origins");
-	jw_arr(&w);
+	jw_karr(&w, "origins");
 	for (i = 0; i < s->norigins; i++) {
 		const struct st_campaign_origin *o = &s->origins[i];
 
@@ -173,20 +164,16 @@ out_bounces_summary_json(struct st_buf *out,
 	jw_end_arr(&w);
 	jw_kdate(&w, "first", s->has_first, s->first);
 	jw_kdate(&w, "last", s->has_first, s->last);
-	jw_key(&w, "per_day");
-	jw_obj(&w);
+	jw_kobj(&w, "per_day");
 	for (i = 0; i < s->ndays; i++)
 		jw_kint(&w, s->per_day[i].key, (long long)s->per_day[i].n);
 	jw_end_obj(&w);
-	jw_key(&w, "me");
-	jw_obj(&w);
-	jw_key(&w, "addresses");
-	jw_arr(&w);
+	jw_kobj(&w, "me");
+	jw_karr(&w, "addresses");
 	for (i = 0; i < s->nme; i++)
 		jw_str(&w, s->me[i]);
 	jw_end_arr(&w);
-	jw_key(&w, "providers");
-	jw_arr(&w);
+	jw_karr(&w, "providers");
 	for (i = 0; i < s->nproviders; i++)
 		jw_str(&w, s->providers[i]);
 	jw_end_arr(&w);

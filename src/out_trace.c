@@ -12,24 +12,20 @@ dns_json(struct jw *w, const struct st_dns_info *d)
 {
 	size_t i;
 
-	jw_key(w, "dns");
 	if (d == NULL) {
-		jw_null(w);
+		jw_knull(w, "dns");
 		return;
 	}
-	jw_obj(w);
-	jw_key(w, "ptr");
-	jw_arr(w);
+	jw_kobj(w, "dns");
+	jw_karr(w, "ptr");
 	for (i = 0; i < d->nptr; i++)
 		jw_str(w, d->ptr[i]);
 	jw_end_arr(w);
-	jw_key(w, "fcrdns");
 	if (d->fcrdns < 0)
-		jw_null(w);
+		jw_knull(w, "fcrdns");
 	else
-		jw_bool(w, d->fcrdns == 1);
-	jw_key(w, "listed");
-	jw_arr(w);
+		jw_kbool(w, "fcrdns", d->fcrdns == 1);
+	jw_karr(w, "listed");
 	for (i = 0; i < d->nlisted; i++) {
 		jw_obj(w);
 		jw_kstr(w, "zone", d->listed[i].zone);
@@ -61,11 +57,7 @@ hop_json(struct jw *w, const struct st_hop *h)
 	jw_kstr(w, "for", h->for_);
 	jw_kbool(w, "tls", h->tls);
 	jw_kdate(w, "date", h->has_date, h->date.utc);
-	jw_key(w, "tz");
-	if (h->has_date && h->date.tz[0])
-		jw_str(w, h->date.tz);
-	else
-		jw_null(w);
+	jw_kstr(w, "tz", h->has_date && h->date.tz[0] ? h->date.tz : NULL);
 	jw_kstr(w, "mta", h->mta);
 	jw_kbool(w, "parsed", h->parsed);
 	jw_kstr(w, "trust", st_trust_name(h->trust));
@@ -83,15 +75,13 @@ out_trace_json(struct jw *w, const struct st_trace *t)
 	jw_kstr(w, "to", t->sum.to);
 	jw_kstr(w, "subject", t->sum.subject);
 	jw_kdate(w, "date", t->sum.has_date, t->sum.date.utc);
-	jw_key(w, "hops");
-	jw_arr(w);
+	jw_karr(w, "hops");
 	for (i = 0; i < t->nhops; i++)
 		hop_json(w, &t->hops[i]);
 	jw_end_arr(w);
 
-	jw_key(w, "origin");
 	if (t->origin.present) {
-		jw_obj(w);
+		jw_kobj(w, "origin");
 		jw_kstr(w, "ip", t->origin.ip);
 		jw_kstr(w, "rdns", t->origin.rdns);
 		jw_kstr(w, "helo", t->origin.helo);
@@ -101,11 +91,10 @@ out_trace_json(struct jw *w, const struct st_trace *t)
 			dns_json(w, t->origin.dns);
 		jw_end_obj(w);
 	} else
-		jw_null(w);
+		jw_knull(w, "origin");
 
-	jw_key(w, "source_ip_estimate");
 	if (t->source.present) {
-		jw_obj(w);
+		jw_kobj(w, "source_ip_estimate");
 		jw_kstr(w, "ip", t->source.ip);
 		jw_kint(w, "hop", t->source.hop);
 		jw_kstr(w, "why", t->source.why);
@@ -113,10 +102,9 @@ out_trace_json(struct jw *w, const struct st_trace *t)
 			dns_json(w, t->source.dns);
 		jw_end_obj(w);
 	} else
-		jw_null(w);
+		jw_knull(w, "source_ip_estimate");
 
-	jw_key(w, "relays");
-	jw_arr(w);
+	jw_karr(w, "relays");
 	for (i = 0; i < t->nrelays; i++) {
 		const struct st_relay *r = &t->relays[i];
 
@@ -132,27 +120,24 @@ out_trace_json(struct jw *w, const struct st_trace *t)
 	}
 	jw_end_arr(w);
 
-	jw_key(w, "findings");
-	jw_arr(w);
+	jw_karr(w, "findings");
 	for (i = 0; i < t->nfindings; i++) {
 		const struct st_finding *f = &t->findings[i];
 
 		jw_obj(w);
 		jw_kstr(w, "code", f->code);
 		jw_kstr(w, "severity", st_severity_name(f->severity));
-		jw_key(w, "hop");
 		if (f->hop > 0)
-			jw_int(w, f->hop);
+			jw_kint(w, "hop", f->hop);
 		else
-			jw_null(w);
+			jw_knull(w, "hop");
 		jw_kstr(w, "evidence", f->evidence);
 		jw_kstr(w, "explain", f->explain);
 		jw_end_obj(w);
 	}
 	jw_end_arr(w);
 
-	jw_key(w, "contacts");
-	jw_arr(w);
+	jw_karr(w, "contacts");
 	for (i = 0; i < t->ncontacts; i++) {
 		jw_obj(w);
 		jw_kstr(w, "address", t->contacts[i].address);
