@@ -63,6 +63,40 @@
 #include "received/received_int.h"
 #include "util/ascii.h"
 
+/* ------------------------------------------------------------ bytes */
+
+/*
+ * Byte classes: one table load instead of a chain of compares per byte
+ * (the tokenizer and the comment reader look at every byte).
+ */
+enum {
+	C_SP = 0x01,		/* space, NUL, \t \n \v \f \r: is_sp() */
+	C_STOP = 0x02,		/* ends a word: C_SP and ( ) ; " */
+	C_SEP = 0x04,		/* splits a comment's words: C_SP and ( ) , */
+	C_CMT = 0x08,		/* matters inside a comment: ( ) \ */
+	C_HEX = 0x10,		/* 0-9 a-f A-F */
+	C_DIG = 0x20		/* 0-9 */
+};
+
+#define B_SP	(C_SP | C_STOP | C_SEP)
+#define B_DIG	(C_HEX | C_DIG)
+
+static const uint8_t cls[256] = {
+	['\0'] = B_SP, ['\t'] = B_SP, ['\n'] = B_SP, ['\v'] = B_SP,
+	['\f'] = B_SP, ['\r'] = B_SP, [' '] = B_SP,
+	['('] = C_STOP | C_SEP | C_CMT, [')'] = C_STOP | C_SEP | C_CMT,
+	[';'] = C_STOP, ['"'] = C_STOP, [','] = C_SEP, ['\\'] = C_CMT,
+	['0'] = B_DIG, ['1'] = B_DIG, ['2'] = B_DIG, ['3'] = B_DIG,
+	['4'] = B_DIG, ['5'] = B_DIG, ['6'] = B_DIG, ['7'] = B_DIG,
+	['8'] = B_DIG, ['9'] = B_DIG,
+	['a'] = C_HEX, ['b'] = C_HEX, ['c'] = C_HEX, ['d'] = C_HEX,
+	['e'] = C_HEX, ['f'] = C_HEX,
+	['A'] = C_HEX, ['B'] = C_HEX, ['C'] = C_HEX, ['D'] = C_HEX,
+	['E'] = C_HEX, ['F'] = C_HEX
+};
+
+#define CLS(c, m)	((cls[(unsigned char)(c)] & (m)) != 0)
+
 /* ---------------------------------------------------------------- tokens */
 
 enum { TK_WORD, TK_COMMENT, TK_QUOTED, TK_SEMI };
@@ -81,17 +115,10 @@ struct toks {
 	bool	unbalanced;	/* an unclosed '(' was seen */
 };
 
-static bool
+static inline bool
 is_sp(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0' ||
-	    c == '\v' || c == '\f';
-}
-
-static bool
-is_wordch(unsigned char c)
-{
-	return !is_sp(c) && c != '(' && c != ')' && c != ';' && c != '"';
+	return CLS(c, C_SP);
 }
 
 /* End of the comment opened at s[i] == '(' (index after its ')', or n). */
@@ -101,6 +128,8 @@ comment_end(const char *s, size_t i, size_t n, size_t *inner_end)
 	int depth = 0;
 
 	for (; i < n; i++) {
+		if (!CLS(s[i], C_CMT))
+			continue;
 		if (s[i] == '\\' && i + 1 < n) {
 			i++;
 			continue;
@@ -198,7 +227,7 @@ tokenize(const char *s, size_t i, size_t n, struct toks *tk)
 		} else {
 			size_t j = i;
 
-			while (j < n && is_wordch((unsigned char)s[j]))
+			while (j < n && !CLS(s[j], C_STOP))
 				j++;
 			t->type = TK_WORD;
 			t->off = (uint32_t)i;
@@ -287,8 +316,7 @@ next_word(struct span *rest, struct span *w)
 {
 	const char *p = rest->p, *e = rest->p + rest->n;
 
-	while (p < e && (is_sp((unsigned char)*p) || *p == '(' || *p == ')' ||
-	    *p == ','))
+	while (p < e && CLS(*p, C_SEP))
 		p++;
 	if (p >= e) {
 		rest->p = e;
@@ -296,8 +324,7 @@ next_word(struct span *rest, struct span *w)
 		return false;
 	}
 	w->p = p;
-	while (p < e && !is_sp((unsigned char)*p) && *p != '(' && *p != ')' &&
-	    *p != ',')
+	while (p < e && !CLS(*p, C_SEP))
 		p++;
 	w->n = (size_t)(p - w->p);
 	rest->p = p;
@@ -423,6 +450,322 @@ is_ip_text(struct span w)
 
 	return ip_word(w, &o) && o.ident.n == 0 && o.name.n == 0;
 }
+
+/* ------------------------------------------------------------ signatures */
+
+static const struct {
+	const char *needle;
+	const char *mta;
+	bool	icase;
+} sigs[] = {
+	{ "(Postfix", "postfix", false },
+	{ "(Exim ", "exim", false },
+	{ "Microsoft SMTPSVC", "smtpsvc", false },
+	{ "mail pickup service", "smtpsvc", true },
+	{ "Microsoft SMTP Server", "exchange", false },
+	{ "with mapi", "exchange", true },
+	{ "Frontend Transport", "exchange", false },
+	{ "Microsoft Exchange", "exchange", false },
+	{ "Internet Mail Service", "exchange", false },
+	{ "CommuniGate Pro", "communigate", false },
+	{ "Lotus Domino", "domino", false },
+	{ "(Domino", "domino", false },
+	{ "MDaemon", "mdaemon", false },
+	{ "(OpenSMTPD)", "opensmtpd", false },
+	{ "Haraka", "haraka", false },
+	{ "[XMail", "xmail", false },
+	{ "ecelerity", "ecelerity", false },
+	{ "ECSTREAM", "ecelerity", false },
+	{ "fetchmail", "fetchmail", false },
+	{ "qmail-scanner", "qmail", false },
+	{ "(qmail", "qmail", false },
+	{ "(AUTH: ", "courier", false },
+	{ "(Courier", "courier", false },
+	{ "Google Transport Security", "gmail", false },
+	{ "SquirrelMail", "webmail", false },
+	{ "NaSMail", "webmail", false },
+	{ "(qpsmtpd", "qpsmtpd", false },
+	{ "(InterMail", "intermail", false },
+	{ "(iPlanet", "iplanet", false },
+	{ "(Sun Java", "iplanet", false },
+	{ "Oracle Communications Messaging", "iplanet", false },
+	{ "(Mercury", "mercury", false },
+	{ "(Merak", "icewarp", false },
+	{ "IceWarp", "icewarp", false },
+	{ "(Clearswift", "clearswift", false },
+	{ "(LSMTP", "lsmtp", false },
+	{ "(Scalix", "scalix", false },
+	{ "(NAVGW", "navgw", false },
+	{ "(Cyrus", "cyrus", false },
+	{ "Dovecot", "dovecot", false },
+	{ "DragonFly Mail Agent", "dma", false },
+	{ "Novell_GroupWise", "groupwise", false },
+	{ "MailEnable", "mailenable", false },
+	{ "ArGoSoft", "argosoft", false },
+	{ "Kerio", "kerio", false },
+	{ "Zimbra", "zimbra", false },
+	{ "MAILFOUNDRY", "mailfoundry", false },
+	{ "PowerMTA", "powermta", false },
+	{ "(SMTPL", "smtpl", false },
+	{ "Smail", "smail", false },
+	{ "amavisd", "amavis", false },
+	{ "SpamAssassin", "spamassassin", false },
+	{ "Sendmail", "sendmail", false },
+	{ "SMI-", "sendmail", false },
+	{ "V8/", "sendmail", false },
+	{ "/Submit)", "sendmail", false },
+	{ "Symantec Messaging Gateway", "symantec", false },
+	{ "Brightmail", "symantec", false },
+	{ "Content Technologies", "mailsweeper", false },
+	{ "MailMarshal", "mailmarshal", false },
+	{ "Mirapoint", "mirapoint", false },
+	{ "with NNFMP", "yahoo", false },
+	{ "Yahoo", "yahoo", false },
+	{ "Hermes SMTP Server", "yahoo", false },
+	{ "R8/cf", "sendmail", false },
+	{ "Yandex", "yandex", false },
+	{ "Post.Office MTA", "postoffice", false },
+	{ "(Coremail)", "coremail", false },
+	{ "Active!Hunter", "activehunter", false },
+	{ "SurfControl", "surfcontrol", false },
+	{ "Mail2000", "mail2000", false },
+	{ "LiteMail", "litemail", false },
+	{ "(MOS ", "mirapoint", false },
+	{ "(Nemesis)", "nemesis", false },
+	{ "OpenMail", "openmail", false },
+	{ "(Lotus", "domino", false },
+	{ "(IBM Domino", "domino", false },
+	{ "(Sun Java", "iplanet", false },
+	{ "(Oracle Communications", "iplanet", false },
+	{ "(Mailtraq", "mailtraq", false },
+	{ "hMailServer", "hmailserver", false },
+	{ "(SmarterMail", "smartermail", false },
+	{ "(Axigen", "axigen", false },
+	{ "(Zoho", "zoho", false },
+	{ "ZohoMail", "zoho", false },
+	{ "(Proofpoint", "proofpoint", false },
+	{ "(PGP Universal", "pgp", false },
+	{ "(Barracuda", "barracuda", false },
+	{ "Trend Micro", "trendmicro", false },
+	{ "IronPort", "ironport", false },
+	{ "(JAMES ", "james", false },
+	{ "Apache JAMES", "james", false },
+	{ "(Sendmail", "sendmail", false },
+	{ "(Smail", "smail", false },
+	{ "MailMarshal", "mailmarshal", false },
+	{ "claiming to be", "smap", false },
+	{ " id smtpd", "smap", false },
+	{ "(authenticated as ", "criticalpath", false },
+	{ "(via HTTP", "webmail", false },
+};
+
+/* Services known by the receiving host's domain. */
+static const struct {
+	const char *domain;
+	const char *mta;
+} hostsigs[] = {
+	{ "google.com", "gmail" }, { "googlemail.com", "gmail" },
+	{ "gmail.com", "gmail" }, { "yahoo.com", "yahoo" },
+	{ "yahoo.co.jp", "yahoo" }, { "yahoodns.net", "yahoo" },
+	{ "aol.com", "aol" }, { "messagelabs.com", "messagelabs" },
+	{ "amazonaws.com", "amazonses" }, { "amazonses.com", "amazonses" },
+	{ "outlook.com", "exchange" }, { "hotmail.com", "exchange" },
+	{ "exchangelabs.com", "exchange" }, { "mail.ru", "mailru" },
+	{ "yandex.net", "yandex" }, { "yandex.ru", "yandex" },
+	{ "zohomail.com", "zoho" }, { "zoho.com", "zoho" },
+	{ "gmx.net", "gmx" }, { "gmx.com", "gmx" }, { "web.de", "gmx" },
+	{ "icloud.com", "icloud" }, { "me.com", "icloud" },
+};
+
+/* Other words looked for anywhere in the line.  Most also serve as a
+ * quick "not in this line" answer before a search inside one comment. */
+enum mark { MK_EXIM, MK_VIA_HTTP, MK_MICROSOFT, MK_PICKUP, MK_USERID,
+	MK_QSCANNER, MK_FETCHMAIL, MK_STDIN, MK_UNIXSOCK, MK_UNIXLOCAL,
+	MK_VERSION, MK_AUTHYES, MK_ENVELOPE, MK_RETPATH, MK_AUTHED,
+	MK_CIPHER, MK_QEHLO, MK_QHELO, MK_HELOEQ, MK_IDENTEQ, MK_UID,
+	MK_ENCRYPTED, MK_TRANSPORT, MK_N };
+static const struct {
+	const char *needle;
+	bool	icase;
+} marks[MK_N] = {
+	[MK_EXIM] = { "Exim", false },
+	[MK_VIA_HTTP] = { "via HTTP", false },
+	[MK_MICROSOFT] = { "microsoft", true },
+	[MK_PICKUP] = { "mail pickup service", true },
+	[MK_USERID] = { "from userid ", false },
+	[MK_QSCANNER] = { "qmail-scanner", false },
+	[MK_FETCHMAIL] = { "fetchmail", false },
+	[MK_STDIN] = { "from stdin", false },
+	[MK_UNIXSOCK] = { "[unix socket]", false },
+	[MK_UNIXLOCAL] = { "UNIX: localhost", false },
+	[MK_VERSION] = { "(version=", false },
+	[MK_AUTHYES] = { "auth=yes", false },
+	/* prefilters: each is part of (or, ignoring case, equal to) what
+	 * the comment readers look for */
+	[MK_ENVELOPE] = { "envelope-", true },
+	[MK_RETPATH] = { "return-path", true },
+	[MK_AUTHED] = { "authenticated", true },
+	[MK_CIPHER] = { "cipher", true },
+	[MK_QEHLO] = { "\"EHLO ", false },
+	[MK_QHELO] = { "\"HELO ", false },
+	[MK_HELOEQ] = { "helo=", true },
+	[MK_IDENTEQ] = { "ident=", true },
+	[MK_UID] = { "from uid ", false },
+	[MK_ENCRYPTED] = { "encrypted", false },
+	[MK_TRANSPORT] = { "Transport Security", false },
+};
+
+#define NSIGS	(sizeof(sigs) / sizeof(sigs[0]))
+#define NNEEDLE	(NSIGS + MK_N)
+
+/*
+ * All needles are found in one pass over the line.  A needle of QLONG or
+ * more bytes covers the 4-byte windows at its offsets 0 and 1, and one of
+ * them starts at an even position: so only every second position is
+ * hashed (its four bytes with ASCII case folded) and looked up in a table
+ * of the needles' windows; a hit is checked against the needles that
+ * start at that position or the one before, chained by the hash of their
+ * first four bytes.  The few shorter needles are searched one by one.
+ */
+#define QLONG	5
+#define QBITS	13
+
+static struct {
+	uint8_t	filt[1u << QBITS];	/* some needle's window hashes here */
+	uint16_t head[1u << QBITS];	/* 1 + a needle whose start hashes here */
+	uint16_t next[NNEEDLE];		/* 1 + the next one of that chain */
+	uint32_t first4[NNEEDLE];	/* its first 4 bytes (folded if icase) */
+	uint8_t	len[NNEEDLE];
+	uint16_t shortk[NNEEDLE];	/* the needles shorter than QLONG */
+	size_t	nshort;
+} nt;
+static pthread_once_t nt_once = PTHREAD_ONCE_INIT;
+
+static const char *
+needle_s(size_t k)
+{
+	return k < NSIGS ? sigs[k].needle : marks[k - NSIGS].needle;
+}
+
+static bool
+needle_icase(size_t k)
+{
+	return k < NSIGS ? sigs[k].icase : marks[k - NSIGS].icase;
+}
+
+static inline uint32_t
+load4(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* Folding sets bit 5 of every byte: bytes equal ignoring ASCII case stay
+ * equal (a few others become equal too; the check after sorts them). */
+#define FOLD4(v)	((v) | 0x20202020u)
+
+static inline unsigned
+qhash(uint32_t folded)
+{
+	return (unsigned)((folded * 2654435761u) >> (32 - QBITS));
+}
+
+static void
+nt_init(void)
+{
+	size_t k;
+
+	for (k = 0; k < NNEEDLE; k++) {
+		const char *nd = needle_s(k);
+		size_t l = strlen(nd);
+		uint32_t f0;
+		unsigned h;
+
+		nt.len[k] = (uint8_t)l;
+		if (l < QLONG) {
+			nt.shortk[nt.nshort++] = (uint16_t)k;
+			continue;
+		}
+		f0 = FOLD4(load4(nd));
+		nt.filt[qhash(f0)] = 1;
+		nt.filt[qhash(FOLD4(load4(nd + 1)))] = 1;
+		nt.first4[k] = needle_icase(k) ? f0 : load4(nd);
+		h = qhash(f0);
+		nt.next[k] = nt.head[h];
+		nt.head[h] = (uint16_t)(k + 1);
+	}
+}
+
+/* The long needles that start at s[j] (j + 4 <= n). */
+static void
+needles_at(const char *s, size_t n, size_t j, uint8_t *hit)
+{
+	uint32_t raw = load4(s + j), f = FOLD4(raw);
+	unsigned k1 = nt.head[qhash(f)];
+
+	for (; k1 != 0; k1 = nt.next[k1 - 1]) {
+		size_t k = k1 - 1, l = nt.len[k];
+		const char *nd;
+
+		if (hit[k] || l > n - j)
+			continue;
+		nd = needle_s(k);
+		if (needle_icase(k)) {
+			if (f != nt.first4[k] || !st_ascii_ieq(s + j, nd, l))
+				continue;
+		} else if (raw != nt.first4[k] || memcmp(s + j + 4, nd + 4,
+		    l - 4) != 0)
+			continue;
+		hit[k] = 1;
+	}
+}
+
+/* Is the short needle nd[0..l) in s[0..n)? */
+static bool
+has_short(const char *s, size_t n, const char *nd, size_t l, bool icase)
+{
+	const char *p = s, *e = s + n;
+	size_t m;
+
+	if (icase)
+		return st_ascii_memcasemem(s, n, nd, l) != NULL;
+	while ((size_t)(e - p) >= l && (p = memchr(p, nd[0],
+	    (size_t)(e - p) - l + 1)) != NULL) {
+		for (m = 1; m < l && p[m] == nd[m]; m++)
+			;
+		if (m == l)
+			return true;
+		p++;
+	}
+	return false;
+}
+
+static void
+scan_marks(const char *s, size_t n, uint8_t *hit)
+{
+	size_t i;
+
+	(void)pthread_once(&nt_once, nt_init);
+	memset(hit, 0, NNEEDLE);
+	for (i = 0; i + 4 <= n; i += 2) {
+		if (!nt.filt[qhash(FOLD4(load4(s + i)))])
+			continue;
+		if (i > 0)
+			needles_at(s, n, i - 1, hit);
+		needles_at(s, n, i, hit);
+	}
+	for (i = 0; i < nt.nshort; i++) {
+		size_t k = nt.shortk[i];
+
+		if (has_short(s, n, needle_s(k), nt.len[k], needle_icase(k)))
+			hit[k] = 1;
+	}
+}
+
+#define MARK(x, m)	((x)->hit[NSIGS + (m)] != 0)
+_Static_assert(NNEEDLE <= 256, "struct st's hit[] holds every needle");
 
 /* ------------------------------------------------------------- the hop */
 
@@ -679,7 +1022,8 @@ from_comment(struct st *x, const struct tok *t)
 			x->tls = true;
 		return;
 	}
-	if ((q = findi(c.p, c.n, "authenticated")) != NULL) {
+	if (MARK(x, MK_AUTHED) &&
+	    (q = findi(c.p, c.n, "authenticated")) != NULL) {
 		bool neg = (q - c.p >= 4 && st_ascii_ieq(q - 4, "not ", 4)) ||
 		    (q - c.p >= 2 && st_ascii_ieq(q - 2, "un", 2));
 
@@ -691,7 +1035,8 @@ from_comment(struct st *x, const struct tok *t)
 			    "Postfix" : "Sendmail";
 		return;
 	}
-	if (sp_eq(w0, "using") || find(c.p, c.n, "cipher")) {
+	if (sp_eq(w0, "using") || (MARK(x, MK_CIPHER) &&
+	    find(c.p, c.n, "cipher"))) {
 		x->tls = true;
 		return;
 	}
@@ -703,8 +1048,9 @@ from_comment(struct st *x, const struct tok *t)
 		return;
 	}
 	/* '([ip]:port "EHLO name")' (Sun / Oracle Messaging Server) */
-	if (!x->have_helo_claim && ((q = find(c.p, c.n, "\"EHLO ")) != NULL ||
-	    (q = find(c.p, c.n, "\"HELO ")) != NULL)) {
+	if (!x->have_helo_claim && ((MARK(x, MK_QEHLO) &&
+	    (q = find(c.p, c.n, "\"EHLO ")) != NULL) || (MARK(x, MK_QHELO) &&
+	    (q = find(c.p, c.n, "\"HELO ")) != NULL))) {
 		const char *e = c.p + c.n, *h = q + 6;
 		size_t j = 0;
 
@@ -715,7 +1061,8 @@ from_comment(struct st *x, const struct tok *t)
 		x->helo_claim.n = j;
 	}
 	/* helo= / ident= (Exim, ecelerity) */
-	if (findi(c.p, c.n, "helo=") || findi(c.p, c.n, "ident=")) {
+	if ((MARK(x, MK_HELOEQ) && findi(c.p, c.n, "helo=")) ||
+	    (MARK(x, MK_IDENTEQ) && findi(c.p, c.n, "ident="))) {
 		rest = c;
 		while (next_word(&rest, &w)) {
 			if (sp_prefix(w, "helo=")) {
@@ -914,9 +1261,11 @@ with_clause(struct st *x)
 
 		if (t->type == TK_COMMENT) {
 			if (find(w.p, w.n, "TLS") || find(w.p, w.n, "SSL") ||
-			    findi(w.p, w.n, "cipher") ||
-			    find(w.p, w.n, "encrypted") ||
-			    find(w.p, w.n, "Transport Security"))
+			    (MARK(x, MK_CIPHER) && findi(w.p, w.n, "cipher")) ||
+			    (MARK(x, MK_ENCRYPTED) &&
+			    find(w.p, w.n, "encrypted")) ||
+			    (MARK(x, MK_TRANSPORT) &&
+			    find(w.p, w.n, "Transport Security")))
 				x->tls = true;
 			continue;
 		}
@@ -970,7 +1319,12 @@ envelope(struct st *x)
 {
 	size_t i;
 
-	for (i = 0; i < x->tk.n && x->envfrom.n == 0; i++) {
+	/* every word looked for holds one of these */
+	if (!MARK(x, MK_ENVELOPE) && !MARK(x, MK_RETPATH))
+		i = x->tk.n;
+	else
+		i = 0;
+	for (; i < x->tk.n && x->envfrom.n == 0; i++) {
 		const struct tok *t = &x->tk.t[i];
 		struct span c = tok_span(x->s, t), rest, w;
 
@@ -1012,284 +1366,22 @@ by_comments(struct st *x)
 
 		if (t->type != TK_COMMENT)
 			continue;
-		if (find(c.p, c.n, "authenticated as ") && x->auth == NULL)
+		if (MARK(x, MK_AUTHED) && x->auth == NULL &&
+		    find(c.p, c.n, "authenticated as "))
 			x->auth = "CriticalPath";
-		if (find(c.p, c.n, "from userid ") || find(c.p, c.n,
-		    "from uid "))
+		if ((MARK(x, MK_USERID) && find(c.p, c.n, "from userid ")) ||
+		    (MARK(x, MK_UID) && find(c.p, c.n, "from uid ")))
 			x->local = true;
-		if (find(c.p, c.n, "via HTTP") && x->auth == NULL &&
-		    (c.n == 8 || c.n == 9))
+		if (MARK(x, MK_VIA_HTTP) && x->auth == NULL &&
+		    (c.n == 8 || c.n == 9) && find(c.p, c.n, "via HTTP"))
 			x->auth_sp = trim(c, "via ", ""), x->auth = "";
-		if (find(c.p, c.n, "TLS") || find(c.p, c.n, "cipher="))
+		if (find(c.p, c.n, "TLS") || (MARK(x, MK_CIPHER) &&
+		    find(c.p, c.n, "cipher=")))
 			x->tls = true;
 	}
 }
 
 /* ------------------------------------------------------------------ mta */
-
-static const struct {
-	const char *needle;
-	const char *mta;
-	bool	icase;
-} sigs[] = {
-	{ "(Postfix", "postfix", false },
-	{ "(Exim ", "exim", false },
-	{ "Microsoft SMTPSVC", "smtpsvc", false },
-	{ "mail pickup service", "smtpsvc", true },
-	{ "Microsoft SMTP Server", "exchange", false },
-	{ "with mapi", "exchange", true },
-	{ "Frontend Transport", "exchange", false },
-	{ "Microsoft Exchange", "exchange", false },
-	{ "Internet Mail Service", "exchange", false },
-	{ "CommuniGate Pro", "communigate", false },
-	{ "Lotus Domino", "domino", false },
-	{ "(Domino", "domino", false },
-	{ "MDaemon", "mdaemon", false },
-	{ "(OpenSMTPD)", "opensmtpd", false },
-	{ "Haraka", "haraka", false },
-	{ "[XMail", "xmail", false },
-	{ "ecelerity", "ecelerity", false },
-	{ "ECSTREAM", "ecelerity", false },
-	{ "fetchmail", "fetchmail", false },
-	{ "qmail-scanner", "qmail", false },
-	{ "(qmail", "qmail", false },
-	{ "(AUTH: ", "courier", false },
-	{ "(Courier", "courier", false },
-	{ "Google Transport Security", "gmail", false },
-	{ "SquirrelMail", "webmail", false },
-	{ "NaSMail", "webmail", false },
-	{ "(qpsmtpd", "qpsmtpd", false },
-	{ "(InterMail", "intermail", false },
-	{ "(iPlanet", "iplanet", false },
-	{ "(Sun Java", "iplanet", false },
-	{ "Oracle Communications Messaging", "iplanet", false },
-	{ "(Mercury", "mercury", false },
-	{ "(Merak", "icewarp", false },
-	{ "IceWarp", "icewarp", false },
-	{ "(Clearswift", "clearswift", false },
-	{ "(LSMTP", "lsmtp", false },
-	{ "(Scalix", "scalix", false },
-	{ "(NAVGW", "navgw", false },
-	{ "(Cyrus", "cyrus", false },
-	{ "Dovecot", "dovecot", false },
-	{ "DragonFly Mail Agent", "dma", false },
-	{ "Novell_GroupWise", "groupwise", false },
-	{ "MailEnable", "mailenable", false },
-	{ "ArGoSoft", "argosoft", false },
-	{ "Kerio", "kerio", false },
-	{ "Zimbra", "zimbra", false },
-	{ "MAILFOUNDRY", "mailfoundry", false },
-	{ "PowerMTA", "powermta", false },
-	{ "(SMTPL", "smtpl", false },
-	{ "Smail", "smail", false },
-	{ "amavisd", "amavis", false },
-	{ "SpamAssassin", "spamassassin", false },
-	{ "Sendmail", "sendmail", false },
-	{ "SMI-", "sendmail", false },
-	{ "V8/", "sendmail", false },
-	{ "/Submit)", "sendmail", false },
-	{ "Symantec Messaging Gateway", "symantec", false },
-	{ "Brightmail", "symantec", false },
-	{ "Content Technologies", "mailsweeper", false },
-	{ "MailMarshal", "mailmarshal", false },
-	{ "Mirapoint", "mirapoint", false },
-	{ "with NNFMP", "yahoo", false },
-	{ "Yahoo", "yahoo", false },
-	{ "Hermes SMTP Server", "yahoo", false },
-	{ "R8/cf", "sendmail", false },
-	{ "Yandex", "yandex", false },
-	{ "Post.Office MTA", "postoffice", false },
-	{ "(Coremail)", "coremail", false },
-	{ "Active!Hunter", "activehunter", false },
-	{ "SurfControl", "surfcontrol", false },
-	{ "Mail2000", "mail2000", false },
-	{ "LiteMail", "litemail", false },
-	{ "(MOS ", "mirapoint", false },
-	{ "(Nemesis)", "nemesis", false },
-	{ "OpenMail", "openmail", false },
-	{ "(Lotus", "domino", false },
-	{ "(IBM Domino", "domino", false },
-	{ "(Sun Java", "iplanet", false },
-	{ "(Oracle Communications", "iplanet", false },
-	{ "(Mailtraq", "mailtraq", false },
-	{ "hMailServer", "hmailserver", false },
-	{ "(SmarterMail", "smartermail", false },
-	{ "(Axigen", "axigen", false },
-	{ "(Zoho", "zoho", false },
-	{ "ZohoMail", "zoho", false },
-	{ "(Proofpoint", "proofpoint", false },
-	{ "(PGP Universal", "pgp", false },
-	{ "(Barracuda", "barracuda", false },
-	{ "Trend Micro", "trendmicro", false },
-	{ "IronPort", "ironport", false },
-	{ "(JAMES ", "james", false },
-	{ "Apache JAMES", "james", false },
-	{ "(Sendmail", "sendmail", false },
-	{ "(Smail", "smail", false },
-	{ "MailMarshal", "mailmarshal", false },
-	{ "claiming to be", "smap", false },
-	{ " id smtpd", "smap", false },
-	{ "(authenticated as ", "criticalpath", false },
-	{ "(via HTTP", "webmail", false },
-};
-
-/* Services known by the receiving host's domain. */
-static const struct {
-	const char *domain;
-	const char *mta;
-} hostsigs[] = {
-	{ "google.com", "gmail" }, { "googlemail.com", "gmail" },
-	{ "gmail.com", "gmail" }, { "yahoo.com", "yahoo" },
-	{ "yahoo.co.jp", "yahoo" }, { "yahoodns.net", "yahoo" },
-	{ "aol.com", "aol" }, { "messagelabs.com", "messagelabs" },
-	{ "amazonaws.com", "amazonses" }, { "amazonses.com", "amazonses" },
-	{ "outlook.com", "exchange" }, { "hotmail.com", "exchange" },
-	{ "exchangelabs.com", "exchange" }, { "mail.ru", "mailru" },
-	{ "yandex.net", "yandex" }, { "yandex.ru", "yandex" },
-	{ "zohomail.com", "zoho" }, { "zoho.com", "zoho" },
-	{ "gmx.net", "gmx" }, { "gmx.com", "gmx" }, { "web.de", "gmx" },
-	{ "icloud.com", "icloud" }, { "me.com", "icloud" },
-};
-
-/* Other words looked for anywhere in the line. */
-enum mark { MK_EXIM, MK_VIA_HTTP, MK_MICROSOFT, MK_PICKUP, MK_USERID,
-	MK_QSCANNER, MK_FETCHMAIL, MK_STDIN, MK_UNIXSOCK, MK_UNIXLOCAL,
-	MK_VERSION, MK_AUTHYES, MK_N };
-static const struct {
-	const char *needle;
-	bool	icase;
-} marks[MK_N] = {
-	[MK_EXIM] = { "Exim", false },
-	[MK_VIA_HTTP] = { "via HTTP", false },
-	[MK_MICROSOFT] = { "microsoft", true },
-	[MK_PICKUP] = { "mail pickup service", true },
-	[MK_USERID] = { "from userid ", false },
-	[MK_QSCANNER] = { "qmail-scanner", false },
-	[MK_FETCHMAIL] = { "fetchmail", false },
-	[MK_STDIN] = { "from stdin", false },
-	[MK_UNIXSOCK] = { "[unix socket]", false },
-	[MK_UNIXLOCAL] = { "UNIX: localhost", false },
-	[MK_VERSION] = { "(version=", false },
-	[MK_AUTHYES] = { "auth=yes", false },
-};
-
-#define NSIGS	(sizeof(sigs) / sizeof(sigs[0]))
-#define NNEEDLE	(NSIGS + MK_N)
-
-/*
- * All needles are found in one pass over the line: they are bucketed by
- * their first byte (both cases for the case-insensitive ones) once per
- * process, so each position of the line is compared only with the few
- * needles that start with its byte.
- */
-static struct {
-	uint16_t start[257];
-	uint16_t idx[2 * NNEEDLE];
-	uint8_t	len[NNEEDLE];
-	uint8_t	pair[65536 / 8];	/* first two bytes of some needle */
-} bucket;
-static pthread_once_t bucket_once = PTHREAD_ONCE_INIT;
-
-static const char *
-needle_s(size_t k)
-{
-	return k < NSIGS ? sigs[k].needle : marks[k - NSIGS].needle;
-}
-
-static bool
-needle_icase(size_t k)
-{
-	return k < NSIGS ? sigs[k].icase : marks[k - NSIGS].icase;
-}
-
-static void
-bucket_init(void)
-{
-	uint16_t count[256] = { 0 }, fill[256];
-	size_t k, c;
-
-	for (k = 0; k < NNEEDLE; k++) {
-		unsigned char f = (unsigned char)needle_s(k)[0];
-
-		bucket.len[k] = (uint8_t)strlen(needle_s(k));
-		if (needle_icase(k)) {
-			count[tolower(f)]++;
-			count[toupper(f)]++;
-		} else
-			count[f]++;
-	}
-	bucket.start[0] = 0;
-	for (c = 0; c < 256; c++) {
-		bucket.start[c + 1] = (uint16_t)(bucket.start[c] + count[c]);
-		fill[c] = bucket.start[c];
-	}
-	for (k = 0; k < NNEEDLE; k++) {
-		unsigned char f = (unsigned char)needle_s(k)[0];
-
-		unsigned char g = (unsigned char)needle_s(k)[1];
-		unsigned f2[2], g2[2];
-		size_t u, v;
-
-		if (needle_icase(k)) {
-			bucket.idx[fill[tolower(f)]++] = (uint16_t)k;
-			bucket.idx[fill[toupper(f)]++] = (uint16_t)k;
-		} else
-			bucket.idx[fill[f]++] = (uint16_t)k;
-		/* every needle is at least two bytes long */
-		f2[0] = f2[1] = f;
-		g2[0] = g2[1] = g;
-		if (needle_icase(k)) {
-			f2[0] = (unsigned)tolower(f);
-			f2[1] = (unsigned)toupper(f);
-			g2[0] = (unsigned)tolower(g);
-			g2[1] = (unsigned)toupper(g);
-		}
-		for (u = 0; u < 2; u++)
-			for (v = 0; v < 2; v++) {
-				unsigned key = f2[u] << 8 | g2[v];
-
-				bucket.pair[key >> 3] |= (uint8_t)(1u << (key & 7));
-			}
-	}
-}
-
-static void
-scan_marks(const char *s, size_t n, uint8_t *hit)
-{
-	size_t i, j;
-
-	(void)pthread_once(&bucket_once, bucket_init);
-	memset(hit, 0, NNEEDLE);
-	/* a needle is at least two bytes: the last byte starts none */
-	for (i = 0; i + 1 < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		unsigned key = (unsigned)c << 8 | (unsigned char)s[i + 1];
-
-		if (!(bucket.pair[key >> 3] & (1u << (key & 7))))
-			continue;
-
-		for (j = bucket.start[c]; j < bucket.start[c + 1]; j++) {
-			size_t k = bucket.idx[j], l = bucket.len[k];
-
-			const char *nd;
-
-			if (hit[k] || l > n - i)
-				continue;
-			nd = needle_s(k);
-			if (needle_icase(k)) {
-				if (((unsigned char)s[i + 1] | 0x20) !=
-				    (nd[1] | 0x20) || !st_ascii_ieq(s + i, nd, l))
-					continue;
-			} else if (s[i + 1] != nd[1] || memcmp(s + i + 2,
-			    nd + 2, l - 2) != 0)
-				continue;
-			hit[k] = 1;
-		}
-	}
-}
-
-#define MARK(x, m)	((x)->hit[NSIGS + (m)] != 0)
-_Static_assert(NNEEDLE <= 256, "struct st's hit[] holds every needle");
 
 static bool
 host_in(struct span h, const char *dom)
