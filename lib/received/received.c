@@ -255,7 +255,7 @@ sp_eq(struct span a, const char *lit)
 	return a.n == l && st_ascii_ieq(a.p, lit, l);
 }
 
-static inline bool
+static inline __attribute__((always_inline)) bool
 sp_prefix(struct span a, const char *lit)
 {
 	size_t l = strlen(lit);
@@ -299,13 +299,26 @@ tok_span(const char *s, const struct tok *t)
 	return r;
 }
 
+/* strchr(set, c) != NULL without the call: the sets are literals, and,
+ * as with strchr, NUL is in every set. */
+static inline bool
+in_set(const char *set, char c)
+{
+	if (c == '\0')
+		return true;
+	for (; *set; set++)
+		if (*set == c)
+			return true;
+	return false;
+}
+
 /* Strip characters from both ends. */
-static struct span
+static inline struct span
 trim(struct span a, const char *lead, const char *tail)
 {
-	while (a.n && strchr(lead, a.p[0]) != NULL)
+	while (a.n && in_set(lead, a.p[0]))
 		a.p++, a.n--;
-	while (a.n && strchr(tail, a.p[a.n - 1]) != NULL)
+	while (a.n && in_set(tail, a.p[a.n - 1]))
 		a.n--;
 	return a;
 }
@@ -560,21 +573,23 @@ static const struct {
 };
 
 /* Services known by the receiving host's domain. */
+#define HS(d, m)	{ d, sizeof(d) - 1, m }
 static const struct {
 	const char *domain;
+	size_t	len;
 	const char *mta;
 } hostsigs[] = {
-	{ "google.com", "gmail" }, { "googlemail.com", "gmail" },
-	{ "gmail.com", "gmail" }, { "yahoo.com", "yahoo" },
-	{ "yahoo.co.jp", "yahoo" }, { "yahoodns.net", "yahoo" },
-	{ "aol.com", "aol" }, { "messagelabs.com", "messagelabs" },
-	{ "amazonaws.com", "amazonses" }, { "amazonses.com", "amazonses" },
-	{ "outlook.com", "exchange" }, { "hotmail.com", "exchange" },
-	{ "exchangelabs.com", "exchange" }, { "mail.ru", "mailru" },
-	{ "yandex.net", "yandex" }, { "yandex.ru", "yandex" },
-	{ "zohomail.com", "zoho" }, { "zoho.com", "zoho" },
-	{ "gmx.net", "gmx" }, { "gmx.com", "gmx" }, { "web.de", "gmx" },
-	{ "icloud.com", "icloud" }, { "me.com", "icloud" },
+	HS("google.com", "gmail"), HS("googlemail.com", "gmail"),
+	HS("gmail.com", "gmail"), HS("yahoo.com", "yahoo"),
+	HS("yahoo.co.jp", "yahoo"), HS("yahoodns.net", "yahoo"),
+	HS("aol.com", "aol"), HS("messagelabs.com", "messagelabs"),
+	HS("amazonaws.com", "amazonses"), HS("amazonses.com", "amazonses"),
+	HS("outlook.com", "exchange"), HS("hotmail.com", "exchange"),
+	HS("exchangelabs.com", "exchange"), HS("mail.ru", "mailru"),
+	HS("yandex.net", "yandex"), HS("yandex.ru", "yandex"),
+	HS("zohomail.com", "zoho"), HS("zoho.com", "zoho"),
+	HS("gmx.net", "gmx"), HS("gmx.com", "gmx"), HS("web.de", "gmx"),
+	HS("icloud.com", "icloud"), HS("me.com", "icloud"),
 };
 
 /* Other words looked for anywhere in the line.  Most also serve as a
@@ -1383,20 +1398,27 @@ by_comments(struct st *x)
 
 /* ------------------------------------------------------------------ mta */
 
-static bool
-host_in(struct span h, const char *dom)
+/* The host name without the '.', ';' and ',' written after it. */
+static struct span
+host_trim(struct span h)
 {
-	size_t l = strlen(dom);
-
 	while (h.n && (h.p[h.n - 1] == '.' || h.p[h.n - 1] == ';' ||
 	    h.p[h.n - 1] == ','))
 		h.n--;
-	if (h.n < l || (h.p[h.n - 1] | 0x20) != dom[l - 1])
-		return false;
-	return (h.n == l && st_ascii_ieq(h.p, dom, l)) ||
-	    (h.n > l && h.p[h.n - l - 1] == '.' &&
-	    st_ascii_ieq(h.p + h.n - l, dom, l));
+	return h;
 }
+
+/* Is trimmed host h the lower-case domain dom[0..l) or under it? */
+static inline bool
+host_under(struct span h, const char *dom, size_t l)
+{
+	if (h.n < l || (h.p[h.n - 1] | 0x20) != dom[l - 1] ||
+	    (h.n > l && h.p[h.n - l - 1] != '.'))
+		return false;
+	return st_ascii_ieq(h.p + h.n - l, dom, l);
+}
+
+#define HOST_IN(h, lit)	host_under(host_trim(h), lit, sizeof(lit) - 1)
 
 /* A sendmail version comment: "8.12.11/8.12.11", "8.9.3/3.7W". */
 static bool
@@ -1474,6 +1496,8 @@ guess_mta(struct st *x)
 {
 	size_t i;
 	int j;
+	struct span by;
+	const uint8_t *hit;
 
 	if (x->tk.n && x->tk.t[0].type == TK_COMMENT) {
 		struct span c = tok_span(x->s, &x->tk.t[0]);
@@ -1481,15 +1505,16 @@ guess_mta(struct st *x)
 		if (sp_prefix(c, "qmail ") || find(c.p, c.n, " invoked "))
 			return "qmail";
 	}
-	for (i = 0; x->by.n && i < sizeof(hostsigs) / sizeof(hostsigs[0]); i++)
-		if (host_in(x->by, hostsigs[i].domain) &&
+	by = host_trim(x->by);
+	for (i = 0; by.n && i < sizeof(hostsigs) / sizeof(hostsigs[0]); i++)
+		if (host_under(by, hostsigs[i].domain, hostsigs[i].len) &&
 		    (strcmp(hostsigs[i].mta, "exchange") != 0 ||
 		    MARK(x, MK_MICROSOFT) || with_has(x, "mapi") ||
 		    with_has(x, "HTTPS")))
 			return hostsigs[i].mta;
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (x->hit[i])
-			return sigs[i].mta;
+	/* the first signature of the table that the line holds */
+	if ((hit = memchr(x->hit, 1, NSIGS)) != NULL)
+		return sigs[hit - x->hit].mta;
 	/* the first comment after the by host */
 	for (j = x->by_a + 1; x->by_a >= 0 && j < x->by_b; j++) {
 		const struct tok *t = &x->tk.t[j];
@@ -1708,6 +1733,45 @@ local_markers(struct st *x)
 		x->local = true;
 }
 
+/* A byte below 0x20 or equal to 0x7f somewhere in v?  (The classic
+ * "has a byte less than" test; it may flag a byte next to a real one,
+ * so a flagged word is checked byte by byte.) */
+#define ONES	0x0101010101010101ull
+#define HIGHS	0x8080808080808080ull
+#define HAS_CTL(v)	((((v) - 0x20 * ONES) & ~(v) & HIGHS) | \
+	((((v) ^ 0x7f * ONES) - ONES) & ~((v) ^ 0x7f * ONES) & HIGHS))
+
+/* Copy n bytes, controls turned into spaces, 8 bytes at a time. */
+static void
+copy_text(char *o, const char *p, size_t n)
+{
+	size_t j = 0, k;
+
+	if (n)
+		memcpy(o, p, n);
+	for (;;) {
+		if (j + 8 <= n) {
+			uint64_t v;
+
+			memcpy(&v, o + j, 8);
+			if (!HAS_CTL(v)) {
+				j += 8;
+				continue;
+			}
+			k = j + 8;
+		} else if (j < n)
+			k = n;
+		else
+			break;
+		for (; j < k; j++) {
+			unsigned char c = (unsigned char)o[j];
+
+			if (c < 0x20 || c == 0x7f)
+				o[j] = ' ';
+		}
+	}
+}
+
 /* Copy the spans into one arena block; NULs and controls never reach the
  * strings because the tokenizer treats them as spaces. */
 static bool
@@ -1726,14 +1790,11 @@ emit(struct st_arena *a, struct st *x, struct st_hop *hop)
 		return false;
 	o = buf;
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		size_t n = f[i]->p ? f[i]->n : 0, j;
+		size_t n = f[i]->p ? f[i]->n : 0;
 
 		*dst[i] = o;
-		for (j = 0; j < n; j++) {
-			unsigned char c = (unsigned char)f[i]->p[j];
-
-			*o++ = (char)(c < 0x20 || c == 0x7f ? ' ' : c);
-		}
+		copy_text(o, f[i]->p, n);
+		o += n;
 		*o++ = '\0';
 	}
 	if (x->auth != NULL && x->auth_sp.p == NULL)
@@ -1823,7 +1884,7 @@ st_received_parse(struct st_arena *a, const char *p, size_t len,
 		x->id.n = 0;
 	/* GMX submission: "(EHLO x) [ip] by mail.gmx.net" */
 	if (x->auth == NULL && x->form == F_WORD && x->helo_comment &&
-	    (host_in(x->by, "mail.gmx.net") || host_in(x->by, "mail.gmx.com")))
+	    (HOST_IN(x->by, "mail.gmx.net") || HOST_IN(x->by, "mail.gmx.com")))
 		x->auth = "GMX";
 	/* Gmail submission ids carry "sm": "p16-v6sm7861105wro.29..." */
 	if (x->auth == NULL && strcmp(x->mta, "gmail") == 0 && x->id.n &&
