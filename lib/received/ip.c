@@ -16,6 +16,48 @@
 
 #include "spamtrace/received.h"
 
+/*
+ * inet_pton(AF_INET) on p[0..len) without the call and the NUL it needs:
+ * exactly four decimal numbers of 0-255 without leading zeros, joined by
+ * dots, nothing else (the rules of glibc's inet_pton4).  Addresses are
+ * the common case of every caller; anything else goes the long way.
+ */
+static bool
+quad(const char *p, size_t len, unsigned char out[4])
+{
+	size_t i;
+	unsigned v = 0, octets = 0;
+	bool digit = false;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c >= '0' && c <= '9') {
+			if (digit && v == 0)
+				return false;		/* leading zero */
+			v = v * 10 + (c - '0');
+			if (v > 255)
+				return false;
+			if (!digit) {
+				if (++octets > 4)
+					return false;
+				digit = true;
+			}
+		} else if (c == '.' && digit) {
+			if (octets == 4)
+				return false;
+			out[octets - 1] = (unsigned char)v;
+			v = 0;
+			digit = false;
+		} else
+			return false;
+	}
+	if (octets < 4)
+		return false;
+	out[3] = (unsigned char)v;
+	return true;
+}
+
 static bool
 to_text(const char *tmp, char *buf, size_t size)
 {
@@ -63,10 +105,18 @@ st_ip_normalise(const char *p, size_t len, char *buf, size_t size)
 			len = (size_t)(rb - p);
 		}
 	}
-	if (len > 5 && strncasecmp(p, "IPv6:", 5) == 0)
+	if (len > 5 && (*p | 0x20) == 'i' && strncasecmp(p, "IPv6:", 5) == 0)
 		p += 5, len -= 5;
 	if (len == 0 || len >= sizeof(tmp))
 		return false;
+	/* a dotted quad is already in its normal form */
+	if (quad(p, len, (unsigned char[4]){ 0 })) {
+		if (len >= size)
+			return false;
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		return true;
+	}
 	memcpy(tmp, p, len);
 	tmp[len] = '\0';
 	if ((pct = strchr(tmp, '%')) != NULL)	/* zone id */
@@ -94,7 +144,7 @@ v4(const char *ip, uint32_t *a)
 {
 	unsigned char b[4];
 
-	if (inet_pton(AF_INET, ip, b) != 1)
+	if (!quad(ip, strlen(ip), b))
 		return false;
 	*a = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
 	    (uint32_t)b[2] << 8 | b[3];

@@ -404,7 +404,7 @@ ip_word(struct span w, struct ipw *o)
 		for (; i < w.n && w.p[i] != '%'; i++) {
 			unsigned char c = (unsigned char)w.p[i];
 
-			if (!isxdigit(c) && c != '.' && c != ':' && c != '[' &&
+			if (!CLS(c, C_HEX) && c != '.' && c != ':' && c != '[' &&
 			    c != ']')
 				return false;
 		}
@@ -444,7 +444,7 @@ ip_word(struct span w, struct ipw *o)
 			if (a.p[i] == '.') {
 				if (++dots == 4)
 					last = i;
-			} else if (!isdigit((unsigned char)a.p[i]))
+			} else if (!CLS(a.p[i], C_DIG))
 				return false;
 		}
 		if (dots == 4 && st_ip_normalise(a.p, last, o->ip,
@@ -910,6 +910,33 @@ find_date(struct st *x, struct st_hop *hop)
 	}
 }
 
+enum { KW_NONE, KW_FROM, KW_BY, KW_WITH, KW_ID, KW_FOR, KW_VIA,
+	KW_ENVELOPE };
+
+/* Which clause word w is (ASCII case ignored), told by its length. */
+static int
+clause_word(struct span w)
+{
+	switch (w.n) {
+	case 2:
+		return st_ascii_ieq(w.p, "by", 2) ? KW_BY :
+		    st_ascii_ieq(w.p, "id", 2) ? KW_ID : KW_NONE;
+	case 3:
+		return st_ascii_ieq(w.p, "for", 3) ? KW_FOR :
+		    st_ascii_ieq(w.p, "via", 3) ? KW_VIA : KW_NONE;
+	case 4:
+		return st_ascii_ieq(w.p, "from", 4) ? KW_FROM :
+		    st_ascii_ieq(w.p, "with", 4) ? KW_WITH : KW_NONE;
+	case 13:
+		return st_ascii_ieq(w.p, "envelope-from", 13) ? KW_ENVELOPE :
+		    KW_NONE;
+	case 15:
+		return st_ascii_ieq(w.p, "envelope-sender", 15) ?
+		    KW_ENVELOPE : KW_NONE;
+	}
+	return KW_NONE;
+}
+
 /* Split the tokens before the date into clauses. */
 static void
 clauses(struct st *x)
@@ -921,11 +948,14 @@ clauses(struct st *x)
 
 	for (i = 0; i < x->clause_end; i++) {
 		struct span w;
+		int k;
 
 		if (t[i].type != TK_WORD)
 			continue;
 		w = tok_span(x->s, &t[i]);
-		if (sp_eq(w, "from")) {
+		if ((k = clause_word(w)) == KW_NONE)
+			continue;
+		if (k == KW_FROM) {
 			if (cur_b)
 				*cur_b = (int)i;
 			cur_b = NULL;
@@ -939,7 +969,7 @@ clauses(struct st *x)
 				/* XMail: "... for <rcpt> from <sender>" */
 				x->envfrom = tok_span(x->s, &t[i + 1]);
 			}
-		} else if (sp_eq(w, "by")) {
+		} else if (k == KW_BY) {
 			if (nby++ == 0) {
 				if (cur_b)
 					*cur_b = (int)i;
@@ -953,7 +983,7 @@ clauses(struct st *x)
 				    kw(x, &t[i + 1], "uid"))
 					x->local = true;
 			}
-		} else if (sp_eq(w, "with")) {
+		} else if (k == KW_WITH) {
 			if (cur_b)
 				*cur_b = (int)i;
 			cur_b = NULL;
@@ -961,11 +991,9 @@ clauses(struct st *x)
 				x->with_a = (int)i + 1;
 				cur_b = &x->with_b;
 			}
-		} else if (sp_eq(w, "id") || sp_eq(w, "for") ||
-		    sp_eq(w, "via")) {
-			int *slot = w.p[0] == 'i' || w.p[0] == 'I' ? &x->id_t :
-			    w.p[0] == 'f' || w.p[0] == 'F' ? &x->for_t :
-			    &x->via_t;
+		} else if (k == KW_ID || k == KW_FOR || k == KW_VIA) {
+			int *slot = k == KW_ID ? &x->id_t : k == KW_FOR ?
+			    &x->for_t : &x->via_t;
 
 			if (cur_b)
 				*cur_b = (int)i;
@@ -973,8 +1001,7 @@ clauses(struct st *x)
 			if (*slot < 0 && i + 1 < x->clause_end &&
 			    t[i + 1].type == TK_WORD)
 				*slot = (int)i + 1;
-		} else if ((sp_eq(w, "envelope-from") ||
-		    sp_eq(w, "envelope-sender")) && x->envfrom.n == 0 &&
+		} else if (k == KW_ENVELOPE && x->envfrom.n == 0 &&
 		    i + 1 < x->clause_end && t[i + 1].type == TK_WORD) {
 			x->envfrom = tok_span(x->s, &t[i + 1]);
 		}
@@ -1245,21 +1272,31 @@ qmail_shape(const struct st *x)
 	}
 }
 
-static const char *const auth_protos[] = { "ESMTPA", "ESMTPSA", "LMTPA",
-    "LMTPSA", "UTF8SMTPA", "UTF8SMTPSA", "UTF8LMTPA", "UTF8LMTPSA", "ASMTP",
-    "HTTP", "HTTPS", "HTTPU", NULL };
-static const char *const protos[] = { "SMTP", "ESMTP", "ESMTPS", "ESMTPA",
-    "ESMTPSA", "LMTP", "LMTPA", "LMTPS", "LMTPSA", "UTF8SMTP", "UTF8SMTPA",
-    "UTF8SMTPS", "UTF8SMTPSA", "UTF8LMTP", "UTF8LMTPA", "UTF8LMTPS",
-    "UTF8LMTPSA", "ASMTP", "SMTPS", "SMTPSA", "HTTP", "HTTPS", "HTTPU",
-    "QMQP", "POP3", "IMAP", "IMAP4", "BSMTP", "LOCAL", "ECSTREAM", "MAPI",
-    "NNFMP", "HTTPREST", NULL };
+/* A word list with the lengths known: most words are refused on length. */
+struct word {
+	const char *s;
+	size_t	n;
+};
+#define WD(lit)	{ lit, sizeof(lit) - 1 }
+
+static const struct word auth_protos[] = { WD("ESMTPA"), WD("ESMTPSA"),
+    WD("LMTPA"), WD("LMTPSA"), WD("UTF8SMTPA"), WD("UTF8SMTPSA"),
+    WD("UTF8LMTPA"), WD("UTF8LMTPSA"), WD("ASMTP"), WD("HTTP"), WD("HTTPS"),
+    WD("HTTPU"), { NULL, 0 } };
+static const struct word protos[] = { WD("SMTP"), WD("ESMTP"), WD("ESMTPS"),
+    WD("ESMTPA"), WD("ESMTPSA"), WD("LMTP"), WD("LMTPA"), WD("LMTPS"),
+    WD("LMTPSA"), WD("UTF8SMTP"), WD("UTF8SMTPA"), WD("UTF8SMTPS"),
+    WD("UTF8SMTPSA"), WD("UTF8LMTP"), WD("UTF8LMTPA"), WD("UTF8LMTPS"),
+    WD("UTF8LMTPSA"), WD("ASMTP"), WD("SMTPS"), WD("SMTPSA"), WD("HTTP"),
+    WD("HTTPS"), WD("HTTPU"), WD("QMQP"), WD("POP3"), WD("IMAP"), WD("IMAP4"),
+    WD("BSMTP"), WD("LOCAL"), WD("ECSTREAM"), WD("MAPI"), WD("NNFMP"),
+    WD("HTTPREST"), { NULL, 0 } };
 
 static bool
-in_list(struct span w, const char *const *l)
+in_list(struct span w, const struct word *l)
 {
-	for (; *l; l++)
-		if (sp_eq(w, *l))
+	for (; l->s; l++)
+		if (l->n == w.n && st_ascii_ieq(w.p, l->s, w.n))
 			return true;
 	return false;
 }
