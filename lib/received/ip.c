@@ -117,6 +117,20 @@ st_ip_normalise(const char *p, size_t len, char *buf, size_t size)
 		buf[len] = '\0';
 		return true;
 	}
+	/* inet_pton reads up to a NUL, and a zone id is cut at its '%':
+	 * before them, an address (or one with a port) has only hex
+	 * digits, dots and colons.  Host names end here. */
+	{
+		size_t i;
+
+		for (i = 0; i < len && p[i] != '\0' && p[i] != '%'; i++) {
+			unsigned char c = (unsigned char)p[i];
+
+			if (!((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' &&
+			    (c | 0x20) <= 'f') || c == '.' || c == ':'))
+				return false;
+		}
+	}
 	memcpy(tmp, p, len);
 	tmp[len] = '\0';
 	if ((pct = strchr(tmp, '%')) != NULL)	/* zone id */

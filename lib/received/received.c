@@ -75,17 +75,21 @@ enum {
 	C_SEP = 0x04,		/* splits a comment's words: C_SP and ( ) , */
 	C_CMT = 0x08,		/* matters inside a comment: ( ) \ */
 	C_HEX = 0x10,		/* 0-9 a-f A-F */
-	C_DIG = 0x20		/* 0-9 */
+	C_DIG = 0x20,		/* 0-9 */
+	C_IPEND = 0x40		/* cut from an address word's end: ).,;:>= NUL */
 };
 
 #define B_SP	(C_SP | C_STOP | C_SEP)
 #define B_DIG	(C_HEX | C_DIG)
 
 static const uint8_t cls[256] = {
-	['\0'] = B_SP, ['\t'] = B_SP, ['\n'] = B_SP, ['\v'] = B_SP,
+	['\0'] = B_SP | C_IPEND, ['\t'] = B_SP, ['\n'] = B_SP, ['\v'] = B_SP,
 	['\f'] = B_SP, ['\r'] = B_SP, [' '] = B_SP,
-	['('] = C_STOP | C_SEP | C_CMT, [')'] = C_STOP | C_SEP | C_CMT,
-	[';'] = C_STOP, ['"'] = C_STOP, [','] = C_SEP, ['\\'] = C_CMT,
+	['('] = C_STOP | C_SEP | C_CMT,
+	[')'] = C_STOP | C_SEP | C_CMT | C_IPEND,
+	[';'] = C_STOP | C_IPEND, ['"'] = C_STOP, [','] = C_SEP | C_IPEND,
+	['\\'] = C_CMT, ['.'] = C_IPEND, [':'] = C_IPEND, ['>'] = C_IPEND,
+	['='] = C_IPEND,
 	['0'] = B_DIG, ['1'] = B_DIG, ['2'] = B_DIG, ['3'] = B_DIG,
 	['4'] = B_DIG, ['5'] = B_DIG, ['6'] = B_DIG, ['7'] = B_DIG,
 	['8'] = B_DIG, ['9'] = B_DIG,
@@ -369,7 +373,9 @@ ip_word(struct span w, struct ipw *o)
 	char buf[ST_IP_TEXT + 16];
 
 	memset(o, 0, sizeof(*o));
-	w = trim(w, "", ").,;:>=");	/* '=': a quoted-printable soft break */
+	/* trim(w, "", ").,;:>="); '=': a quoted-printable soft break */
+	while (w.n && CLS(w.p[w.n - 1], C_IPEND))
+		w.n--;
 	if (w.n == 0 || w.n > 80)
 		return false;
 	if ((at = memchr(w.p, '@', w.n)) != NULL) {
@@ -795,6 +801,7 @@ struct st {
 	/* clauses: token index ranges [a, b) */
 	int	from_a, from_b, by_a, by_b, with_a, with_b, id_t, for_t, via_t;
 	int	tail_id;		/* "id X" after the date */
+	unsigned with_words;		/* WW_*: with_clause() */
 	size_t	clause_end;		/* tokens past this are the date */
 
 	/* from clause */
@@ -1240,16 +1247,27 @@ from_clause(struct st *x)
 	}
 }
 
-static bool
-with_has(const struct st *x, const char *word)
-{
-	int i;
+/* The with clause's words asked about later, found once by with_clause. */
+enum { WW_MAPI = 1, WW_HTTP = 2, WW_HTTPS = 4, WW_HTTPU = 8, WW_ESMTPS = 16 };
 
-	for (i = x->with_a; i >= 0 && i < x->with_b; i++)
-		if (kw(x, &x->tk.t[i], word))
-			return true;
-	return false;
+static unsigned
+with_word(struct span w)
+{
+	switch (w.n) {
+	case 4:
+		return st_ascii_ieq(w.p, "mapi", 4) ? WW_MAPI :
+		    st_ascii_ieq(w.p, "HTTP", 4) ? WW_HTTP : 0;
+	case 5:
+		return st_ascii_ieq(w.p, "HTTPS", 5) ? WW_HTTPS :
+		    st_ascii_ieq(w.p, "HTTPU", 5) ? WW_HTTPU : 0;
+	case 6:
+		return st_ascii_ieq(w.p, "ESMTPS", 6) ? WW_ESMTPS : 0;
+	}
+	return 0;
 }
+
+/* Is word (WW_*) one of the with clause's words? */
+#define with_has(x, ww)	(((x)->with_words & (ww)) != 0)
 
 /* Is the last word of the with clause SMTP/QMQP (qmail's layout)? */
 static bool
@@ -1323,6 +1341,7 @@ with_clause(struct st *x)
 		}
 		if (t->type != TK_WORD)
 			continue;
+		x->with_words |= with_word(w);
 		if (sp_eq(w, "encrypted"))
 			x->tls = true;
 		if (first.p == NULL)
@@ -1546,8 +1565,8 @@ guess_mta(struct st *x)
 	for (i = 0; by.n && i < sizeof(hostsigs) / sizeof(hostsigs[0]); i++)
 		if (host_under(by, hostsigs[i].domain, hostsigs[i].len) &&
 		    (strcmp(hostsigs[i].mta, "exchange") != 0 ||
-		    MARK(x, MK_MICROSOFT) || with_has(x, "mapi") ||
-		    with_has(x, "HTTPS")))
+		    MARK(x, MK_MICROSOFT) || with_has(x, WW_MAPI) ||
+		    with_has(x, WW_HTTPS)))
 			return hostsigs[i].mta;
 	/* the first signature of the table that the line holds */
 	if ((hit = memchr(x->hit, 1, NSIGS)) != NULL)
@@ -1566,7 +1585,7 @@ guess_mta(struct st *x)
 	if (x->id.n && gmail_id(x->id))
 		return "gmail";
 	if (x->by.n && is_ip_text(x->by) && x->id.n == 0 &&
-	    with_has(x, "HTTP"))
+	    with_has(x, WW_HTTP))
 		return "gmail";
 	/* Exim's message ids: "1FiWc9-0007Du-00" */
 	if (x->id.n && exim_id(x->id))
@@ -1606,8 +1625,8 @@ decide(struct st *x)
 {
 	/* Exim's layout ("from rdns ([ip])") is read only when it signs */
 	bool exim = MARK(x, MK_EXIM);
-	bool webmail = x->webmail_user || ((with_has(x, "HTTP") ||
-	    with_has(x, "HTTPS") || with_has(x, "HTTPU") ||
+	bool webmail = x->webmail_user || ((with_has(x, WW_HTTP) ||
+	    with_has(x, WW_HTTPS) || with_has(x, WW_HTTPU) ||
 	    MARK(x, MK_VIA_HTTP)) && strcmp(x->mta, "exchange") != 0);
 	bool w_ip = x->w.n && is_ip_text(x->w);
 	struct span none = { "", 0 };
@@ -1917,7 +1936,7 @@ st_received_parse(struct st_arena *a, const char *p, size_t len,
 	/* Exchange "with mapi id 15.20.x": the build of the mailbox server,
 	 * no queue id (SpamAssassin drops it too).  "with Microsoft SMTP
 	 * Server ... id 15.20.x" is kept as written, as SpamAssassin does. */
-	if (x->id.n && with_has(x, "mapi"))
+	if (x->id.n && with_has(x, WW_MAPI))
 		x->id.n = 0;
 	/* GMX submission: "(EHLO x) [ip] by mail.gmx.net" */
 	if (x->auth == NULL && x->form == F_WORD && x->helo_comment &&
@@ -1925,7 +1944,7 @@ st_received_parse(struct st_arena *a, const char *p, size_t len,
 		x->auth = "GMX";
 	/* Gmail submission ids carry "sm": "p16-v6sm7861105wro.29..." */
 	if (x->auth == NULL && strcmp(x->mta, "gmail") == 0 && x->id.n &&
-	    with_has(x, "ESMTPS") && MARK(x, MK_VERSION)) {
+	    with_has(x, WW_ESMTPS) && MARK(x, MK_VERSION)) {
 		size_t k;
 
 		for (k = 1; k + 3 < x->id.n && k < 8; k++)
