@@ -641,26 +641,35 @@ static const struct {
 
 /*
  * All needles are found in one pass over the line.  A needle of QLONG or
- * more bytes covers the 4-byte windows at its offsets 0 and 1, and one of
- * them starts at an even position: so only every second position is
- * hashed (its four bytes with ASCII case folded) and looked up in a table
- * of the needles' windows; a hit is checked against the needles that
- * start at that position or the one before, chained by the hash of their
- * first four bytes.  The few shorter needles are searched one by one.
+ * more bytes holds the 4-byte windows at its offsets 0 and 1, and one of
+ * them starts at an even position: so only every second position's
+ * window is looked up (its four bytes with ASCII case folded, hashed).
+ * Each needle's two windows are entered in the table with their offset;
+ * a window found gives the needle's start directly, and the needle is
+ * then compared in full.  The few shorter needles are searched one by
+ * one.
  */
 #define QLONG	5
 #define QBITS	13
 
+struct nent {
+	uint32_t win;		/* the folded window */
+	uint16_t next;		/* 1 + the next entry of the same hash */
+	uint8_t	k;		/* the needle */
+	uint8_t	off;		/* the window's offset in it */
+};
+
 static struct {
-	uint8_t	filt[1u << QBITS];	/* some needle's window hashes here */
-	uint16_t head[1u << QBITS];	/* 1 + a needle whose start hashes here */
-	uint16_t next[NNEEDLE];		/* 1 + the next one of that chain */
-	uint32_t first4[NNEEDLE];	/* its first 4 bytes (folded if icase) */
+	uint16_t head[1u << QBITS];	/* 1 + the first entry of a hash */
+	struct nent e[2 * NNEEDLE];
+	size_t	ne;
 	uint8_t	len[NNEEDLE];
+	uint32_t last4[NNEEDLE];	/* its last 4 bytes (folded if icase) */
 	uint16_t shortk[NNEEDLE];	/* the needles shorter than QLONG */
 	size_t	nshort;
 } nt;
 static pthread_once_t nt_once = PTHREAD_ONCE_INIT;
+_Static_assert(NNEEDLE <= 255, "needle numbers fit struct nent's k");
 
 static const char *
 needle_s(size_t k)
@@ -684,7 +693,7 @@ load4(const char *p)
 }
 
 /* Folding sets bit 5 of every byte: bytes equal ignoring ASCII case stay
- * equal (a few others become equal too; the check after sorts them). */
+ * equal (a few others become equal too; the full compare sorts them). */
 #define FOLD4(v)	((v) | 0x20202020u)
 
 static inline unsigned
@@ -696,50 +705,62 @@ qhash(uint32_t folded)
 static void
 nt_init(void)
 {
-	size_t k;
+	size_t k, o;
 
 	for (k = 0; k < NNEEDLE; k++) {
 		const char *nd = needle_s(k);
 		size_t l = strlen(nd);
-		uint32_t f0;
-		unsigned h;
 
 		nt.len[k] = (uint8_t)l;
 		if (l < QLONG) {
 			nt.shortk[nt.nshort++] = (uint16_t)k;
 			continue;
 		}
-		f0 = FOLD4(load4(nd));
-		nt.filt[qhash(f0)] = 1;
-		nt.filt[qhash(FOLD4(load4(nd + 1)))] = 1;
-		nt.first4[k] = needle_icase(k) ? f0 : load4(nd);
-		h = qhash(f0);
-		nt.next[k] = nt.head[h];
-		nt.head[h] = (uint16_t)(k + 1);
+		nt.last4[k] = load4(nd + l - 4);
+		if (needle_icase(k))
+			nt.last4[k] = FOLD4(nt.last4[k]);
+		for (o = 0; o < 2; o++) {
+			struct nent *e = &nt.e[nt.ne];
+			unsigned h;
+
+			e->win = FOLD4(load4(nd + o));
+			e->k = (uint8_t)k;
+			e->off = (uint8_t)o;
+			h = qhash(e->win);
+			e->next = nt.head[h];
+			nt.head[h] = (uint16_t)++nt.ne;
+		}
 	}
 }
 
-/* The long needles that start at s[j] (j + 4 <= n). */
-static void
-needles_at(const char *s, size_t n, size_t j, uint8_t *hit)
+/* Is needle k, l bytes long, at s[j]?  Its last 4 bytes first: the
+ * window that led here was one of its first 5. */
+static inline bool
+needle_at(const char *s, size_t j, size_t k, size_t l)
 {
-	uint32_t raw = load4(s + j), f = FOLD4(raw);
-	unsigned k1 = nt.head[qhash(f)];
+	const char *nd = needle_s(k);
+	uint32_t t = load4(s + j + l - 4);
 
-	for (; k1 != 0; k1 = nt.next[k1 - 1]) {
-		size_t k = k1 - 1, l = nt.len[k];
-		const char *nd;
+	if (needle_icase(k))
+		return FOLD4(t) == nt.last4[k] && st_ascii_ieq(s + j, nd, l);
+	return t == nt.last4[k] && memcmp(s + j, nd, l - 4) == 0;
+}
 
-		if (hit[k] || l > n - j)
+/* The window at s[i] (folded: f) is in the table: its needles. */
+static void
+window_hit(const char *s, size_t n, size_t i, uint32_t f, unsigned e1,
+    uint8_t *hit)
+{
+	for (; e1 != 0; e1 = nt.e[e1 - 1].next) {
+		const struct nent *e = &nt.e[e1 - 1];
+		size_t j, l;
+
+		if (e->win != f || i < e->off || hit[e->k])
 			continue;
-		nd = needle_s(k);
-		if (needle_icase(k)) {
-			if (f != nt.first4[k] || !st_ascii_ieq(s + j, nd, l))
-				continue;
-		} else if (raw != nt.first4[k] || memcmp(s + j + 4, nd + 4,
-		    l - 4) != 0)
-			continue;
-		hit[k] = 1;
+		j = i - e->off;
+		l = nt.len[e->k];
+		if (l <= n - j && needle_at(s, j, e->k, l))
+			hit[e->k] = 1;
 	}
 }
 
@@ -770,12 +791,22 @@ scan_marks(const char *s, size_t n, uint8_t *hit)
 
 	(void)pthread_once(&nt_once, nt_init);
 	memset(hit, 0, NNEEDLE);
-	for (i = 0; i + 4 <= n; i += 2) {
-		if (!nt.filt[qhash(FOLD4(load4(s + i)))])
-			continue;
-		if (i > 0)
-			needles_at(s, n, i - 1, hit);
-		needles_at(s, n, i, hit);
+	/* the windows at even i, i + 4 <= n; two a turn */
+	for (i = 0; n >= 6 && i <= n - 6; i += 4) {
+		uint32_t f0 = FOLD4(load4(s + i)), f1 = FOLD4(load4(s + i + 2));
+		unsigned e0 = nt.head[qhash(f0)], e1 = nt.head[qhash(f1)];
+
+		if (e0 != 0)
+			window_hit(s, n, i, f0, e0, hit);
+		if (e1 != 0)
+			window_hit(s, n, i + 2, f1, e1, hit);
+	}
+	if (i + 4 <= n) {
+		uint32_t f0 = FOLD4(load4(s + i));
+		unsigned e0 = nt.head[qhash(f0)];
+
+		if (e0 != 0)
+			window_hit(s, n, i, f0, e0, hit);
 	}
 	for (i = 0; i < nt.nshort; i++) {
 		size_t k = nt.shortk[i];
