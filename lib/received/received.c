@@ -76,17 +76,18 @@ enum {
 	C_CMT = 0x08,		/* matters inside a comment: ( ) \ */
 	C_HEX = 0x10,		/* 0-9 a-f A-F */
 	C_DIG = 0x20,		/* 0-9 */
-	C_IPEND = 0x40		/* cut from an address word's end: ).,;:>= NUL */
+	C_IPEND = 0x40,		/* cut from an address word's end: ).,;:>= NUL */
+	C_SKIP = 0x80		/* skipped between tokens: C_SP and ) */
 };
 
-#define B_SP	(C_SP | C_STOP | C_SEP)
+#define B_SP	(C_SP | C_STOP | C_SEP | C_SKIP)
 #define B_DIG	(C_HEX | C_DIG)
 
 static const uint8_t cls[256] = {
 	['\0'] = B_SP | C_IPEND, ['\t'] = B_SP, ['\n'] = B_SP, ['\v'] = B_SP,
 	['\f'] = B_SP, ['\r'] = B_SP, [' '] = B_SP,
 	['('] = C_STOP | C_SEP | C_CMT,
-	[')'] = C_STOP | C_SEP | C_CMT | C_IPEND,
+	[')'] = C_STOP | C_SEP | C_CMT | C_IPEND | C_SKIP,
 	[';'] = C_STOP | C_IPEND, ['"'] = C_STOP, [','] = C_SEP | C_IPEND,
 	['\\'] = C_CMT, ['.'] = C_IPEND, [':'] = C_IPEND, ['>'] = C_IPEND,
 	['='] = C_IPEND,
@@ -100,6 +101,26 @@ static const uint8_t cls[256] = {
 };
 
 #define CLS(c, m)	((cls[(unsigned char)(c)] & (m)) != 0)
+
+/* The first index from j on (n at most) whose byte is of class m. */
+static inline size_t
+span_to(const char *s, size_t j, size_t n, uint8_t m)
+{
+	for (; j + 4 <= n; j += 4) {
+		if (CLS(s[j], m))
+			return j;
+		if (CLS(s[j + 1], m))
+			return j + 1;
+		if (CLS(s[j + 2], m))
+			return j + 2;
+		if (CLS(s[j + 3], m))
+			return j + 3;
+	}
+	for (; j < n; j++)
+		if (CLS(s[j], m))
+			return j;
+	return n;
+}
 
 /* ---------------------------------------------------------------- tokens */
 
@@ -117,6 +138,7 @@ struct toks {
 	size_t	n;
 	bool	truncated;
 	bool	unbalanced;	/* an unclosed '(' was seen */
+	size_t	last_semi;	/* the last TK_SEMI, or SIZE_MAX */
 };
 
 static inline bool
@@ -131,9 +153,7 @@ comment_end(const char *s, size_t i, size_t n, size_t *inner_end)
 {
 	int depth = 0;
 
-	for (; i < n; i++) {
-		if (!CLS(s[i], C_CMT))
-			continue;
+	for (; (i = span_to(s, i, n, C_CMT)) < n; i++) {
 		if (s[i] == '\\' && i + 1 < n) {
 			i++;
 			continue;
@@ -181,7 +201,7 @@ tokenize(const char *s, size_t i, size_t n, struct toks *tk)
 		unsigned char c = (unsigned char)s[i];
 		struct tok *t;
 
-		if (is_sp(c) || c == ')') {
+		if (CLS(c, C_SKIP)) {
 			sp = true;
 			i++;
 			continue;
@@ -224,15 +244,14 @@ tokenize(const char *s, size_t i, size_t n, struct toks *tk)
 			i = j < n ? j + 1 : n;
 		} else if (c == ';') {
 			t->type = TK_SEMI;
+			tk->last_semi = tk->n - 1;
 			t->off = (uint32_t)i;
 			t->len = 1;
 			i++;
 			sp = true;
 		} else {
-			size_t j = i;
+			size_t j = span_to(s, i, n, C_STOP);
 
-			while (j < n && !CLS(s[j], C_STOP))
-				j++;
 			t->type = TK_WORD;
 			t->off = (uint32_t)i;
 			t->len = (uint32_t)(j - i);
@@ -341,8 +360,7 @@ next_word(struct span *rest, struct span *w)
 		return false;
 	}
 	w->p = p;
-	while (p < e && !CLS(*p, C_SEP))
-		p++;
+	p += span_to(p, 0, (size_t)(e - p), C_SEP);
 	w->n = (size_t)(p - w->p);
 	rest->p = p;
 	rest->n = (size_t)(e - p);
@@ -869,13 +887,11 @@ kw(const struct st *x, const struct tok *t, const char *k)
 static void
 find_date(struct st *x, struct st_hop *hop)
 {
-	size_t i, semi = SIZE_MAX;
+	size_t i, semi;
 	const struct tok *t = x->tk.t;
 
 	x->clause_end = x->tk.n;
-	for (i = 0; i < x->tk.n; i++)
-		if (t[i].type == TK_SEMI)
-			semi = i;
+	semi = x->tk.last_semi;
 	if (semi != SIZE_MAX && !x->tk.truncated) {
 		size_t a = semi + 1, j;
 		const char *p;
@@ -1918,6 +1934,7 @@ st_received_parse(struct st_arena *a, const char *p, size_t len,
 	memset(x, 0, offsetof(struct st, tk));
 	x->tk.n = 0;
 	x->tk.truncated = x->tk.unbalanced = false;
+	x->tk.last_semi = SIZE_MAX;
 	x->s = raw;
 	x->n = n;
 	x->from_a = x->from_b = x->by_a = x->by_b = -1;
