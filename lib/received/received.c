@@ -720,10 +720,35 @@ qhash(uint32_t folded)
 	return (unsigned)((folded * 2654435761u) >> (32 - QBITS));
 }
 
+#define NHOST		(sizeof(hostsigs) / sizeof(hostsigs[0]))
+#define HOSTLEN_MAX	32
+
+/* hostsigs by length: hl.idx[hl.start[l] .. hl.start[l + 1]); built with
+ * the needle table (scan_marks runs before guess_mta).  The domains are
+ * shorter than HOSTLEN_MAX. */
+static struct {
+	uint8_t	idx[NHOST];
+	uint8_t	start[HOSTLEN_MAX + 1];
+} hl;
+
 static void
 nt_init(void)
 {
 	size_t k, o;
+
+	for (k = 0; k < NHOST; k++)
+		if (hostsigs[k].len < HOSTLEN_MAX)
+			hl.start[hostsigs[k].len + 1]++;
+	for (k = 1; k <= HOSTLEN_MAX; k++)
+		hl.start[k] += hl.start[k - 1];
+	{
+		uint8_t fill[HOSTLEN_MAX];
+
+		memcpy(fill, hl.start, sizeof(fill));
+		for (k = 0; k < NHOST; k++)
+			if (hostsigs[k].len < HOSTLEN_MAX)
+				hl.idx[fill[hostsigs[k].len]++] = (uint8_t)k;
+	}
 
 	for (k = 0; k < NNEEDLE; k++) {
 		const char *nd = needle_s(k);
@@ -835,7 +860,6 @@ scan_marks(const char *s, size_t n, uint8_t *hit)
 }
 
 #define MARK(x, m)	((x)->hit[NSIGS + (m)] != 0)
-_Static_assert(NNEEDLE <= 256, "struct st's hit[] holds every needle");
 
 /* ------------------------------------------------------------- the hop */
 
@@ -845,7 +869,6 @@ enum ipform { F_NONE, F_RDNS, F_BRACKET, F_BARE, F_PORTED, F_WORD, F_SELF,
 struct st {
 	const char *s;
 	size_t	n;
-	uint8_t	hit[256];		/* needles seen (scan_marks) */
 
 	/* clauses: token index ranges [a, b) */
 	int	from_a, from_b, by_a, by_b, with_a, with_b, id_t, for_t, via_t;
@@ -873,7 +896,9 @@ struct st {
 	bool	tls, local, rdns_unverified, ip_from_helo, paren_from;
 	const char *mta;
 
-	struct toks tk;			/* last: not cleared beyond its count */
+	/* not cleared: */
+	uint8_t	hit[NNEEDLE];		/* needles seen (scan_marks clears) */
+	struct toks tk;			/* cleared up to its count */
 };
 
 static bool
@@ -1601,6 +1626,7 @@ guess_mta(struct st *x)
 	int j;
 	struct span by;
 	const uint8_t *hit;
+	size_t dots, lab[2];
 
 	if (x->tk.n && x->tk.t[0].type == TK_COMMENT) {
 		struct span c = tok_span(x->s, &x->tk.t[0]);
@@ -1609,12 +1635,31 @@ guess_mta(struct st *x)
 			return "qmail";
 	}
 	by = host_trim(x->by);
-	for (i = 0; by.n && i < sizeof(hostsigs) / sizeof(hostsigs[0]); i++)
-		if (host_under(by, hostsigs[i].domain, hostsigs[i].len) &&
-		    (strcmp(hostsigs[i].mta, "exchange") != 0 ||
-		    MARK(x, MK_MICROSOFT) || with_has(x, WW_MAPI) ||
-		    with_has(x, WW_HTTPS)))
-			return hostsigs[i].mta;
+	/* A domain of two labels can only be the last two labels of the
+	 * name, one of three the last three: only the domains of those
+	 * lengths are compared.  (No domain of the table is under another,
+	 * so at most one matches and the order does not matter.) */
+	for (i = by.n, dots = 0; i > 0 && dots < 3; i--)
+		if (by.p[i - 1] == '.' && ++dots >= 2)
+			lab[dots - 2] = by.n - i;
+	if (dots < 2)
+		lab[0] = by.n;
+	if (dots < 3)
+		lab[1] = by.n;
+	for (j = 0; by.n && j < 2; j++) {
+		size_t l = lab[j], h;
+
+		if (l >= HOSTLEN_MAX || (j == 1 && l == lab[0]))
+			continue;
+		for (h = hl.start[l]; h < hl.start[l + 1]; h++) {
+			i = hl.idx[h];
+			if (host_under(by, hostsigs[i].domain, l) &&
+			    (strcmp(hostsigs[i].mta, "exchange") != 0 ||
+			    MARK(x, MK_MICROSOFT) || with_has(x, WW_MAPI) ||
+			    with_has(x, WW_HTTPS)))
+				return hostsigs[i].mta;
+		}
+	}
 	/* the first signature of the table that the line holds */
 	if ((hit = memchr(x->hit, 1, NSIGS)) != NULL)
 		return sigs[hit - x->hit].mta;
@@ -1862,6 +1907,14 @@ copy_text(char *o, const char *p, size_t n)
 				continue;
 			}
 			k = j + 8;
+		} else if (j < n && n >= 8) {
+			/* the last 8 bytes, overlapping the checked ones */
+			uint64_t v;
+
+			memcpy(&v, o + n - 8, 8);
+			if (!HAS_CTL(v))
+				break;
+			k = n;
 		} else if (j < n)
 			k = n;
 		else
@@ -1931,7 +1984,7 @@ st_received_parse(struct st_arena *a, const char *p, size_t len,
 	if ((raw = st_hdr_unfold(a, p, len, &n)) == NULL)
 		return false;
 	hop->raw = raw;
-	memset(x, 0, offsetof(struct st, tk));
+	memset(x, 0, offsetof(struct st, hit));
 	x->tk.n = 0;
 	x->tk.truncated = x->tk.unbalanced = false;
 	x->tk.last_semi = SIZE_MAX;
