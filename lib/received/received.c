@@ -286,15 +286,23 @@ sp_prefix(struct span a, const char *lit)
 	return a.n >= l && st_ascii_ieq(a.p, lit, l);
 }
 
-/* Case-sensitive substring search, linear for the short needles used. */
-static const char *
+/* Case-sensitive substring search (the first place), for the short
+ * needles used: memchr for the first byte, then a compare. */
+static inline const char *
 find(const char *h, size_t hn, const char *needle)
 {
 	size_t nn = strlen(needle);
+	const char *p = h, *e;
 
 	if (nn == 0 || hn < nn)
 		return NULL;
-	return memmem(h, hn, needle, nn);
+	e = h + (hn - nn) + 1;		/* candidates are in [h, e) */
+	while ((p = memchr(p, needle[0], (size_t)(e - p))) != NULL) {
+		if (memcmp(p + 1, needle + 1, nn - 1) == 0)
+			return p;
+		p++;
+	}
+	return NULL;
 }
 
 static const char *
@@ -390,7 +398,10 @@ ip_word(struct span w, struct ipw *o)
 	struct span a;
 	char buf[ST_IP_TEXT + 16];
 
-	memset(o, 0, sizeof(*o));
+	o->ip[0] = '\0';
+	o->ident.p = o->name.p = NULL;
+	o->ident.n = o->name.n = 0;
+	o->bracket = o->port = false;
 	/* trim(w, "", ").,;:>="); '=': a quoted-printable soft break */
 	while (w.n && CLS(w.p[w.n - 1], C_IPEND))
 		w.n--;
