@@ -25,37 +25,30 @@
 static bool
 quad(const char *p, size_t len, unsigned char out[4])
 {
-	size_t i;
-	unsigned v = 0, octets = 0;
-	bool digit = false;
+	const char *e = p + len;
+	int k;
 
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)p[i];
+	for (k = 0; k < 4; k++) {
+		unsigned v;
 
-		if (c >= '0' && c <= '9') {
-			if (digit && v == 0)
-				return false;		/* leading zero */
-			v = v * 10 + (c - '0');
-			if (v > 255)
-				return false;
-			if (!digit) {
-				if (++octets > 4)
-					return false;
-				digit = true;
-			}
-		} else if (c == '.' && digit) {
-			if (octets == 4)
-				return false;
-			out[octets - 1] = (unsigned char)v;
-			v = 0;
-			digit = false;
-		} else
+		if (k > 0 && (p == e || *p++ != '.'))
 			return false;
+		if (p == e || (unsigned)(*p - '0') > 9)
+			return false;
+		v = (unsigned)(*p++ - '0');
+		if (p < e && (unsigned)(*p - '0') <= 9) {
+			if (v == 0)
+				return false;		/* leading zero */
+			v = v * 10 + (unsigned)(*p++ - '0');
+			if (p < e && (unsigned)(*p - '0') <= 9) {
+				v = v * 10 + (unsigned)(*p++ - '0');
+				if (v > 255)
+					return false;
+			}
+		}
+		out[k] = (unsigned char)v;
 	}
-	if (octets < 4)
-		return false;
-	out[3] = (unsigned char)v;
-	return true;
+	return p == e;
 }
 
 static bool

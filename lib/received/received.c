@@ -464,8 +464,8 @@ ip_word(struct span w, struct ipw *o)
 		return false;
 	if (st_ip_normalise(a.p, a.n, o->ip, sizeof(o->ip))) {
 		/* "1.2.3.4:25" (not "::ffff:1.2.3.4", not "IPv6:...") */
-		if (strchr(o->ip, ':') == NULL && a.p[0] != ':' &&
-		    memchr(a.p, ':', a.n) != NULL && !sp_prefix(a, "IPv6:") &&
+		if (a.p[0] != ':' && memchr(a.p, ':', a.n) != NULL &&
+		    strchr(o->ip, ':') == NULL && !sp_prefix(a, "IPv6:") &&
 		    findi(a.p, a.n, "ffff:") == NULL)
 			o->port = true;
 		return true;
