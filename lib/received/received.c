@@ -905,6 +905,7 @@ struct st {
 	struct span auth_sp;
 	char	ip[ST_IP_TEXT];
 	bool	tls, local, rdns_unverified, ip_from_helo, paren_from;
+	bool	with_proto;		/* with is a word of protos[] */
 	const char *mta;
 
 	/* not cleared: */
@@ -1437,11 +1438,13 @@ with_clause(struct st *x)
 		}
 	}
 	x->with = best.p ? best : first;
+	/* a word of protos (the first word was looked up if no best) */
+	x->with_proto = best.p != NULL;
 	if (x->with.p == NULL && x->via_t >= 0) {
 		struct span v = tok_span(x->s, &x->tk.t[x->via_t]);
 
 		if (in_list(v, protos))
-			x->with = v;
+			x->with = v, x->with_proto = true;
 	}
 	if (x->with.p) {
 		struct span w = x->with;
@@ -1650,13 +1653,18 @@ guess_mta(struct st *x)
 	 * name, one of three the last three: only the domains of those
 	 * lengths are compared.  (No domain of the table is under another,
 	 * so at most one matches and the order does not matter.) */
-	for (i = by.n, dots = 0; i > 0 && dots < 3; i--)
-		if (by.p[i - 1] == '.' && ++dots >= 2)
-			lab[dots - 2] = by.n - i;
-	if (dots < 2)
-		lab[0] = by.n;
-	if (dots < 3)
-		lab[1] = by.n;
+	{
+		const char *d = by.p + by.n;
+
+		for (dots = 0; dots < 3 && (d = memrchr(by.p, '.',
+		    (size_t)(d - by.p))) != NULL; dots++)
+			if (dots >= 1)
+				lab[dots - 1] = (size_t)(by.p + by.n - (d + 1));
+		if (dots < 2)
+			lab[0] = by.n;
+		if (dots < 3)
+			lab[1] = by.n;
+	}
 	for (j = 0; by.n && j < 2; j++) {
 		size_t l = lab[j], h;
 
@@ -1971,7 +1979,7 @@ emit(struct st_arena *a, struct st *x, struct st_hop *hop)
 	hop->ip = o;
 	memcpy(o, x->ip, strlen(x->ip) + 1);
 	/* the protocol word in capitals when it is a known one */
-	if (in_list(x->with, protos)) {
+	if (x->with_proto) {
 		char *w = (char *)hop->with;
 
 		for (; *w; w++)
