@@ -695,6 +695,7 @@ static struct {
 	uint8_t	len[NNEEDLE];
 	uint32_t last4[NNEEDLE];	/* its last 4 bytes (folded if icase) */
 	uint16_t shortk[NNEEDLE];	/* the needles shorter than QLONG */
+	uint8_t	anchor[NNEEDLE];	/* short_anchor() of each */
 	size_t	nshort;
 } nt;
 static pthread_once_t nt_once = PTHREAD_ONCE_INIT;
@@ -729,6 +730,23 @@ static inline unsigned
 qhash(uint32_t folded)
 {
 	return (unsigned)((folded * 2654435761u) >> (32 - QBITS));
+}
+
+/*
+ * The byte of a short needle to look for with memchr: an upper-case
+ * letter if it has one, but not of "SMTP"/"ESMTP" that fill every line
+ * ("SMI-" is looked for by its 'I'); else the first byte.
+ */
+static size_t
+short_anchor(const char *nd, size_t l)
+{
+	size_t m;
+
+	for (m = 0; m < l; m++)
+		if (nd[m] >= 'A' && nd[m] <= 'Z' && strchr("ESMTP", nd[m]) ==
+		    NULL)
+			return m;
+	return 0;
 }
 
 #define NHOST		(sizeof(hostsigs) / sizeof(hostsigs[0]))
@@ -767,6 +785,7 @@ nt_init(void)
 
 		nt.len[k] = (uint8_t)l;
 		if (l < QLONG) {
+			nt.anchor[k] = (uint8_t)short_anchor(nd, l);
 			nt.shortk[nt.nshort++] = (uint16_t)k;
 			continue;
 		}
@@ -818,20 +837,22 @@ window_hit(const char *s, size_t n, size_t i, uint32_t f, unsigned e1,
 	}
 }
 
-/* Is the short needle nd[0..l) in s[0..n)? */
+/* Is the short needle nd[0..l) in s[0..n)?  a: its anchor byte. */
 static bool
-has_short(const char *s, size_t n, const char *nd, size_t l, bool icase)
+has_short(const char *s, size_t n, const char *nd, size_t l, size_t a,
+    bool icase)
 {
-	const char *p = s, *e = s + n;
-	size_t m;
+	const char *p, *e;
 
 	if (icase)
 		return st_ascii_memcasemem(s, n, nd, l) != NULL;
-	while ((size_t)(e - p) >= l && (p = memchr(p, nd[0],
-	    (size_t)(e - p) - l + 1)) != NULL) {
-		for (m = 1; m < l && p[m] == nd[m]; m++)
-			;
-		if (m == l)
+	if (n < l)
+		return false;
+	/* the anchor of a needle at start j is at j + a, j <= n - l */
+	p = s + a;
+	e = s + (n - l) + a + 1;
+	while (p < e && (p = memchr(p, nd[a], (size_t)(e - p))) != NULL) {
+		if (memcmp(p - a, nd, l) == 0)
 			return true;
 		p++;
 	}
@@ -865,7 +886,8 @@ scan_marks(const char *s, size_t n, uint8_t *hit)
 	for (i = 0; i < nt.nshort; i++) {
 		size_t k = nt.shortk[i];
 
-		if (has_short(s, n, needle_s(k), nt.len[k], needle_icase(k)))
+		if (has_short(s, n, needle_s(k), nt.len[k], nt.anchor[k],
+		    needle_icase(k)))
 			hit[k] = 1;
 	}
 }
