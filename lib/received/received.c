@@ -74,14 +74,14 @@ enum {
 	C_STOP = 0x02,		/* ends a word: C_SP and ( ) ; " */
 	C_SEP = 0x04,		/* splits a comment's words: C_SP and ( ) , */
 	C_CMT = 0x08,		/* matters inside a comment: ( ) \ */
-	C_HEX = 0x10,		/* 0-9 a-f A-F */
+	C_ADDR = 0x10,		/* in address text: 0-9 a-f A-F . : [ ] */
 	C_DIG = 0x20,		/* 0-9 */
 	C_IPEND = 0x40,		/* cut from an address word's end: ).,;:>= NUL */
 	C_SKIP = 0x80		/* skipped between tokens: C_SP and ) */
 };
 
 #define B_SP	(C_SP | C_STOP | C_SEP | C_SKIP)
-#define B_DIG	(C_HEX | C_DIG)
+#define B_DIG	(C_ADDR | C_DIG)
 
 static const uint8_t cls[256] = {
 	['\0'] = B_SP | C_IPEND, ['\t'] = B_SP, ['\n'] = B_SP, ['\v'] = B_SP,
@@ -89,15 +89,16 @@ static const uint8_t cls[256] = {
 	['('] = C_STOP | C_SEP | C_CMT,
 	[')'] = C_STOP | C_SEP | C_CMT | C_IPEND | C_SKIP,
 	[';'] = C_STOP | C_IPEND, ['"'] = C_STOP, [','] = C_SEP | C_IPEND,
-	['\\'] = C_CMT, ['.'] = C_IPEND, [':'] = C_IPEND, ['>'] = C_IPEND,
+	['\\'] = C_CMT, ['.'] = C_IPEND | C_ADDR,
+	[':'] = C_IPEND | C_ADDR, ['>'] = C_IPEND,
 	['='] = C_IPEND,
 	['0'] = B_DIG, ['1'] = B_DIG, ['2'] = B_DIG, ['3'] = B_DIG,
 	['4'] = B_DIG, ['5'] = B_DIG, ['6'] = B_DIG, ['7'] = B_DIG,
 	['8'] = B_DIG, ['9'] = B_DIG,
-	['a'] = C_HEX, ['b'] = C_HEX, ['c'] = C_HEX, ['d'] = C_HEX,
-	['e'] = C_HEX, ['f'] = C_HEX,
-	['A'] = C_HEX, ['B'] = C_HEX, ['C'] = C_HEX, ['D'] = C_HEX,
-	['E'] = C_HEX, ['F'] = C_HEX
+	['a'] = C_ADDR, ['b'] = C_ADDR, ['c'] = C_ADDR, ['d'] = C_ADDR,
+	['e'] = C_ADDR, ['f'] = C_ADDR,
+	['A'] = C_ADDR, ['B'] = C_ADDR, ['C'] = C_ADDR, ['D'] = C_ADDR,
+	['E'] = C_ADDR, ['F'] = C_ADDR, ['['] = C_ADDR, [']'] = C_ADDR
 };
 
 #define CLS(c, m)	((cls[(unsigned char)(c)] & (m)) != 0)
@@ -436,13 +437,10 @@ ip_word(struct span w, struct ipw *o)
 			i = 6;
 		else if (w.n > 5 && st_ascii_ieq(w.p, "IPv6:", 5))
 			i = 5;
-		for (; i < w.n && w.p[i] != '%'; i++) {
-			unsigned char c = (unsigned char)w.p[i];
-
-			if (!CLS(c, C_HEX) && c != '.' && c != ':' && c != '[' &&
-			    c != ']')
-				return false;
-		}
+		while (i < w.n && CLS(w.p[i], C_ADDR))
+			i++;
+		if (i < w.n && w.p[i] != '%')
+			return false;
 	}
 	a = w;
 	if (a.n && a.p[0] == '[') {
@@ -760,11 +758,14 @@ static struct {
 	uint8_t	start[HOSTLEN_MAX + 1];
 } hl;
 
+static void	wl_init(void);
+
 static void
 nt_init(void)
 {
 	size_t k, o;
 
+	wl_init();
 	for (k = 0; k < NHOST; k++)
 		if (hostsigs[k].len < HOSTLEN_MAX)
 			hl.start[hostsigs[k].len + 1]++;
@@ -1396,10 +1397,22 @@ qmail_shape(const struct st *x)
 	}
 }
 
-/* A word list with the lengths known: most words are refused on length. */
+/*
+ * A word list, looked up through an index by length built once (the
+ * lookup answers yes or no: the order of the words does not matter).
+ * Words of WL_LONG bytes or more share the last bucket.
+ */
 struct word {
 	const char *s;
 	size_t	n;
+};
+
+#define WL_LONG	16
+
+struct wlist {
+	const struct word *w;		/* ends with { NULL, 0 } */
+	uint8_t	start[WL_LONG + 2];	/* bucket l: idx[start[l]..start[l+1]) */
+	uint8_t	idx[64];
 };
 #define WD(lit)	{ lit, sizeof(lit) - 1 }
 
@@ -1416,12 +1429,49 @@ static const struct word protos[] = { WD("SMTP"), WD("ESMTP"), WD("ESMTPS"),
     WD("BSMTP"), WD("LOCAL"), WD("ECSTREAM"), WD("MAPI"), WD("NNFMP"),
     WD("HTTPREST"), { NULL, 0 } };
 
-static bool
-in_list(struct span w, const struct word *l)
+_Static_assert(sizeof(protos) / sizeof(protos[0]) <= 64 &&
+    sizeof(auth_protos) / sizeof(auth_protos[0]) <= 64,
+    "struct wlist's idx[] holds every word");
+static struct wlist protos_l = { .w = protos },
+    auth_protos_l = { .w = auth_protos };
+
+static void
+wl_index(struct wlist *x)
 {
-	for (; l->s; l++)
-		if (l->n == w.n && st_ascii_ieq(w.p, l->s, w.n))
+	uint8_t fill[WL_LONG + 1];
+	size_t k, b;
+
+	for (k = 0; x->w[k].s && k < sizeof(x->idx); k++) {
+		b = x->w[k].n < WL_LONG ? x->w[k].n : WL_LONG;
+		x->start[b + 1]++;
+	}
+	for (b = 1; b < sizeof(x->start); b++)
+		x->start[b] += x->start[b - 1];
+	memcpy(fill, x->start, sizeof(fill));
+	for (k = 0; x->w[k].s && k < sizeof(x->idx); k++) {
+		b = x->w[k].n < WL_LONG ? x->w[k].n : WL_LONG;
+		x->idx[fill[b]++] = (uint8_t)k;
+	}
+}
+
+/* Called once by nt_init: scan_marks() runs before any lookup. */
+static void
+wl_init(void)
+{
+	wl_index(&protos_l);
+	wl_index(&auth_protos_l);
+}
+
+static bool
+in_list(struct span w, struct wlist *l)
+{
+	size_t b = w.n < WL_LONG ? w.n : WL_LONG, h;
+	for (h = l->start[b]; h < l->start[b + 1]; h++) {
+		const struct word *e = &l->w[l->idx[h]];
+
+		if (e->n == w.n && st_ascii_ieq(w.p, e->s, w.n))
 			return true;
+	}
 	return false;
 }
 
@@ -1452,7 +1502,7 @@ with_clause(struct st *x)
 			x->tls = true;
 		if (first.p == NULL)
 			first = w;
-		if (best.p == NULL && in_list(w, protos))
+		if (best.p == NULL && in_list(w, &protos_l))
 			best = w;
 		if (best.p == NULL && sp_prefix(w, "SMTPSVC")) {
 			best = w;	/* "Microsoft SMTPSVC(6.0...)" */
@@ -1465,7 +1515,7 @@ with_clause(struct st *x)
 	if (x->with.p == NULL && x->via_t >= 0) {
 		struct span v = tok_span(x->s, &x->tk.t[x->via_t]);
 
-		if (in_list(v, protos))
+		if (in_list(v, &protos_l))
 			x->with = v, x->with_proto = true;
 	}
 	if (x->with.p) {
@@ -1482,7 +1532,7 @@ with_clause(struct st *x)
 		const struct tok *t = &x->tk.t[i];
 
 		if (t->type == TK_WORD && in_list(tok_span(x->s, t),
-		    auth_protos)) {
+		    &auth_protos_l)) {
 			x->auth_sp = tok_span(x->s, t);
 			x->auth = "";
 			break;
