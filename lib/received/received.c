@@ -50,6 +50,9 @@
  *	text forms), RFC 2033 (LMTP).
  */
 #include <ctype.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -103,10 +106,50 @@ static const uint8_t cls[256] = {
 
 #define CLS(c, m)	((cls[(unsigned char)(c)] & (m)) != 0)
 
-/* The first index from j on (n at most) whose byte is of class m. */
-static inline size_t
+#if defined(__SSE2__)
+/*
+ * Bit i set when byte i of v may be of class m: exactly C_CMT's bytes;
+ * for C_STOP and C_SEP every byte <= 0x20 (the table then drops the
+ * controls that are no space) and their punctuation; for any other
+ * class every byte.
+ */
+static inline __attribute__((always_inline)) unsigned
+may_be16(__m128i v, uint8_t m)
+{
+	__m128i r;
+
+#define EQ(c)	_mm_cmpeq_epi8(v, _mm_set1_epi8(c))
+	if (m == C_CMT)
+		r = _mm_or_si128(_mm_or_si128(EQ('('), EQ(')')), EQ('\\'));
+	else if (m == C_STOP || m == C_SEP) {
+		r = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x20)), v);
+		r = _mm_or_si128(r, _mm_or_si128(EQ('('), EQ(')')));
+		if (m == C_STOP)
+			r = _mm_or_si128(r, _mm_or_si128(EQ(';'), EQ('"')));
+		else
+			r = _mm_or_si128(r, EQ(','));
+	} else
+		return 0xffff;
+#undef EQ
+	return (unsigned)_mm_movemask_epi8(r);
+}
+#endif
+
+/* The first index from j on (n at most) whose byte is of class m (a
+ * constant: inlined, the class tests fold). */
+static inline __attribute__((always_inline)) size_t
 span_to(const char *s, size_t j, size_t n, uint8_t m)
 {
+#if defined(__SSE2__)
+	for (; j + 16 <= n; j += 16) {
+		unsigned bits = may_be16(_mm_loadu_si128((const __m128i *)(const
+		    void *)(s + j)), m);
+
+		for (; bits != 0; bits &= bits - 1)
+			if (CLS(s[j + (size_t)__builtin_ctz(bits)], m))
+				return j + (size_t)__builtin_ctz(bits);
+	}
+#endif
 	for (; j + 4 <= n; j += 4) {
 		if (CLS(s[j], m))
 			return j;
