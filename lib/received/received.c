@@ -2023,42 +2023,38 @@ local_markers(struct st *x)
 #define HAS_CTL(v)	((((v) - 0x20 * ONES) & ~(v) & HIGHS) | \
 	((((v) ^ 0x7f * ONES) - ONES) & ~((v) ^ 0x7f * ONES) & HIGHS))
 
-/* Copy n bytes, controls turned into spaces, 8 bytes at a time. */
+/* Copy n bytes, controls turned into spaces, 8 bytes at a time (the last
+ * eight overlap the ones before when n is no multiple of 8). */
 static void
 copy_text(char *o, const char *p, size_t n)
 {
-	size_t j = 0, k;
+	size_t j, k;
+	uint64_t v;
 
-	if (n)
-		memcpy(o, p, n);
-	for (;;) {
-		if (j + 8 <= n) {
-			uint64_t v;
+	if (n < 8) {
+		for (j = 0; j < n; j++) {
+			unsigned char c = (unsigned char)p[j];
 
-			memcpy(&v, o + j, 8);
-			if (!HAS_CTL(v)) {
-				j += 8;
-				continue;
-			}
-			k = j + 8;
-		} else if (j < n && n >= 8) {
-			/* the last 8 bytes, overlapping the checked ones */
-			uint64_t v;
-
-			memcpy(&v, o + n - 8, 8);
-			if (!HAS_CTL(v))
-				break;
-			k = n;
-		} else if (j < n)
-			k = n;
-		else
-			break;
-		for (; j < k; j++) {
-			unsigned char c = (unsigned char)o[j];
-
-			if (c < 0x20 || c == 0x7f)
-				o[j] = ' ';
+			o[j] = (char)(c < 0x20 || c == 0x7f ? ' ' : c);
 		}
+		return;
+	}
+	for (j = 0;; j += 8) {
+		if (j + 8 > n)
+			j = n - 8;
+		memcpy(&v, p + j, 8);
+		if (HAS_CTL(v)) {
+			unsigned char b[8];
+
+			memcpy(b, &v, 8);
+			for (k = 0; k < 8; k++)
+				if (b[k] < 0x20 || b[k] == 0x7f)
+					b[k] = ' ';
+			memcpy(&v, b, 8);
+		}
+		memcpy(o + j, &v, 8);
+		if (j + 8 == n)
+			break;
 	}
 }
 
