@@ -1810,7 +1810,7 @@ guess_mta(struct st *x)
 	/* Gmail's internal hops: "by 2002:a05:... with SMTP id xxcsp..." */
 	if (x->id.n && gmail_id(x->id))
 		return "gmail";
-	if (x->by.n && is_ip_text(x->by) && x->id.n == 0 &&
+	if (x->by.n && x->id.n == 0 && is_ip_text(x->by) &&
 	    with_has(x, WW_HTTP))
 		return "gmail";
 	/* Exim's message ids: "1FiWc9-0007Du-00" */
@@ -1854,7 +1854,8 @@ decide(struct st *x)
 	bool webmail = x->webmail_user || ((with_has(x, WW_HTTP) ||
 	    with_has(x, WW_HTTPS) || with_has(x, WW_HTTPU) ||
 	    MARK(x, MK_VIA_HTTP)) && strcmp(x->mta, "exchange") != 0);
-	bool w_ip = x->w.n && is_ip_text(x->w);
+	int w_ip = -1;			/* is w an address? when asked */
+#define W_IP()	(w_ip < 0 ? (w_ip = x->w.n && is_ip_text(x->w)) : w_ip)
 	struct span none = { "", 0 };
 
 	x->rdns = none;
@@ -1877,10 +1878,10 @@ decide(struct st *x)
 	case F_BRACKET:
 	case F_OTHER:
 		if (x->exim_helo) {
-			if (!w_ip)
+			if (!W_IP())
 				x->rdns = x->w;
 		} else if (exim) {
-			if (!w_ip && x->w.n) {
+			if (!W_IP() && x->w.n) {
 				x->rdns = x->w;
 				if (!x->have_helo_claim)
 					x->helo = x->w;
@@ -1948,7 +1949,7 @@ decide(struct st *x)
 		break;
 	}
 	/* a web client has no HELO: "from 1.2.3.4 ([1.2.3.4]) ... HTTP" */
-	if (webmail && !x->have_helo_claim && w_ip && x->w.p[0] != '[')
+	if (webmail && !x->have_helo_claim && W_IP() && x->w.p[0] != '[')
 		x->helo = none;
 	if (x->webmail_user && !x->have_helo_claim && x->form != F_NONE) {
 		x->helo = none;
@@ -1965,6 +1966,7 @@ decide(struct st *x)
 	if (is_unknownish(x->rdns))
 		x->rdns = none;
 }
+#undef W_IP
 
 /* Markers of a handover with no network client. */
 static void
