@@ -1171,13 +1171,14 @@ clauses(struct st *x)
 static void
 from_comment(struct st *x, const struct tok *t)
 {
-	struct span c = tok_span(x->s, t), rest = c, w0, w1, w;
+	struct span c = tok_span(x->s, t), rest = c, after0, w0, w1, w;
 	struct ipw o;
 	int k;
 	const char *q;
 
 	if (!next_word(&rest, &w0))
 		return;
+	after0 = rest;			/* the comment after its first word */
 	if (sp_eq(w0, "HELO") || sp_eq(w0, "EHLO") || sp_eq(w0, "LHLO")) {
 		if (!x->have_helo_claim) {
 			struct span r2 = rest;
@@ -1280,9 +1281,12 @@ from_comment(struct st *x, const struct tok *t)
 		}
 		return;
 	}
-	/* the address forms */
-	rest = c;
-	for (k = 0; k < 3 && next_word(&rest, &w); k++) {
+	/* the address forms, in the first three words */
+	rest = after0;
+	w = w0;
+	for (k = 0; k < 3; k++) {
+		if (k > 0 && !next_word(&rest, &w))
+			break;
 		if (!ip_word(w, &o))
 			continue;
 		if (x->form != F_NONE) {
@@ -1329,8 +1333,7 @@ from_comment(struct st *x, const struct tok *t)
 	if (x->form != F_NONE)
 		return;
 	/* no address in this comment: look at its first two words */
-	rest = c;
-	(void)next_word(&rest, &w0);
+	rest = after0;
 	if (!next_word(&rest, &w1))
 		w1.n = 0, w1.p = "";
 	if (sp_eq(w0, "unverified") || sp_eq(w0, "softdnserr"))
