@@ -49,7 +49,6 @@
  *	ESMTPS, ESMTPSA, LMTPA ...), RFC 1413 (ident), RFC 4291 / 5952 (IPv6
  *	text forms), RFC 2033 (LMTP).
  */
-#include <ctype.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -105,6 +104,13 @@ static const uint8_t cls[256] = {
 };
 
 #define CLS(c, m)	((cls[(unsigned char)(c)] & (m)) != 0)
+
+/* ASCII only, as the C locale's ctype answers, without its calls. */
+#define IS_DIGIT(c)	CLS(c, C_DIG)
+#define IS_LOWER(c)	((c) >= 'a' && (c) <= 'z')
+#define IS_UPPER(c)	((c) >= 'A' && (c) <= 'Z')
+#define IS_ALPHA(c)	(IS_LOWER(c) || IS_UPPER(c))
+#define IS_ALNUM(c)	(IS_ALPHA(c) || IS_DIGIT(c))
 
 #if defined(__SSE2__)
 /*
@@ -1049,9 +1055,9 @@ find_date(struct st *x, struct st_hop *hop)
 				if (sp_prefix(w, days[d]) && (w.n == 3 ||
 				    (w.n == 4 && w.p[3] == ',')))
 					cand = true;
-			if (!cand && w.n <= 2 && isdigit((unsigned char)w.p[0]) &&
+			if (!cand && w.n <= 2 && IS_DIGIT((unsigned char)w.p[0]) &&
 			    i + 1 < x->tk.n && t[i + 1].len == 3 &&
-			    isalpha((unsigned char)x->s[t[i + 1].off]))
+			    IS_ALPHA((unsigned char)x->s[t[i + 1].off]))
 				cand = true;
 			if (!cand)
 				continue;
@@ -1687,15 +1693,15 @@ sendmail_version(struct span c)
 	const char *sl;
 
 	if (c.n >= 5 && c.p[0] == '8' && c.p[1] == '.' &&
-	    isdigit((unsigned char)c.p[2]) && memchr(c.p, '/', c.n) == NULL &&
+	    IS_DIGIT((unsigned char)c.p[2]) && memchr(c.p, '/', c.n) == NULL &&
 	    memchr(c.p, ' ', c.n) == NULL)
 		return true;		/* "(8.12.2)" */
-	if (c.n < 3 || !isdigit((unsigned char)c.p[0]) ||
+	if (c.n < 3 || !IS_DIGIT((unsigned char)c.p[0]) ||
 	    (sl = memchr(c.p, '/', c.n)) == NULL)
 		return false;
 	return memchr(c.p, '.', (size_t)(sl - c.p)) != NULL &&
 	    memchr(c.p, ' ', c.n) == NULL && sl + 1 < c.p + c.n &&
-	    isdigit((unsigned char)sl[1]);
+	    IS_DIGIT((unsigned char)sl[1]);
 }
 
 /*
@@ -1711,18 +1717,18 @@ gmail_id(struct span id)
 
 	while (i < id.n && i < 24) {
 		/* the kind: 2-3 lower-case letters after a digit or '6' */
-		for (k = 0; i + k < id.n && k < 4 && islower((unsigned char)
+		for (k = 0; i + k < id.n && k < 4 && IS_LOWER((unsigned char)
 		    id.p[i + k]); k++)
 			;
-		if (k >= 2 && k <= 3 && i > 0 && isdigit((unsigned char)
+		if (k >= 2 && k <= 3 && i > 0 && IS_DIGIT((unsigned char)
 		    id.p[i - 1])) {
-			for (d = 0; i + k + d < id.n && isdigit((unsigned char)
+			for (d = 0; i + k + d < id.n && IS_DIGIT((unsigned char)
 			    id.p[i + k + d]); d++)
 				;
 			if (d >= 5 && i + k + d + 3 <= id.n &&
-			    islower((unsigned char)id.p[i + k + d]) &&
-			    islower((unsigned char)id.p[i + k + d + 1]) &&
-			    islower((unsigned char)id.p[i + k + d + 2]) &&
+			    IS_LOWER((unsigned char)id.p[i + k + d]) &&
+			    IS_LOWER((unsigned char)id.p[i + k + d + 1]) &&
+			    IS_LOWER((unsigned char)id.p[i + k + d + 2]) &&
 			    (i + k + d + 3 == id.n ||
 			    id.p[i + k + d + 3] == '.'))
 				return true;
@@ -1745,7 +1751,7 @@ exim_id(struct span id)
 		    (i == 6 || i == 18);
 
 		if (dash != (id.p[i] == '-') || (!dash &&
-		    !isalnum((unsigned char)id.p[i])))
+		    !IS_ALNUM((unsigned char)id.p[i])))
 			return false;
 	}
 	return true;
@@ -2099,7 +2105,8 @@ emit(struct st_arena *a, struct st *x, struct st_hop *hop)
 		char *w = (char *)hop->with;
 
 		for (; *w; w++)
-			*w = (char)toupper((unsigned char)*w);
+			if (IS_LOWER(*w))
+				*w = (char)(*w - 'a' + 'A');
 	}
 	return true;
 }
@@ -2185,7 +2192,7 @@ st_received_parse(struct st_arena *a, const char *p, size_t len,
 
 		for (k = 1; k + 3 < x->id.n && k < 8; k++)
 			if (x->id.p[k] == 's' && x->id.p[k + 1] == 'm' &&
-			    isdigit((unsigned char)x->id.p[k + 2])) {
+			    IS_DIGIT((unsigned char)x->id.p[k + 2])) {
 				x->auth = "GMail";
 				break;
 			}
