@@ -39,10 +39,11 @@
  *	at most ST_MAX_RECEIVED_TOKENS tokens are analysed; comments nest to
  *	ST_MAX_COMMENT_DEPTH (deeper parentheses are text).  Every pass is
  *	linear in the length of the value: signatures are found in one pass
- *	(needles bucketed by first byte), and after the first unclosed '('
- *	every later comment ends at its first word, so no text is scanned to
- *	the end twice.  The only allocations are two from the
- *	arena: the unfolded copy and one block for all the field strings.
+ *	(a hashed 4-byte window at every second byte, see scan_marks), and
+ *	after the first unclosed '(' every later comment ends at its first
+ *	word, so no text is scanned to the end twice.  The only allocations
+ *	are two from the arena: the unfolded copy and one block for all the
+ *	field strings.
  *
  * STANDARDS
  *	RFC 5321 4.4 (trace information), RFC 5322 3.6.7, RFC 3848 (ESMTPA,
@@ -56,7 +57,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <strings.h>
 
 #include "spamtrace/limits.h"
 #include "spamtrace/msg.h"
