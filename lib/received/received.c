@@ -1777,11 +1777,11 @@ guess_mta(struct st *x)
 	 * name, one of three the last three: only the domains of those
 	 * lengths are compared.  (No domain of the table is under another,
 	 * so at most one matches and the order does not matter.) */
-	{
+	if (by.n) {
 		const char *d = by.p + by.n;
 
-		for (dots = 0; dots < 3 && (d = memrchr(by.p, '.',
-		    (size_t)(d - by.p))) != NULL; dots++)
+		for (dots = 0; dots < 3 && (d = memrchr(by.p, '.', (size_t)(d -
+		    by.p))) != NULL; dots++)
 			if (dots >= 1)
 				lab[dots - 1] = (size_t)(by.p + by.n - (d + 1));
 		if (dots < 2)
