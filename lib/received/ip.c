@@ -16,6 +16,140 @@
 
 #include "spamtrace/received.h"
 
+/*
+ * inet_pton(AF_INET) on p[0..len) without the call and the NUL it needs:
+ * exactly four decimal numbers of 0-255 without leading zeros, joined by
+ * dots, nothing else (the rules of glibc's inet_pton4).  Addresses are
+ * the common case of every caller; anything else goes the long way.
+ */
+static bool
+quad(const char *p, size_t len, unsigned char out[4])
+{
+	const char *e = p + len;
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		unsigned v;
+
+		if (k > 0 && (p == e || *p++ != '.'))
+			return false;
+		if (p == e || (unsigned)(*p - '0') > 9)
+			return false;
+		v = (unsigned)(*p++ - '0');
+		if (p < e && (unsigned)(*p - '0') <= 9) {
+			if (v == 0)
+				return false;		/* leading zero */
+			v = v * 10 + (unsigned)(*p++ - '0');
+			if (p < e && (unsigned)(*p - '0') <= 9) {
+				v = v * 10 + (unsigned)(*p++ - '0');
+				if (v > 255)
+					return false;
+			}
+		}
+		out[k] = (unsigned char)v;
+	}
+	return p == e;
+}
+
+/*
+ * inet_ntop() without its sprintf calls, writing what glibc writes: the
+ * IPv4 dotted quad; for IPv6 lower-case hex words without leading zeros,
+ * the longest run of two or more zero words (the first of equal ones)
+ * written "::", and the last 32 bits as a dotted quad after "::" (six
+ * zero words) or "::ffff:" (five zero words and ffff).  False when the
+ * text and its NUL do not fit size.
+ */
+static size_t
+put_octet(char *o, unsigned v)
+{
+	size_t n = 0;
+
+	if (v >= 100)
+		o[n++] = (char)('0' + v / 100);
+	if (v >= 10)
+		o[n++] = (char)('0' + v / 10 % 10);
+	o[n++] = (char)('0' + v % 10);
+	return n;
+}
+
+static size_t
+put_quad(char *o, const unsigned char *b)
+{
+	size_t n = put_octet(o, b[0]);
+	int k;
+
+	for (k = 1; k < 4; k++) {
+		o[n++] = '.';
+		n += put_octet(o + n, b[k]);
+	}
+	return n;
+}
+
+static bool
+put_text(char *buf, size_t size, const char *tmp, size_t n)
+{
+	if (n >= size)
+		return false;
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
+	return true;
+}
+
+static bool
+text4(const unsigned char *b, char *buf, size_t size)
+{
+	char tmp[16];
+
+	return put_text(buf, size, tmp, put_quad(tmp, b));
+}
+
+static bool
+text6(const unsigned char *b, char *buf, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[sizeof("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255")];
+	unsigned w[8];
+	int i, run = -1, runlen = 0, cur = -1, sh;
+	size_t n = 0;
+
+	for (i = 0; i < 8; i++)
+		w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+	for (i = 0; i <= 8; i++) {
+		if (i < 8 && w[i] == 0) {
+			if (cur < 0)
+				cur = i;
+			continue;
+		}
+		/* a run of zero words ends before i */
+		if (cur >= 0 && i - cur > runlen)
+			run = cur, runlen = i - cur;
+		cur = -1;
+	}
+	if (runlen < 2)
+		run = -1;
+	for (i = 0; i < 8; i++) {
+		if (run >= 0 && i >= run && i < run + runlen) {
+			if (i == run)
+				tmp[n++] = ':';
+			continue;
+		}
+		if (i != 0)
+			tmp[n++] = ':';
+		if (i == 6 && run == 0 && (runlen == 6 || (runlen == 5 &&
+		    w[5] == 0xffff))) {
+			n += put_quad(tmp + n, b + 12);
+			break;
+		}
+		for (sh = 12; sh > 0 && (w[i] >> sh) == 0; sh -= 4)
+			;
+		for (; sh >= 0; sh -= 4)
+			tmp[n++] = hex[(w[i] >> sh) & 15];
+	}
+	if (run >= 0 && run + runlen == 8)
+		tmp[n++] = ':';
+	return put_text(buf, size, tmp, n);
+}
+
 static bool
 to_text(const char *tmp, char *buf, size_t size)
 {
@@ -35,9 +169,8 @@ to_text(const char *tmp, char *buf, size_t size)
 	}
 	if (inet_pton(AF_INET6, tmp, bin) == 1) {
 		if (memcmp(bin, mapped, 12) == 0)
-			return inet_ntop(AF_INET, bin + 12, buf,
-			    (socklen_t)size) != NULL;
-		return inet_ntop(AF_INET6, bin, buf, (socklen_t)size) != NULL;
+			return text4(bin + 12, buf, size);
+		return text6(bin, buf, size);
 	}
 	return false;
 }
@@ -63,10 +196,32 @@ st_ip_normalise(const char *p, size_t len, char *buf, size_t size)
 			len = (size_t)(rb - p);
 		}
 	}
-	if (len > 5 && strncasecmp(p, "IPv6:", 5) == 0)
+	if (len > 5 && (*p | 0x20) == 'i' && strncasecmp(p, "IPv6:", 5) == 0)
 		p += 5, len -= 5;
 	if (len == 0 || len >= sizeof(tmp))
 		return false;
+	/* a dotted quad is already in its normal form */
+	if (quad(p, len, (unsigned char[4]){ 0 })) {
+		if (len >= size)
+			return false;
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		return true;
+	}
+	/* inet_pton reads up to a NUL, and a zone id is cut at its '%':
+	 * before them, an address (or one with a port) has only hex
+	 * digits, dots and colons.  Host names end here. */
+	{
+		size_t i;
+
+		for (i = 0; i < len && p[i] != '\0' && p[i] != '%'; i++) {
+			unsigned char c = (unsigned char)p[i];
+
+			if (!((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' &&
+			    (c | 0x20) <= 'f') || c == '.' || c == ':'))
+				return false;
+		}
+	}
 	memcpy(tmp, p, len);
 	tmp[len] = '\0';
 	if ((pct = strchr(tmp, '%')) != NULL)	/* zone id */
@@ -94,7 +249,7 @@ v4(const char *ip, uint32_t *a)
 {
 	unsigned char b[4];
 
-	if (inet_pton(AF_INET, ip, b) != 1)
+	if (!quad(ip, strlen(ip), b))
 		return false;
 	*a = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
 	    (uint32_t)b[2] << 8 | b[3];

@@ -39,22 +39,24 @@
  *	at most ST_MAX_RECEIVED_TOKENS tokens are analysed; comments nest to
  *	ST_MAX_COMMENT_DEPTH (deeper parentheses are text).  Every pass is
  *	linear in the length of the value: signatures are found in one pass
- *	(needles bucketed by first byte), and after the first unclosed '('
- *	every later comment ends at its first word, so no text is scanned to
- *	the end twice.  The only allocations are two from the
- *	arena: the unfolded copy and one block for all the field strings.
+ *	(a hashed 4-byte window at every second byte, see scan_marks), and
+ *	after the first unclosed '(' every later comment ends at its first
+ *	word, so no text is scanned to the end twice.  The only allocations
+ *	are two from the arena: the unfolded copy and one block for all the
+ *	field strings.
  *
  * STANDARDS
  *	RFC 5321 4.4 (trace information), RFC 5322 3.6.7, RFC 3848 (ESMTPA,
  *	ESMTPS, ESMTPSA, LMTPA ...), RFC 1413 (ident), RFC 4291 / 5952 (IPv6
  *	text forms), RFC 2033 (LMTP).
  */
-#include <ctype.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <strings.h>
 
 #include "spamtrace/limits.h"
 #include "spamtrace/msg.h"
@@ -62,6 +64,113 @@
 
 #include "received/received_int.h"
 #include "util/ascii.h"
+
+/* ------------------------------------------------------------ bytes */
+
+/*
+ * Byte classes: one table load instead of a chain of compares per byte
+ * (the tokenizer and the comment reader look at every byte).
+ */
+enum {
+	C_SP = 0x01,		/* space, NUL, \t \n \v \f \r: is_sp() */
+	C_STOP = 0x02,		/* ends a word: C_SP and ( ) ; " */
+	C_SEP = 0x04,		/* splits a comment's words: C_SP and ( ) , */
+	C_CMT = 0x08,		/* matters inside a comment: ( ) \ */
+	C_ADDR = 0x10,		/* in address text: 0-9 a-f A-F . : [ ] */
+	C_DIG = 0x20,		/* 0-9 */
+	C_IPEND = 0x40,		/* cut from an address word's end: ).,;:>= NUL */
+	C_SKIP = 0x80		/* skipped between tokens: C_SP and ) */
+};
+
+#define B_SP	(C_SP | C_STOP | C_SEP | C_SKIP)
+#define B_DIG	(C_ADDR | C_DIG)
+
+static const uint8_t cls[256] = {
+	['\0'] = B_SP | C_IPEND, ['\t'] = B_SP, ['\n'] = B_SP, ['\v'] = B_SP,
+	['\f'] = B_SP, ['\r'] = B_SP, [' '] = B_SP,
+	['('] = C_STOP | C_SEP | C_CMT,
+	[')'] = C_STOP | C_SEP | C_CMT | C_IPEND | C_SKIP,
+	[';'] = C_STOP | C_IPEND, ['"'] = C_STOP, [','] = C_SEP | C_IPEND,
+	['\\'] = C_CMT, ['.'] = C_IPEND | C_ADDR,
+	[':'] = C_IPEND | C_ADDR, ['>'] = C_IPEND,
+	['='] = C_IPEND,
+	['0'] = B_DIG, ['1'] = B_DIG, ['2'] = B_DIG, ['3'] = B_DIG,
+	['4'] = B_DIG, ['5'] = B_DIG, ['6'] = B_DIG, ['7'] = B_DIG,
+	['8'] = B_DIG, ['9'] = B_DIG,
+	['a'] = C_ADDR, ['b'] = C_ADDR, ['c'] = C_ADDR, ['d'] = C_ADDR,
+	['e'] = C_ADDR, ['f'] = C_ADDR,
+	['A'] = C_ADDR, ['B'] = C_ADDR, ['C'] = C_ADDR, ['D'] = C_ADDR,
+	['E'] = C_ADDR, ['F'] = C_ADDR, ['['] = C_ADDR, [']'] = C_ADDR
+};
+
+#define CLS(c, m)	((cls[(unsigned char)(c)] & (m)) != 0)
+
+/* ASCII only, as the C locale's ctype answers, without its calls. */
+#define IS_DIGIT(c)	CLS(c, C_DIG)
+#define IS_LOWER(c)	((c) >= 'a' && (c) <= 'z')
+#define IS_UPPER(c)	((c) >= 'A' && (c) <= 'Z')
+#define IS_ALPHA(c)	(IS_LOWER(c) || IS_UPPER(c))
+#define IS_ALNUM(c)	(IS_ALPHA(c) || IS_DIGIT(c))
+
+#if defined(__SSE2__)
+/*
+ * Bit i set when byte i of v may be of class m: exactly C_CMT's bytes;
+ * for C_STOP and C_SEP every byte <= 0x20 (the table then drops the
+ * controls that are no space) and their punctuation; for any other
+ * class every byte.
+ */
+static inline __attribute__((always_inline)) unsigned
+may_be16(__m128i v, uint8_t m)
+{
+	__m128i r;
+
+#define EQ(c)	_mm_cmpeq_epi8(v, _mm_set1_epi8(c))
+	if (m == C_CMT)
+		r = _mm_or_si128(_mm_or_si128(EQ('('), EQ(')')), EQ('\\'));
+	else if (m == C_STOP || m == C_SEP) {
+		r = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x20)), v);
+		r = _mm_or_si128(r, _mm_or_si128(EQ('('), EQ(')')));
+		if (m == C_STOP)
+			r = _mm_or_si128(r, _mm_or_si128(EQ(';'), EQ('"')));
+		else
+			r = _mm_or_si128(r, EQ(','));
+	} else
+		return 0xffff;
+#undef EQ
+	return (unsigned)_mm_movemask_epi8(r);
+}
+#endif
+
+/* The first index from j on (n at most) whose byte is of class m (a
+ * constant: inlined, the class tests fold). */
+static inline __attribute__((always_inline)) size_t
+span_to(const char *s, size_t j, size_t n, uint8_t m)
+{
+#if defined(__SSE2__)
+	for (; j + 16 <= n; j += 16) {
+		unsigned bits = may_be16(_mm_loadu_si128((const __m128i *)(const
+		    void *)(s + j)), m);
+
+		for (; bits != 0; bits &= bits - 1)
+			if (CLS(s[j + (size_t)__builtin_ctz(bits)], m))
+				return j + (size_t)__builtin_ctz(bits);
+	}
+#endif
+	for (; j + 4 <= n; j += 4) {
+		if (CLS(s[j], m))
+			return j;
+		if (CLS(s[j + 1], m))
+			return j + 1;
+		if (CLS(s[j + 2], m))
+			return j + 2;
+		if (CLS(s[j + 3], m))
+			return j + 3;
+	}
+	for (; j < n; j++)
+		if (CLS(s[j], m))
+			return j;
+	return n;
+}
 
 /* ---------------------------------------------------------------- tokens */
 
@@ -79,19 +188,13 @@ struct toks {
 	size_t	n;
 	bool	truncated;
 	bool	unbalanced;	/* an unclosed '(' was seen */
+	size_t	last_semi;	/* the last TK_SEMI, or SIZE_MAX */
 };
 
-static bool
+static inline bool
 is_sp(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0' ||
-	    c == '\v' || c == '\f';
-}
-
-static bool
-is_wordch(unsigned char c)
-{
-	return !is_sp(c) && c != '(' && c != ')' && c != ';' && c != '"';
+	return CLS(c, C_SP);
 }
 
 /* End of the comment opened at s[i] == '(' (index after its ')', or n). */
@@ -100,7 +203,7 @@ comment_end(const char *s, size_t i, size_t n, size_t *inner_end)
 {
 	int depth = 0;
 
-	for (; i < n; i++) {
+	for (; (i = span_to(s, i, n, C_CMT)) < n; i++) {
 		if (s[i] == '\\' && i + 1 < n) {
 			i++;
 			continue;
@@ -148,7 +251,7 @@ tokenize(const char *s, size_t i, size_t n, struct toks *tk)
 		unsigned char c = (unsigned char)s[i];
 		struct tok *t;
 
-		if (is_sp(c) || c == ')') {
+		if (CLS(c, C_SKIP)) {
 			sp = true;
 			i++;
 			continue;
@@ -191,15 +294,14 @@ tokenize(const char *s, size_t i, size_t n, struct toks *tk)
 			i = j < n ? j + 1 : n;
 		} else if (c == ';') {
 			t->type = TK_SEMI;
+			tk->last_semi = tk->n - 1;
 			t->off = (uint32_t)i;
 			t->len = 1;
 			i++;
 			sp = true;
 		} else {
-			size_t j = i;
+			size_t j = span_to(s, i, n, C_STOP);
 
-			while (j < n && is_wordch((unsigned char)s[j]))
-				j++;
 			t->type = TK_WORD;
 			t->off = (uint32_t)i;
 			t->len = (uint32_t)(j - i);
@@ -226,7 +328,7 @@ sp_eq(struct span a, const char *lit)
 	return a.n == l && st_ascii_ieq(a.p, lit, l);
 }
 
-static inline bool
+static inline __attribute__((always_inline)) bool
 sp_prefix(struct span a, const char *lit)
 {
 	size_t l = strlen(lit);
@@ -234,15 +336,23 @@ sp_prefix(struct span a, const char *lit)
 	return a.n >= l && st_ascii_ieq(a.p, lit, l);
 }
 
-/* Case-sensitive substring search, linear for the short needles used. */
-static const char *
+/* Case-sensitive substring search (the first place), for the short
+ * needles used: memchr for the first byte, then a compare. */
+static inline const char *
 find(const char *h, size_t hn, const char *needle)
 {
 	size_t nn = strlen(needle);
+	const char *p = h, *e;
 
 	if (nn == 0 || hn < nn)
 		return NULL;
-	return memmem(h, hn, needle, nn);
+	e = h + (hn - nn) + 1;		/* candidates are in [h, e) */
+	while ((p = memchr(p, needle[0], (size_t)(e - p))) != NULL) {
+		if (memcmp(p + 1, needle + 1, nn - 1) == 0)
+			return p;
+		p++;
+	}
+	return NULL;
 }
 
 static const char *
@@ -270,13 +380,26 @@ tok_span(const char *s, const struct tok *t)
 	return r;
 }
 
+/* strchr(set, c) != NULL without the call: the sets are literals, and,
+ * as with strchr, NUL is in every set. */
+static inline bool
+in_set(const char *set, char c)
+{
+	if (c == '\0')
+		return true;
+	for (; *set; set++)
+		if (*set == c)
+			return true;
+	return false;
+}
+
 /* Strip characters from both ends. */
-static struct span
+static inline struct span
 trim(struct span a, const char *lead, const char *tail)
 {
-	while (a.n && strchr(lead, a.p[0]) != NULL)
+	while (a.n && in_set(lead, a.p[0]))
 		a.p++, a.n--;
-	while (a.n && strchr(tail, a.p[a.n - 1]) != NULL)
+	while (a.n && in_set(tail, a.p[a.n - 1]))
 		a.n--;
 	return a;
 }
@@ -287,8 +410,7 @@ next_word(struct span *rest, struct span *w)
 {
 	const char *p = rest->p, *e = rest->p + rest->n;
 
-	while (p < e && (is_sp((unsigned char)*p) || *p == '(' || *p == ')' ||
-	    *p == ','))
+	while (p < e && CLS(*p, C_SEP))
 		p++;
 	if (p >= e) {
 		rest->p = e;
@@ -296,9 +418,7 @@ next_word(struct span *rest, struct span *w)
 		return false;
 	}
 	w->p = p;
-	while (p < e && !is_sp((unsigned char)*p) && *p != '(' && *p != ')' &&
-	    *p != ',')
-		p++;
+	p += span_to(p, 0, (size_t)(e - p), C_SEP);
 	w->n = (size_t)(p - w->p);
 	rest->p = p;
 	rest->n = (size_t)(e - p);
@@ -328,8 +448,13 @@ ip_word(struct span w, struct ipw *o)
 	struct span a;
 	char buf[ST_IP_TEXT + 16];
 
-	memset(o, 0, sizeof(*o));
-	w = trim(w, "", ").,;:>=");	/* '=': a quoted-printable soft break */
+	o->ip[0] = '\0';
+	o->ident.p = o->name.p = NULL;
+	o->ident.n = o->name.n = 0;
+	o->bracket = o->port = false;
+	/* trim(w, "", ").,;:>="); '=': a quoted-printable soft break */
+	while (w.n && CLS(w.p[w.n - 1], C_IPEND))
+		w.n--;
 	if (w.n == 0 || w.n > 80)
 		return false;
 	if ((at = memchr(w.p, '@', w.n)) != NULL) {
@@ -361,13 +486,10 @@ ip_word(struct span w, struct ipw *o)
 			i = 6;
 		else if (w.n > 5 && st_ascii_ieq(w.p, "IPv6:", 5))
 			i = 5;
-		for (; i < w.n && w.p[i] != '%'; i++) {
-			unsigned char c = (unsigned char)w.p[i];
-
-			if (!isxdigit(c) && c != '.' && c != ':' && c != '[' &&
-			    c != ']')
-				return false;
-		}
+		while (i < w.n && CLS(w.p[i], C_ADDR))
+			i++;
+		if (i < w.n && w.p[i] != '%')
+			return false;
 	}
 	a = w;
 	if (a.n && a.p[0] == '[') {
@@ -389,8 +511,8 @@ ip_word(struct span w, struct ipw *o)
 		return false;
 	if (st_ip_normalise(a.p, a.n, o->ip, sizeof(o->ip))) {
 		/* "1.2.3.4:25" (not "::ffff:1.2.3.4", not "IPv6:...") */
-		if (strchr(o->ip, ':') == NULL && a.p[0] != ':' &&
-		    memchr(a.p, ':', a.n) != NULL && !sp_prefix(a, "IPv6:") &&
+		if (a.p[0] != ':' && memchr(a.p, ':', a.n) != NULL &&
+		    strchr(o->ip, ':') == NULL && !sp_prefix(a, "IPv6:") &&
 		    findi(a.p, a.n, "ffff:") == NULL)
 			o->port = true;
 		return true;
@@ -404,7 +526,7 @@ ip_word(struct span w, struct ipw *o)
 			if (a.p[i] == '.') {
 				if (++dots == 4)
 					last = i;
-			} else if (!isdigit((unsigned char)a.p[i]))
+			} else if (!CLS(a.p[i], C_DIG))
 				return false;
 		}
 		if (dots == 4 && st_ip_normalise(a.p, last, o->ip,
@@ -424,608 +546,7 @@ is_ip_text(struct span w)
 	return ip_word(w, &o) && o.ident.n == 0 && o.name.n == 0;
 }
 
-/* ------------------------------------------------------------- the hop */
-
-enum ipform { F_NONE, F_RDNS, F_BRACKET, F_BARE, F_PORTED, F_WORD, F_SELF,
-	F_OTHER };
-
-struct st {
-	const char *s;
-	size_t	n;
-	uint8_t	hit[256];		/* needles seen (scan_marks) */
-
-	/* clauses: token index ranges [a, b) */
-	int	from_a, from_b, by_a, by_b, with_a, with_b, id_t, for_t, via_t;
-	int	tail_id;		/* "id X" after the date */
-	size_t	clause_end;		/* tokens past this are the date */
-
-	/* from clause */
-	struct span w;			/* the first word */
-	struct span helo_claim;
-	bool	have_helo_claim, helo_comment, exim_helo, glued_ip;
-	bool	lead_ws, verified, unverified, cg_account, webmail_user;
-	struct ipw ipw;
-	enum ipform form;
-	struct span rdns_name;
-	struct span name_comment;	/* "(name)": no address in it */
-	struct span rdns_noip;		/* "(name [xxx])": masked address */
-	struct span ident;
-
-	/* results */
-	struct span rdns, helo, by, id, with, for_, envfrom, ident_out;
-	const char *auth;
-	struct span auth_sp;
-	char	ip[ST_IP_TEXT];
-	bool	tls, local, rdns_unverified, ip_from_helo, paren_from;
-	const char *mta;
-
-	struct toks tk;			/* last: not cleared beyond its count */
-};
-
-static bool
-kw(const struct st *x, const struct tok *t, const char *k)
-{
-	return t->type == TK_WORD && sp_eq(tok_span(x->s, t), k);
-}
-
-/* Find the date: after the last top-level ';' (or a trailing date with no
- * semicolon); returns the token index where the date starts. */
-static void
-find_date(struct st *x, struct st_hop *hop)
-{
-	size_t i, semi = SIZE_MAX;
-	const struct tok *t = x->tk.t;
-
-	x->clause_end = x->tk.n;
-	for (i = 0; i < x->tk.n; i++)
-		if (t[i].type == TK_SEMI)
-			semi = i;
-	if (semi != SIZE_MAX && !x->tk.truncated) {
-		size_t a = semi + 1, j;
-		const char *p;
-
-		if (a >= x->tk.n) {
-			x->clause_end = semi;
-			return;
-		}
-		p = x->s + t[a].off - (t[a].type == TK_COMMENT ||
-		    t[a].type == TK_QUOTED);
-		if (st_date_parse(p, (size_t)(x->s + x->n - p), &hop->date)) {
-			hop->has_date = true;
-			x->clause_end = semi;
-			/* "; date id X" (Courier) */
-			for (j = a; j + 1 < x->tk.n; j++)
-				if (kw(x, &t[j], "id") &&
-				    t[j + 1].type == TK_WORD) {
-					x->tail_id = (int)j + 1;
-					break;
-				}
-			return;
-		}
-		/* "; date id X" (Courier) */
-		for (j = a + 1; j < x->tk.n; j++)
-			if (kw(x, &t[j], "id") && st_date_parse(p,
-			    (size_t)(x->s + t[j].off - p), &hop->date)) {
-				hop->has_date = true;
-				x->clause_end = semi;
-				if (j + 1 < x->tk.n &&
-				    t[j + 1].type == TK_WORD)
-					x->tail_id = (int)j + 1;
-				return;
-			}
-		x->clause_end = semi;
-	}
-	/* no semicolon: a date at the end ("id X Fri, 28 Nov 2014 ...") */
-	{
-		size_t tries = 0, from = x->tk.n > 12 ? x->tk.n - 12 : 0;
-
-		if (semi != SIZE_MAX && semi + 1 >= from)
-			from = semi + 1;
-		for (i = from; i < x->tk.n && tries < 4; i++) {
-			struct span w = tok_span(x->s, &t[i]);
-			static const char *const days[] = { "Mon", "Tue",
-			    "Wed", "Thu", "Fri", "Sat", "Sun" };
-			size_t d;
-			bool cand = false;
-
-			if (t[i].type != TK_WORD)
-				continue;
-			for (d = 0; d < 7; d++)
-				if (sp_prefix(w, days[d]) && (w.n == 3 ||
-				    (w.n == 4 && w.p[3] == ',')))
-					cand = true;
-			if (!cand && w.n <= 2 && isdigit((unsigned char)w.p[0]) &&
-			    i + 1 < x->tk.n && t[i + 1].len == 3 &&
-			    isalpha((unsigned char)x->s[t[i + 1].off]))
-				cand = true;
-			if (!cand)
-				continue;
-			tries++;
-			if (st_date_parse(w.p, (size_t)(x->s + x->n - w.p),
-			    &hop->date)) {
-				hop->has_date = true;
-				if (i < x->clause_end)
-					x->clause_end = i;
-				return;
-			}
-		}
-	}
-}
-
-/* Split the tokens before the date into clauses. */
-static void
-clauses(struct st *x)
-{
-	const struct tok *t = x->tk.t;
-	size_t i;
-	int *cur_b = NULL;
-	int nfrom = 0, nby = 0;
-
-	for (i = 0; i < x->clause_end; i++) {
-		struct span w;
-
-		if (t[i].type != TK_WORD)
-			continue;
-		w = tok_span(x->s, &t[i]);
-		if (sp_eq(w, "from")) {
-			if (cur_b)
-				*cur_b = (int)i;
-			cur_b = NULL;
-			if (nfrom++ == 0 && nby == 0) {
-				x->from_a = (int)i + 1;
-				cur_b = &x->from_b;
-			} else if (x->envfrom.n == 0 && i + 1 < x->clause_end &&
-			    t[i + 1].type == TK_WORD && (memchr(x->s +
-			    t[i + 1].off, '@', t[i + 1].len) || (t[i + 1].len ==
-			    2 && x->s[t[i + 1].off] == '<'))) {
-				/* XMail: "... for <rcpt> from <sender>" */
-				x->envfrom = tok_span(x->s, &t[i + 1]);
-			}
-		} else if (sp_eq(w, "by")) {
-			if (nby++ == 0) {
-				if (cur_b)
-					*cur_b = (int)i;
-				x->by_a = (int)i + 1;
-				cur_b = &x->by_b;
-			} else {
-				if (cur_b)
-					*cur_b = (int)i;
-				cur_b = NULL;
-				if (i + 1 < x->clause_end &&
-				    kw(x, &t[i + 1], "uid"))
-					x->local = true;
-			}
-		} else if (sp_eq(w, "with")) {
-			if (cur_b)
-				*cur_b = (int)i;
-			cur_b = NULL;
-			if (x->with_a < 0) {
-				x->with_a = (int)i + 1;
-				cur_b = &x->with_b;
-			}
-		} else if (sp_eq(w, "id") || sp_eq(w, "for") ||
-		    sp_eq(w, "via")) {
-			int *slot = w.p[0] == 'i' || w.p[0] == 'I' ? &x->id_t :
-			    w.p[0] == 'f' || w.p[0] == 'F' ? &x->for_t :
-			    &x->via_t;
-
-			if (cur_b)
-				*cur_b = (int)i;
-			cur_b = NULL;
-			if (*slot < 0 && i + 1 < x->clause_end &&
-			    t[i + 1].type == TK_WORD)
-				*slot = (int)i + 1;
-		} else if ((sp_eq(w, "envelope-from") ||
-		    sp_eq(w, "envelope-sender")) && x->envfrom.n == 0 &&
-		    i + 1 < x->clause_end && t[i + 1].type == TK_WORD) {
-			x->envfrom = tok_span(x->s, &t[i + 1]);
-		}
-	}
-	if (cur_b)
-		*cur_b = (int)x->clause_end;
-}
-
-/* A comment inside the from clause. */
-static void
-from_comment(struct st *x, const struct tok *t)
-{
-	struct span c = tok_span(x->s, t), rest = c, w0, w1, w;
-	struct ipw o;
-	int k;
-	const char *q;
-
-	if (!next_word(&rest, &w0))
-		return;
-	if (sp_eq(w0, "HELO") || sp_eq(w0, "EHLO") || sp_eq(w0, "LHLO")) {
-		if (!x->have_helo_claim) {
-			struct span r2 = rest;
-
-			x->have_helo_claim = true;
-			x->helo_claim.p = "";
-			x->helo_claim.n = 0;
-			/* the rest of the comment up to a space */
-			while (r2.n && is_sp((unsigned char)*r2.p))
-				r2.p++, r2.n--;
-			if (r2.n) {
-				size_t j = 0;
-
-				while (j < r2.n && !is_sp((unsigned char)
-				    r2.p[j]))
-					j++;
-				x->helo_claim.p = r2.p;
-				x->helo_claim.n = j;
-			}
-		}
-		x->helo_comment = true;
-		return;
-	}
-	if (sp_eq(w0, "account")) {
-		x->cg_account = true;
-		while (next_word(&rest, &w))
-			if ((sp_eq(w, "HELO") || sp_eq(w, "EHLO")) &&
-			    next_word(&rest, &w1) && !x->have_helo_claim) {
-				x->have_helo_claim = true;
-				x->helo_claim = w1;
-			}
-		return;
-	}
-	if (sp_eq(w0, "AUTH:")) {
-		if (x->auth == NULL) {
-			x->auth = "AUTH";
-			if (next_word(&rest, &w1))
-				x->auth_sp = w1, x->auth = "";
-		}
-		if (find(c.p, c.n, "TLS") || find(c.p, c.n, "SSL"))
-			x->tls = true;
-		return;
-	}
-	if ((q = findi(c.p, c.n, "authenticated")) != NULL) {
-		bool neg = (q - c.p >= 4 && st_ascii_ieq(q - 4, "not ", 4)) ||
-		    (q - c.p >= 2 && st_ascii_ieq(q - 2, "un", 2));
-
-		if (find(c.p, c.n, "SquirrelMail authenticated") ||
-		    find(c.p, c.n, "NaSMail authenticated"))
-			x->webmail_user = true;
-		if (!neg && x->auth == NULL)
-			x->auth = find(c.p, c.n, "Authenticated sender:") ?
-			    "Postfix" : "Sendmail";
-		return;
-	}
-	if (sp_eq(w0, "using") || find(c.p, c.n, "cipher")) {
-		x->tls = true;
-		return;
-	}
-	if (sp_prefix(w0, "envelope-") || sp_prefix(w0, "return-path")) {
-		return;		/* read by the envelope pass */
-	}
-	if (sp_eq(w0, "may") && find(c.p, c.n, "forged")) {
-		x->unverified = true;
-		return;
-	}
-	/* '([ip]:port "EHLO name")' (Sun / Oracle Messaging Server) */
-	if (!x->have_helo_claim && ((q = find(c.p, c.n, "\"EHLO ")) != NULL ||
-	    (q = find(c.p, c.n, "\"HELO ")) != NULL)) {
-		const char *e = c.p + c.n, *h = q + 6;
-		size_t j = 0;
-
-		while (h + j < e && h[j] != '"' && !is_sp((unsigned char)h[j]))
-			j++;
-		x->have_helo_claim = true;
-		x->helo_claim.p = h;
-		x->helo_claim.n = j;
-	}
-	/* helo= / ident= (Exim, ecelerity) */
-	if (findi(c.p, c.n, "helo=") || findi(c.p, c.n, "ident=")) {
-		rest = c;
-		while (next_word(&rest, &w)) {
-			if (sp_prefix(w, "helo=")) {
-				x->have_helo_claim = true;
-				x->exim_helo = true;
-				x->helo_claim.p = w.p + 5;
-				x->helo_claim.n = w.n - 5;
-			} else if (sp_prefix(w, "ident=")) {
-				x->ident.p = w.p + 6;
-				x->ident.n = w.n - 6;
-			} else if (x->form == F_NONE && ip_word(w, &o) &&
-			    o.name.n == 0) {
-				x->ipw = o;
-				x->form = F_BRACKET;
-			}
-		}
-		return;
-	}
-	/* the address forms */
-	rest = c;
-	for (k = 0; k < 3 && next_word(&rest, &w); k++) {
-		if (!ip_word(w, &o))
-			continue;
-		if (x->form != F_NONE) {
-			/* a second address: only the verification word */
-			break;
-		}
-		x->ipw = o;
-		x->lead_ws = t->lead_ws;
-		x->glued_ip = t->glued;
-		if (k == 0 && o.name.n) {
-			x->form = F_RDNS;
-			x->rdns_name = o.name;
-		} else if (k == 0) {
-			x->form = o.port ? F_PORTED : o.bracket ? F_BRACKET :
-			    F_BARE;
-			if (o.ident.n)
-				x->ident = o.ident;
-		} else if (k == 1) {
-			struct span nm = w0;
-
-			x->form = F_RDNS;
-			if (sp_prefix(nm, "IDENT:"))
-				nm.p += 6, nm.n -= 6;
-			if ((q = memchr(nm.p, '@', nm.n)) != NULL) {
-				x->ident.p = nm.p;
-				x->ident.n = (size_t)(q - nm.p);
-				nm.n -= (size_t)(q + 1 - nm.p);
-				nm.p = q + 1;
-			}
-			x->rdns_name = nm;
-		} else if (o.bracket) {
-			x->form = F_OTHER;
-		} else
-			break;
-		while (next_word(&rest, &w1)) {
-			if (sp_eq(w1, "verified"))
-				x->verified = true;
-			else if (sp_eq(w1, "unverified") || sp_eq(w1,
-			    "forged") || sp_eq(w1, "failed"))
-				x->unverified = true;
-		}
-		return;
-	}
-	if (x->form != F_NONE)
-		return;
-	/* no address in this comment: look at its first two words */
-	rest = c;
-	(void)next_word(&rest, &w0);
-	if (!next_word(&rest, &w1))
-		w1.n = 0, w1.p = "";
-	if (sp_eq(w0, "unverified") || sp_eq(w0, "softdnserr"))
-		x->unverified = true;
-	else if (w1.n > 2 && w1.p[0] == '[' && memchr(w0.p, '.', w0.n) &&
-	    memchr(w0.p, '@', w0.n) == NULL && x->rdns_noip.n == 0)
-		x->rdns_noip = w0;	/* "(name [xxx.xxx])" */
-	else if (w0.n == c.n && memchr(w0.p, '.', w0.n) &&
-	    x->name_comment.n == 0)
-		x->name_comment = w0;	/* "(name)" */
-	if (sp_eq(w0, "localhost") || (w0.n > 10 && st_ascii_ieq(w0.p +
-	    w0.n - 10, "@localhost", 10)) || sp_eq(w0, "[local]") ||
-	    sp_eq(w1, "[local]"))
-		x->local = true;
-}
-
-static void
-from_clause(struct st *x)
-{
-	const struct tok *t = x->tk.t;
-	int i, a = x->from_a, b = x->from_b;
-	struct ipw o;
-
-	if (a < 0)
-		return;
-	if (a < b && t[a].type == TK_WORD) {
-		x->w = tok_span(x->s, &t[a]);
-		a++;
-		/* "from mail pickup service by": no client name */
-		if (sp_eq(x->w, "mail") && a + 1 < b &&
-		    kw(x, &t[a], "pickup") && kw(x, &t[a + 1], "service")) {
-			x->w.n = 0;
-			a += 2;
-		}
-	}
-	for (i = a; i < b; i++) {
-		if (t[i].type == TK_COMMENT) {
-			from_comment(x, &t[i]);
-		} else if (t[i].type == TK_WORD) {
-			struct span w = tok_span(x->s, &t[i]);
-
-			if (sp_eq(w, "claiming")) {
-				int j;
-
-				/* smap: 'claiming to be "name"' */
-				for (j = i + 1; j < b && j <= i + 3; j++)
-					if (t[j].type == TK_QUOTED) {
-						x->have_helo_claim = true;
-						x->helo_claim =
-						    tok_span(x->s, &t[j]);
-						break;
-					}
-			} else if (x->form == F_NONE && ip_word(w, &o) &&
-			    o.name.n == 0 && o.ident.n == 0) {
-				x->ipw = o;
-				x->form = F_WORD;
-			}
-		}
-	}
-	if (x->form == F_NONE && x->w.n && ip_word(x->w, &o) &&
-	    o.name.n == 0 && o.ident.n == 0) {
-		x->ipw = o;
-		x->form = F_SELF;
-	}
-}
-
-static bool
-with_has(const struct st *x, const char *word)
-{
-	int i;
-
-	for (i = x->with_a; i >= 0 && i < x->with_b; i++)
-		if (kw(x, &x->tk.t[i], word))
-			return true;
-	return false;
-}
-
-/* Is the last word of the with clause SMTP/QMQP (qmail's layout)? */
-static bool
-qmail_shape(const struct st *x)
-{
-	int i, last = -1;
-
-	if (x->id_t >= 0)
-		return false;
-	for (i = x->with_a; i >= 0 && i < x->with_b; i++)
-		if (x->tk.t[i].type == TK_WORD)
-			last = i;
-	if (last < 0)
-		return false;
-	{
-		struct span w = tok_span(x->s, &x->tk.t[last]);
-
-		return (w.n == 4 && memcmp(w.p, "SMTP", 4) == 0) ||
-		    (w.n == 4 && memcmp(w.p, "QMQP", 4) == 0);
-	}
-}
-
-static const char *const auth_protos[] = { "ESMTPA", "ESMTPSA", "LMTPA",
-    "LMTPSA", "UTF8SMTPA", "UTF8SMTPSA", "UTF8LMTPA", "UTF8LMTPSA", "ASMTP",
-    "HTTP", "HTTPS", "HTTPU", NULL };
-static const char *const protos[] = { "SMTP", "ESMTP", "ESMTPS", "ESMTPA",
-    "ESMTPSA", "LMTP", "LMTPA", "LMTPS", "LMTPSA", "UTF8SMTP", "UTF8SMTPA",
-    "UTF8SMTPS", "UTF8SMTPSA", "UTF8LMTP", "UTF8LMTPA", "UTF8LMTPS",
-    "UTF8LMTPSA", "ASMTP", "SMTPS", "SMTPSA", "HTTP", "HTTPS", "HTTPU",
-    "QMQP", "POP3", "IMAP", "IMAP4", "BSMTP", "LOCAL", "ECSTREAM", "MAPI",
-    "NNFMP", "HTTPREST", NULL };
-
-static bool
-in_list(struct span w, const char *const *l)
-{
-	for (; *l; l++)
-		if (sp_eq(w, *l))
-			return true;
-	return false;
-}
-
-static void
-with_clause(struct st *x)
-{
-	int i;
-	struct span first = { NULL, 0 }, best = { NULL, 0 };
-
-	for (i = x->with_a; i >= 0 && i < x->with_b; i++) {
-		const struct tok *t = &x->tk.t[i];
-		struct span w = tok_span(x->s, t);
-
-		if (t->type == TK_COMMENT) {
-			if (find(w.p, w.n, "TLS") || find(w.p, w.n, "SSL") ||
-			    findi(w.p, w.n, "cipher") ||
-			    find(w.p, w.n, "encrypted") ||
-			    find(w.p, w.n, "Transport Security"))
-				x->tls = true;
-			continue;
-		}
-		if (t->type != TK_WORD)
-			continue;
-		if (sp_eq(w, "encrypted"))
-			x->tls = true;
-		if (first.p == NULL)
-			first = w;
-		if (best.p == NULL && in_list(w, protos))
-			best = w;
-		if (best.p == NULL && sp_prefix(w, "SMTPSVC")) {
-			best = w;	/* "Microsoft SMTPSVC(6.0...)" */
-			best.n = 4;
-		}
-	}
-	x->with = best.p ? best : first;
-	if (x->with.p == NULL && x->via_t >= 0) {
-		struct span v = tok_span(x->s, &x->tk.t[x->via_t]);
-
-		if (in_list(v, protos))
-			x->with = v;
-	}
-	if (x->with.p) {
-		struct span w = x->with;
-
-		if (sp_prefix(w, "ESMTPS") || sp_prefix(w, "LMTPS") ||
-		    sp_prefix(w, "UTF8SMTPS") || sp_prefix(w, "UTF8LMTPS") ||
-		    sp_eq(w, "SMTPS") || sp_eq(w, "SMTPSA") ||
-		    sp_eq(w, "HTTPS"))
-			x->tls = true;
-	}
-	/* authentication recorded in the protocol word (RFC 3848) */
-	for (i = x->with_a; i >= 0 && i < x->with_b && x->by_a >= 0; i++) {
-		const struct tok *t = &x->tk.t[i];
-
-		if (t->type == TK_WORD && in_list(tok_span(x->s, t),
-		    auth_protos)) {
-			x->auth_sp = tok_span(x->s, t);
-			x->auth = "";
-			break;
-		}
-		if (t->type == TK_WORD)
-			break;		/* only the first word counts */
-	}
-}
-
-/* Envelope sender anywhere in comments or as "envelope-from <x>". */
-static void
-envelope(struct st *x)
-{
-	size_t i;
-
-	for (i = 0; i < x->tk.n && x->envfrom.n == 0; i++) {
-		const struct tok *t = &x->tk.t[i];
-		struct span c = tok_span(x->s, t), rest, w;
-
-		if (t->type != TK_COMMENT)
-			continue;
-		rest = c;
-		while (next_word(&rest, &w)) {
-			if (sp_eq(w, "envelope-from") || sp_eq(w,
-			    "envelope-sender") || sp_eq(w, "return-path") ||
-			    sp_eq(w, "return-path:")) {
-				if (next_word(&rest, &w))
-					x->envfrom = w;
-				break;
-			}
-			if (sp_prefix(w, "envelope-from=") ||
-			    sp_prefix(w, "envelope-sender=")) {
-				const char *eq = memchr(w.p, '=', w.n);
-
-				x->envfrom.p = eq + 1;
-				x->envfrom.n = (size_t)(w.p + w.n - eq - 1);
-				break;
-			}
-		}
-	}
-	if (x->envfrom.p)
-		x->envfrom = trim(x->envfrom, "<", ">,;)");
-}
-
-/* Comments after the by host: auth markers and local markers. */
-static void
-by_comments(struct st *x)
-{
-	size_t i;
-
-	for (i = (size_t)(x->by_a >= 0 ? x->by_a : 0); x->by_a >= 0 &&
-	    i < x->clause_end; i++) {
-		const struct tok *t = &x->tk.t[i];
-		struct span c = tok_span(x->s, t);
-
-		if (t->type != TK_COMMENT)
-			continue;
-		if (find(c.p, c.n, "authenticated as ") && x->auth == NULL)
-			x->auth = "CriticalPath";
-		if (find(c.p, c.n, "from userid ") || find(c.p, c.n,
-		    "from uid "))
-			x->local = true;
-		if (find(c.p, c.n, "via HTTP") && x->auth == NULL &&
-		    (c.n == 8 || c.n == 9))
-			x->auth_sp = trim(c, "via ", ""), x->auth = "";
-		if (find(c.p, c.n, "TLS") || find(c.p, c.n, "cipher="))
-			x->tls = true;
-	}
-}
-
-/* ------------------------------------------------------------------ mta */
+/* ------------------------------------------------------------ signatures */
 
 static const struct {
 	const char *needle;
@@ -1134,27 +655,32 @@ static const struct {
 };
 
 /* Services known by the receiving host's domain. */
+#define HS(d, m)	{ d, sizeof(d) - 1, m }
 static const struct {
 	const char *domain;
+	size_t	len;
 	const char *mta;
 } hostsigs[] = {
-	{ "google.com", "gmail" }, { "googlemail.com", "gmail" },
-	{ "gmail.com", "gmail" }, { "yahoo.com", "yahoo" },
-	{ "yahoo.co.jp", "yahoo" }, { "yahoodns.net", "yahoo" },
-	{ "aol.com", "aol" }, { "messagelabs.com", "messagelabs" },
-	{ "amazonaws.com", "amazonses" }, { "amazonses.com", "amazonses" },
-	{ "outlook.com", "exchange" }, { "hotmail.com", "exchange" },
-	{ "exchangelabs.com", "exchange" }, { "mail.ru", "mailru" },
-	{ "yandex.net", "yandex" }, { "yandex.ru", "yandex" },
-	{ "zohomail.com", "zoho" }, { "zoho.com", "zoho" },
-	{ "gmx.net", "gmx" }, { "gmx.com", "gmx" }, { "web.de", "gmx" },
-	{ "icloud.com", "icloud" }, { "me.com", "icloud" },
+	HS("google.com", "gmail"), HS("googlemail.com", "gmail"),
+	HS("gmail.com", "gmail"), HS("yahoo.com", "yahoo"),
+	HS("yahoo.co.jp", "yahoo"), HS("yahoodns.net", "yahoo"),
+	HS("aol.com", "aol"), HS("messagelabs.com", "messagelabs"),
+	HS("amazonaws.com", "amazonses"), HS("amazonses.com", "amazonses"),
+	HS("outlook.com", "exchange"), HS("hotmail.com", "exchange"),
+	HS("exchangelabs.com", "exchange"), HS("mail.ru", "mailru"),
+	HS("yandex.net", "yandex"), HS("yandex.ru", "yandex"),
+	HS("zohomail.com", "zoho"), HS("zoho.com", "zoho"),
+	HS("gmx.net", "gmx"), HS("gmx.com", "gmx"), HS("web.de", "gmx"),
+	HS("icloud.com", "icloud"), HS("me.com", "icloud"),
 };
 
-/* Other words looked for anywhere in the line. */
+/* Other words looked for anywhere in the line.  Most also serve as a
+ * quick "not in this line" answer before a search inside one comment. */
 enum mark { MK_EXIM, MK_VIA_HTTP, MK_MICROSOFT, MK_PICKUP, MK_USERID,
 	MK_QSCANNER, MK_FETCHMAIL, MK_STDIN, MK_UNIXSOCK, MK_UNIXLOCAL,
-	MK_VERSION, MK_AUTHYES, MK_N };
+	MK_VERSION, MK_AUTHYES, MK_ENVELOPE, MK_RETPATH, MK_AUTHED,
+	MK_CIPHER, MK_QEHLO, MK_QHELO, MK_HELOEQ, MK_IDENTEQ, MK_UID,
+	MK_ENCRYPTED, MK_TRANSPORT, MK_N };
 static const struct {
 	const char *needle;
 	bool	icase;
@@ -1171,24 +697,56 @@ static const struct {
 	[MK_UNIXLOCAL] = { "UNIX: localhost", false },
 	[MK_VERSION] = { "(version=", false },
 	[MK_AUTHYES] = { "auth=yes", false },
+	/* prefilters: each is part of (or, ignoring case, equal to) what
+	 * the comment readers look for */
+	[MK_ENVELOPE] = { "envelope-", true },
+	[MK_RETPATH] = { "return-path", true },
+	[MK_AUTHED] = { "authenticated", true },
+	[MK_CIPHER] = { "cipher", true },
+	[MK_QEHLO] = { "\"EHLO ", false },
+	[MK_QHELO] = { "\"HELO ", false },
+	[MK_HELOEQ] = { "helo=", true },
+	[MK_IDENTEQ] = { "ident=", true },
+	[MK_UID] = { "from uid ", false },
+	[MK_ENCRYPTED] = { "encrypted", false },
+	[MK_TRANSPORT] = { "Transport Security", false },
 };
 
 #define NSIGS	(sizeof(sigs) / sizeof(sigs[0]))
 #define NNEEDLE	(NSIGS + MK_N)
 
 /*
- * All needles are found in one pass over the line: they are bucketed by
- * their first byte (both cases for the case-insensitive ones) once per
- * process, so each position of the line is compared only with the few
- * needles that start with its byte.
+ * All needles are found in one pass over the line.  A needle of QLONG or
+ * more bytes holds the 4-byte windows at its offsets 0 and 1, and one of
+ * them starts at an even position: so only every second position's
+ * window is looked up (its four bytes with ASCII case folded, hashed).
+ * Each needle's two windows are entered in the table with their offset;
+ * a window found gives the needle's start directly, and the needle is
+ * then compared in full.  The few shorter needles are searched one by
+ * one.
  */
+#define QLONG	5
+#define QBITS	13
+
+struct nent {
+	uint32_t win;		/* the folded window */
+	uint16_t next;		/* 1 + the next entry of the same hash */
+	uint8_t	k;		/* the needle */
+	uint8_t	off;		/* the window's offset in it */
+};
+
 static struct {
-	uint16_t start[257];
-	uint16_t idx[2 * NNEEDLE];
+	uint16_t head[1u << QBITS];	/* 1 + the first entry of a hash */
+	struct nent e[2 * NNEEDLE];
+	size_t	ne;
 	uint8_t	len[NNEEDLE];
-	uint8_t	pair[65536 / 8];	/* first two bytes of some needle */
-} bucket;
-static pthread_once_t bucket_once = PTHREAD_ONCE_INIT;
+	uint32_t last4[NNEEDLE];	/* its last 4 bytes (folded if icase) */
+	uint16_t shortk[NNEEDLE];	/* the needles shorter than QLONG */
+	uint8_t	anchor[NNEEDLE];	/* short_anchor() of each */
+	size_t	nshort;
+} nt;
+static pthread_once_t nt_once = PTHREAD_ONCE_INIT;
+_Static_assert(NNEEDLE <= 255, "needle numbers fit struct nent's k");
 
 static const char *
 needle_s(size_t k)
@@ -1202,109 +760,931 @@ needle_icase(size_t k)
 	return k < NSIGS ? sigs[k].icase : marks[k - NSIGS].icase;
 }
 
-static void
-bucket_init(void)
+static inline uint32_t
+load4(const char *p)
 {
-	uint16_t count[256] = { 0 }, fill[256];
-	size_t k, c;
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* Folding sets bit 5 of every byte: bytes equal ignoring ASCII case stay
+ * equal (a few others become equal too; the full compare sorts them). */
+#define FOLD4(v)	((v) | 0x20202020u)
+
+static inline unsigned
+qhash(uint32_t folded)
+{
+	return (unsigned)((folded * 2654435761u) >> (32 - QBITS));
+}
+
+/*
+ * The byte of a short needle to look for with memchr: an upper-case
+ * letter if it has one, but not of "SMTP"/"ESMTP" that fill every line
+ * ("SMI-" is looked for by its 'I'); else the first byte.
+ */
+static size_t
+short_anchor(const char *nd, size_t l)
+{
+	size_t m;
+
+	for (m = 0; m < l; m++)
+		if (nd[m] >= 'A' && nd[m] <= 'Z' && strchr("ESMTP", nd[m]) ==
+		    NULL)
+			return m;
+	return 0;
+}
+
+#define NHOST		(sizeof(hostsigs) / sizeof(hostsigs[0]))
+#define HOSTLEN_MAX	32
+
+/* hostsigs by length: hl.idx[hl.start[l] .. hl.start[l + 1]); built with
+ * the needle table (scan_marks runs before guess_mta).  The domains are
+ * shorter than HOSTLEN_MAX. */
+static struct {
+	uint8_t	idx[NHOST];
+	uint8_t	start[HOSTLEN_MAX + 1];
+} hl;
+
+static void	wl_init(void);
+
+static void
+nt_init(void)
+{
+	size_t k, o;
+
+	wl_init();
+	for (k = 0; k < NHOST; k++)
+		if (hostsigs[k].len < HOSTLEN_MAX)
+			hl.start[hostsigs[k].len + 1]++;
+	for (k = 1; k <= HOSTLEN_MAX; k++)
+		hl.start[k] += hl.start[k - 1];
+	{
+		uint8_t fill[HOSTLEN_MAX];
+
+		memcpy(fill, hl.start, sizeof(fill));
+		for (k = 0; k < NHOST; k++)
+			if (hostsigs[k].len < HOSTLEN_MAX)
+				hl.idx[fill[hostsigs[k].len]++] = (uint8_t)k;
+	}
 
 	for (k = 0; k < NNEEDLE; k++) {
-		unsigned char f = (unsigned char)needle_s(k)[0];
+		const char *nd = needle_s(k);
+		size_t l = strlen(nd);
 
-		bucket.len[k] = (uint8_t)strlen(needle_s(k));
-		if (needle_icase(k)) {
-			count[tolower(f)]++;
-			count[toupper(f)]++;
-		} else
-			count[f]++;
-	}
-	bucket.start[0] = 0;
-	for (c = 0; c < 256; c++) {
-		bucket.start[c + 1] = (uint16_t)(bucket.start[c] + count[c]);
-		fill[c] = bucket.start[c];
-	}
-	for (k = 0; k < NNEEDLE; k++) {
-		unsigned char f = (unsigned char)needle_s(k)[0];
-
-		unsigned char g = (unsigned char)needle_s(k)[1];
-		unsigned f2[2], g2[2];
-		size_t u, v;
-
-		if (needle_icase(k)) {
-			bucket.idx[fill[tolower(f)]++] = (uint16_t)k;
-			bucket.idx[fill[toupper(f)]++] = (uint16_t)k;
-		} else
-			bucket.idx[fill[f]++] = (uint16_t)k;
-		/* every needle is at least two bytes long */
-		f2[0] = f2[1] = f;
-		g2[0] = g2[1] = g;
-		if (needle_icase(k)) {
-			f2[0] = (unsigned)tolower(f);
-			f2[1] = (unsigned)toupper(f);
-			g2[0] = (unsigned)tolower(g);
-			g2[1] = (unsigned)toupper(g);
+		nt.len[k] = (uint8_t)l;
+		if (l < QLONG) {
+			nt.anchor[k] = (uint8_t)short_anchor(nd, l);
+			nt.shortk[nt.nshort++] = (uint16_t)k;
+			continue;
 		}
-		for (u = 0; u < 2; u++)
-			for (v = 0; v < 2; v++) {
-				unsigned key = f2[u] << 8 | g2[v];
+		nt.last4[k] = load4(nd + l - 4);
+		if (needle_icase(k))
+			nt.last4[k] = FOLD4(nt.last4[k]);
+		for (o = 0; o < 2; o++) {
+			struct nent *e = &nt.e[nt.ne];
+			unsigned h;
 
-				bucket.pair[key >> 3] |= (uint8_t)(1u << (key & 7));
-			}
+			e->win = FOLD4(load4(nd + o));
+			e->k = (uint8_t)k;
+			e->off = (uint8_t)o;
+			h = qhash(e->win);
+			e->next = nt.head[h];
+			nt.head[h] = (uint16_t)++nt.ne;
+		}
 	}
+}
+
+/* Is needle k, l bytes long, at s[j]?  Its last 4 bytes first: the
+ * window that led here was one of its first 5. */
+static inline bool
+needle_at(const char *s, size_t j, size_t k, size_t l)
+{
+	const char *nd = needle_s(k);
+	uint32_t t = load4(s + j + l - 4);
+
+	if (needle_icase(k))
+		return FOLD4(t) == nt.last4[k] && st_ascii_ieq(s + j, nd, l);
+	return t == nt.last4[k] && memcmp(s + j, nd, l - 4) == 0;
+}
+
+/* The window at s[i] (folded: f) is in the table: its needles. */
+static void
+window_hit(const char *s, size_t n, size_t i, uint32_t f, unsigned e1,
+    uint8_t *hit)
+{
+	for (; e1 != 0; e1 = nt.e[e1 - 1].next) {
+		const struct nent *e = &nt.e[e1 - 1];
+		size_t j, l;
+
+		if (e->win != f || i < e->off || hit[e->k])
+			continue;
+		j = i - e->off;
+		l = nt.len[e->k];
+		if (l <= n - j && needle_at(s, j, e->k, l))
+			hit[e->k] = 1;
+	}
+}
+
+/* Is the short needle nd[0..l) in s[0..n)?  a: its anchor byte. */
+static bool
+has_short(const char *s, size_t n, const char *nd, size_t l, size_t a,
+    bool icase)
+{
+	const char *p, *e;
+
+	if (icase)
+		return st_ascii_memcasemem(s, n, nd, l) != NULL;
+	if (n < l)
+		return false;
+	/* the anchor of a needle at start j is at j + a, j <= n - l */
+	p = s + a;
+	e = s + (n - l) + a + 1;
+	while (p < e && (p = memchr(p, nd[a], (size_t)(e - p))) != NULL) {
+		if (memcmp(p - a, nd, l) == 0)
+			return true;
+		p++;
+	}
+	return false;
 }
 
 static void
 scan_marks(const char *s, size_t n, uint8_t *hit)
 {
-	size_t i, j;
+	size_t i;
 
-	(void)pthread_once(&bucket_once, bucket_init);
+	(void)pthread_once(&nt_once, nt_init);
 	memset(hit, 0, NNEEDLE);
-	/* a needle is at least two bytes: the last byte starts none */
-	for (i = 0; i + 1 < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		unsigned key = (unsigned)c << 8 | (unsigned char)s[i + 1];
+	/* the windows at even i, i + 4 <= n; two a turn */
+	for (i = 0; n >= 6 && i <= n - 6; i += 4) {
+		uint32_t f0 = FOLD4(load4(s + i)), f1 = FOLD4(load4(s + i + 2));
+		unsigned e0 = nt.head[qhash(f0)], e1 = nt.head[qhash(f1)];
 
-		if (!(bucket.pair[key >> 3] & (1u << (key & 7))))
-			continue;
+		if (e0 != 0)
+			window_hit(s, n, i, f0, e0, hit);
+		if (e1 != 0)
+			window_hit(s, n, i + 2, f1, e1, hit);
+	}
+	if (i + 4 <= n) {
+		uint32_t f0 = FOLD4(load4(s + i));
+		unsigned e0 = nt.head[qhash(f0)];
 
-		for (j = bucket.start[c]; j < bucket.start[c + 1]; j++) {
-			size_t k = bucket.idx[j], l = bucket.len[k];
+		if (e0 != 0)
+			window_hit(s, n, i, f0, e0, hit);
+	}
+	for (i = 0; i < nt.nshort; i++) {
+		size_t k = nt.shortk[i];
 
-			const char *nd;
-
-			if (hit[k] || l > n - i)
-				continue;
-			nd = needle_s(k);
-			if (needle_icase(k)) {
-				if (((unsigned char)s[i + 1] | 0x20) !=
-				    (nd[1] | 0x20) || !st_ascii_ieq(s + i, nd, l))
-					continue;
-			} else if (s[i + 1] != nd[1] || memcmp(s + i + 2,
-			    nd + 2, l - 2) != 0)
-				continue;
+		if (has_short(s, n, needle_s(k), nt.len[k], nt.anchor[k],
+		    needle_icase(k)))
 			hit[k] = 1;
-		}
 	}
 }
 
 #define MARK(x, m)	((x)->hit[NSIGS + (m)] != 0)
-_Static_assert(NNEEDLE <= 256, "struct st's hit[] holds every needle");
+
+/* ------------------------------------------------------------- the hop */
+
+enum ipform { F_NONE, F_RDNS, F_BRACKET, F_BARE, F_PORTED, F_WORD, F_SELF,
+	F_OTHER };
+
+struct st {
+	const char *s;
+	size_t	n;
+
+	/* clauses: token index ranges [a, b) */
+	int	from_a, from_b, by_a, by_b, with_a, with_b, id_t, for_t, via_t;
+	int	tail_id;		/* "id X" after the date */
+	unsigned with_words;		/* WW_*: with_clause() */
+	size_t	clause_end;		/* tokens past this are the date */
+
+	/* from clause */
+	struct span w;			/* the first word */
+	struct span helo_claim;
+	bool	have_helo_claim, helo_comment, exim_helo, glued_ip;
+	bool	lead_ws, verified, unverified, cg_account, webmail_user;
+	struct ipw ipw;
+	enum ipform form;
+	struct span rdns_name;
+	struct span name_comment;	/* "(name)": no address in it */
+	struct span rdns_noip;		/* "(name [xxx])": masked address */
+	struct span ident;
+
+	/* results */
+	struct span rdns, helo, by, id, with, for_, envfrom, ident_out;
+	const char *auth;
+	struct span auth_sp;
+	char	ip[ST_IP_TEXT];
+	bool	tls, local, rdns_unverified, ip_from_helo, paren_from;
+	bool	with_proto;		/* with is a word of protos[] */
+	const char *mta;
+
+	/* not cleared: */
+	uint8_t	hit[NNEEDLE];		/* needles seen (scan_marks clears) */
+	struct toks tk;			/* cleared up to its count */
+};
 
 static bool
-host_in(struct span h, const char *dom)
+kw(const struct st *x, const struct tok *t, const char *k)
 {
-	size_t l = strlen(dom);
+	return t->type == TK_WORD && sp_eq(tok_span(x->s, t), k);
+}
 
+/* Find the date: after the last top-level ';' (or a trailing date with no
+ * semicolon); returns the token index where the date starts. */
+static void
+find_date(struct st *x, struct st_hop *hop)
+{
+	size_t i, semi;
+	const struct tok *t = x->tk.t;
+
+	x->clause_end = x->tk.n;
+	semi = x->tk.last_semi;
+	if (semi != SIZE_MAX && !x->tk.truncated) {
+		size_t a = semi + 1, j;
+		const char *p;
+
+		if (a >= x->tk.n) {
+			x->clause_end = semi;
+			return;
+		}
+		p = x->s + t[a].off - (t[a].type == TK_COMMENT ||
+		    t[a].type == TK_QUOTED);
+		if (st_date_parse(p, (size_t)(x->s + x->n - p), &hop->date)) {
+			hop->has_date = true;
+			x->clause_end = semi;
+			/* "; date id X" (Courier) */
+			for (j = a; j + 1 < x->tk.n; j++)
+				if (kw(x, &t[j], "id") &&
+				    t[j + 1].type == TK_WORD) {
+					x->tail_id = (int)j + 1;
+					break;
+				}
+			return;
+		}
+		/* "; date id X" (Courier) */
+		for (j = a + 1; j < x->tk.n; j++)
+			if (kw(x, &t[j], "id") && st_date_parse(p,
+			    (size_t)(x->s + t[j].off - p), &hop->date)) {
+				hop->has_date = true;
+				x->clause_end = semi;
+				if (j + 1 < x->tk.n &&
+				    t[j + 1].type == TK_WORD)
+					x->tail_id = (int)j + 1;
+				return;
+			}
+		x->clause_end = semi;
+	}
+	/* no semicolon: a date at the end ("id X Fri, 28 Nov 2014 ...") */
+	{
+		size_t tries = 0, from = x->tk.n > 12 ? x->tk.n - 12 : 0;
+
+		if (semi != SIZE_MAX && semi + 1 >= from)
+			from = semi + 1;
+		for (i = from; i < x->tk.n && tries < 4; i++) {
+			struct span w = tok_span(x->s, &t[i]);
+			static const char *const days[] = { "Mon", "Tue",
+			    "Wed", "Thu", "Fri", "Sat", "Sun" };
+			size_t d;
+			bool cand = false;
+
+			if (t[i].type != TK_WORD)
+				continue;
+			for (d = 0; d < 7; d++)
+				if (sp_prefix(w, days[d]) && (w.n == 3 ||
+				    (w.n == 4 && w.p[3] == ',')))
+					cand = true;
+			if (!cand && w.n <= 2 && IS_DIGIT((unsigned char)w.p[0]) &&
+			    i + 1 < x->tk.n && t[i + 1].len == 3 &&
+			    IS_ALPHA((unsigned char)x->s[t[i + 1].off]))
+				cand = true;
+			if (!cand)
+				continue;
+			tries++;
+			if (st_date_parse(w.p, (size_t)(x->s + x->n - w.p),
+			    &hop->date)) {
+				hop->has_date = true;
+				if (i < x->clause_end)
+					x->clause_end = i;
+				return;
+			}
+		}
+	}
+}
+
+enum { KW_NONE, KW_FROM, KW_BY, KW_WITH, KW_ID, KW_FOR, KW_VIA,
+	KW_ENVELOPE };
+
+/* Which clause word w is (ASCII case ignored), told by its length. */
+static int
+clause_word(struct span w)
+{
+	switch (w.n) {
+	case 2:
+		return st_ascii_ieq(w.p, "by", 2) ? KW_BY :
+		    st_ascii_ieq(w.p, "id", 2) ? KW_ID : KW_NONE;
+	case 3:
+		return st_ascii_ieq(w.p, "for", 3) ? KW_FOR :
+		    st_ascii_ieq(w.p, "via", 3) ? KW_VIA : KW_NONE;
+	case 4:
+		return st_ascii_ieq(w.p, "from", 4) ? KW_FROM :
+		    st_ascii_ieq(w.p, "with", 4) ? KW_WITH : KW_NONE;
+	case 13:
+		return st_ascii_ieq(w.p, "envelope-from", 13) ? KW_ENVELOPE :
+		    KW_NONE;
+	case 15:
+		return st_ascii_ieq(w.p, "envelope-sender", 15) ?
+		    KW_ENVELOPE : KW_NONE;
+	}
+	return KW_NONE;
+}
+
+/* Split the tokens before the date into clauses. */
+static void
+clauses(struct st *x)
+{
+	const struct tok *t = x->tk.t;
+	size_t i;
+	int *cur_b = NULL;
+	int nfrom = 0, nby = 0;
+
+	for (i = 0; i < x->clause_end; i++) {
+		struct span w;
+		int k;
+
+		if (t[i].type != TK_WORD)
+			continue;
+		w = tok_span(x->s, &t[i]);
+		if ((k = clause_word(w)) == KW_NONE)
+			continue;
+		if (k == KW_FROM) {
+			if (cur_b)
+				*cur_b = (int)i;
+			cur_b = NULL;
+			if (nfrom++ == 0 && nby == 0) {
+				x->from_a = (int)i + 1;
+				cur_b = &x->from_b;
+			} else if (x->envfrom.n == 0 && i + 1 < x->clause_end &&
+			    t[i + 1].type == TK_WORD && (memchr(x->s +
+			    t[i + 1].off, '@', t[i + 1].len) || (t[i + 1].len ==
+			    2 && x->s[t[i + 1].off] == '<'))) {
+				/* XMail: "... for <rcpt> from <sender>" */
+				x->envfrom = tok_span(x->s, &t[i + 1]);
+			}
+		} else if (k == KW_BY) {
+			if (nby++ == 0) {
+				if (cur_b)
+					*cur_b = (int)i;
+				x->by_a = (int)i + 1;
+				cur_b = &x->by_b;
+			} else {
+				if (cur_b)
+					*cur_b = (int)i;
+				cur_b = NULL;
+				if (i + 1 < x->clause_end &&
+				    kw(x, &t[i + 1], "uid"))
+					x->local = true;
+			}
+		} else if (k == KW_WITH) {
+			if (cur_b)
+				*cur_b = (int)i;
+			cur_b = NULL;
+			if (x->with_a < 0) {
+				x->with_a = (int)i + 1;
+				cur_b = &x->with_b;
+			}
+		} else if (k == KW_ID || k == KW_FOR || k == KW_VIA) {
+			int *slot = k == KW_ID ? &x->id_t : k == KW_FOR ?
+			    &x->for_t : &x->via_t;
+
+			if (cur_b)
+				*cur_b = (int)i;
+			cur_b = NULL;
+			if (*slot < 0 && i + 1 < x->clause_end &&
+			    t[i + 1].type == TK_WORD)
+				*slot = (int)i + 1;
+		} else if (k == KW_ENVELOPE && x->envfrom.n == 0 &&
+		    i + 1 < x->clause_end && t[i + 1].type == TK_WORD) {
+			x->envfrom = tok_span(x->s, &t[i + 1]);
+		}
+	}
+	if (cur_b)
+		*cur_b = (int)x->clause_end;
+}
+
+/* A comment inside the from clause. */
+static void
+from_comment(struct st *x, const struct tok *t)
+{
+	struct span c = tok_span(x->s, t), rest = c, after0, w0, w1, w;
+	struct ipw o;
+	int k;
+	const char *q;
+
+	if (!next_word(&rest, &w0))
+		return;
+	after0 = rest;			/* the comment after its first word */
+	if (sp_eq(w0, "HELO") || sp_eq(w0, "EHLO") || sp_eq(w0, "LHLO")) {
+		if (!x->have_helo_claim) {
+			struct span r2 = rest;
+
+			x->have_helo_claim = true;
+			x->helo_claim.p = "";
+			x->helo_claim.n = 0;
+			/* the rest of the comment up to a space */
+			while (r2.n && is_sp((unsigned char)*r2.p))
+				r2.p++, r2.n--;
+			if (r2.n) {
+				size_t j = 0;
+
+				while (j < r2.n && !is_sp((unsigned char)
+				    r2.p[j]))
+					j++;
+				x->helo_claim.p = r2.p;
+				x->helo_claim.n = j;
+			}
+		}
+		x->helo_comment = true;
+		return;
+	}
+	if (sp_eq(w0, "account")) {
+		x->cg_account = true;
+		while (next_word(&rest, &w))
+			if ((sp_eq(w, "HELO") || sp_eq(w, "EHLO")) &&
+			    next_word(&rest, &w1) && !x->have_helo_claim) {
+				x->have_helo_claim = true;
+				x->helo_claim = w1;
+			}
+		return;
+	}
+	if (sp_eq(w0, "AUTH:")) {
+		if (x->auth == NULL) {
+			x->auth = "AUTH";
+			if (next_word(&rest, &w1))
+				x->auth_sp = w1, x->auth = "";
+		}
+		if (find(c.p, c.n, "TLS") || find(c.p, c.n, "SSL"))
+			x->tls = true;
+		return;
+	}
+	if (MARK(x, MK_AUTHED) &&
+	    (q = findi(c.p, c.n, "authenticated")) != NULL) {
+		bool neg = (q - c.p >= 4 && st_ascii_ieq(q - 4, "not ", 4)) ||
+		    (q - c.p >= 2 && st_ascii_ieq(q - 2, "un", 2));
+
+		if (find(c.p, c.n, "SquirrelMail authenticated") ||
+		    find(c.p, c.n, "NaSMail authenticated"))
+			x->webmail_user = true;
+		if (!neg && x->auth == NULL)
+			x->auth = find(c.p, c.n, "Authenticated sender:") ?
+			    "Postfix" : "Sendmail";
+		return;
+	}
+	if (sp_eq(w0, "using") || (MARK(x, MK_CIPHER) &&
+	    find(c.p, c.n, "cipher"))) {
+		x->tls = true;
+		return;
+	}
+	if (sp_prefix(w0, "envelope-") || sp_prefix(w0, "return-path")) {
+		return;		/* read by the envelope pass */
+	}
+	if (sp_eq(w0, "may") && find(c.p, c.n, "forged")) {
+		x->unverified = true;
+		return;
+	}
+	/* '([ip]:port "EHLO name")' (Sun / Oracle Messaging Server) */
+	if (!x->have_helo_claim && ((MARK(x, MK_QEHLO) &&
+	    (q = find(c.p, c.n, "\"EHLO ")) != NULL) || (MARK(x, MK_QHELO) &&
+	    (q = find(c.p, c.n, "\"HELO ")) != NULL))) {
+		const char *e = c.p + c.n, *h = q + 6;
+		size_t j = 0;
+
+		while (h + j < e && h[j] != '"' && !is_sp((unsigned char)h[j]))
+			j++;
+		x->have_helo_claim = true;
+		x->helo_claim.p = h;
+		x->helo_claim.n = j;
+	}
+	/* helo= / ident= (Exim, ecelerity) */
+	if ((MARK(x, MK_HELOEQ) && findi(c.p, c.n, "helo=")) ||
+	    (MARK(x, MK_IDENTEQ) && findi(c.p, c.n, "ident="))) {
+		rest = c;
+		while (next_word(&rest, &w)) {
+			if (sp_prefix(w, "helo=")) {
+				x->have_helo_claim = true;
+				x->exim_helo = true;
+				x->helo_claim.p = w.p + 5;
+				x->helo_claim.n = w.n - 5;
+			} else if (sp_prefix(w, "ident=")) {
+				x->ident.p = w.p + 6;
+				x->ident.n = w.n - 6;
+			} else if (x->form == F_NONE && ip_word(w, &o) &&
+			    o.name.n == 0) {
+				x->ipw = o;
+				x->form = F_BRACKET;
+			}
+		}
+		return;
+	}
+	/* the address forms, in the first three words */
+	rest = after0;
+	w = w0;
+	for (k = 0; k < 3; k++) {
+		if (k > 0 && !next_word(&rest, &w))
+			break;
+		if (!ip_word(w, &o))
+			continue;
+		if (x->form != F_NONE) {
+			/* a second address: only the verification word */
+			break;
+		}
+		x->ipw = o;
+		x->lead_ws = t->lead_ws;
+		x->glued_ip = t->glued;
+		if (k == 0 && o.name.n) {
+			x->form = F_RDNS;
+			x->rdns_name = o.name;
+		} else if (k == 0) {
+			x->form = o.port ? F_PORTED : o.bracket ? F_BRACKET :
+			    F_BARE;
+			if (o.ident.n)
+				x->ident = o.ident;
+		} else if (k == 1) {
+			struct span nm = w0;
+
+			x->form = F_RDNS;
+			if (sp_prefix(nm, "IDENT:"))
+				nm.p += 6, nm.n -= 6;
+			if ((q = memchr(nm.p, '@', nm.n)) != NULL) {
+				x->ident.p = nm.p;
+				x->ident.n = (size_t)(q - nm.p);
+				nm.n -= (size_t)(q + 1 - nm.p);
+				nm.p = q + 1;
+			}
+			x->rdns_name = nm;
+		} else if (o.bracket) {
+			x->form = F_OTHER;
+		} else
+			break;
+		while (next_word(&rest, &w1)) {
+			if (sp_eq(w1, "verified"))
+				x->verified = true;
+			else if (sp_eq(w1, "unverified") || sp_eq(w1,
+			    "forged") || sp_eq(w1, "failed"))
+				x->unverified = true;
+		}
+		return;
+	}
+	if (x->form != F_NONE)
+		return;
+	/* no address in this comment: look at its first two words */
+	rest = after0;
+	if (!next_word(&rest, &w1))
+		w1.n = 0, w1.p = "";
+	if (sp_eq(w0, "unverified") || sp_eq(w0, "softdnserr"))
+		x->unverified = true;
+	else if (w1.n > 2 && w1.p[0] == '[' && memchr(w0.p, '.', w0.n) &&
+	    memchr(w0.p, '@', w0.n) == NULL && x->rdns_noip.n == 0)
+		x->rdns_noip = w0;	/* "(name [xxx.xxx])" */
+	else if (w0.n == c.n && memchr(w0.p, '.', w0.n) &&
+	    x->name_comment.n == 0)
+		x->name_comment = w0;	/* "(name)" */
+	if (sp_eq(w0, "localhost") || (w0.n > 10 && st_ascii_ieq(w0.p +
+	    w0.n - 10, "@localhost", 10)) || sp_eq(w0, "[local]") ||
+	    sp_eq(w1, "[local]"))
+		x->local = true;
+}
+
+static void
+from_clause(struct st *x)
+{
+	const struct tok *t = x->tk.t;
+	int i, a = x->from_a, b = x->from_b;
+	struct ipw o;
+
+	if (a < 0)
+		return;
+	if (a < b && t[a].type == TK_WORD) {
+		x->w = tok_span(x->s, &t[a]);
+		a++;
+		/* "from mail pickup service by": no client name */
+		if (sp_eq(x->w, "mail") && a + 1 < b &&
+		    kw(x, &t[a], "pickup") && kw(x, &t[a + 1], "service")) {
+			x->w.n = 0;
+			a += 2;
+		}
+	}
+	for (i = a; i < b; i++) {
+		if (t[i].type == TK_COMMENT) {
+			from_comment(x, &t[i]);
+		} else if (t[i].type == TK_WORD) {
+			struct span w = tok_span(x->s, &t[i]);
+
+			if (sp_eq(w, "claiming")) {
+				int j;
+
+				/* smap: 'claiming to be "name"' */
+				for (j = i + 1; j < b && j <= i + 3; j++)
+					if (t[j].type == TK_QUOTED) {
+						x->have_helo_claim = true;
+						x->helo_claim =
+						    tok_span(x->s, &t[j]);
+						break;
+					}
+			} else if (x->form == F_NONE && ip_word(w, &o) &&
+			    o.name.n == 0 && o.ident.n == 0) {
+				x->ipw = o;
+				x->form = F_WORD;
+			}
+		}
+	}
+	if (x->form == F_NONE && x->w.n && ip_word(x->w, &o) &&
+	    o.name.n == 0 && o.ident.n == 0) {
+		x->ipw = o;
+		x->form = F_SELF;
+	}
+}
+
+/* The with clause's words asked about later, found once by with_clause. */
+enum { WW_MAPI = 1, WW_HTTP = 2, WW_HTTPS = 4, WW_HTTPU = 8, WW_ESMTPS = 16 };
+
+static unsigned
+with_word(struct span w)
+{
+	switch (w.n) {
+	case 4:
+		return st_ascii_ieq(w.p, "mapi", 4) ? WW_MAPI :
+		    st_ascii_ieq(w.p, "HTTP", 4) ? WW_HTTP : 0;
+	case 5:
+		return st_ascii_ieq(w.p, "HTTPS", 5) ? WW_HTTPS :
+		    st_ascii_ieq(w.p, "HTTPU", 5) ? WW_HTTPU : 0;
+	case 6:
+		return st_ascii_ieq(w.p, "ESMTPS", 6) ? WW_ESMTPS : 0;
+	}
+	return 0;
+}
+
+/* Is word (WW_*) one of the with clause's words? */
+#define with_has(x, ww)	(((x)->with_words & (ww)) != 0)
+
+/* Is the last word of the with clause SMTP/QMQP (qmail's layout)? */
+static bool
+qmail_shape(const struct st *x)
+{
+	int i, last = -1;
+
+	if (x->id_t >= 0)
+		return false;
+	for (i = x->with_a; i >= 0 && i < x->with_b; i++)
+		if (x->tk.t[i].type == TK_WORD)
+			last = i;
+	if (last < 0)
+		return false;
+	{
+		struct span w = tok_span(x->s, &x->tk.t[last]);
+
+		return (w.n == 4 && memcmp(w.p, "SMTP", 4) == 0) ||
+		    (w.n == 4 && memcmp(w.p, "QMQP", 4) == 0);
+	}
+}
+
+/*
+ * A word list, looked up through an index by length built once (the
+ * lookup answers yes or no: the order of the words does not matter).
+ * Words of WL_LONG bytes or more share the last bucket.
+ */
+struct word {
+	const char *s;
+	size_t	n;
+};
+
+#define WL_LONG	16
+
+struct wlist {
+	const struct word *w;		/* ends with { NULL, 0 } */
+	uint8_t	start[WL_LONG + 2];	/* bucket l: idx[start[l]..start[l+1]) */
+	uint8_t	idx[64];
+};
+#define WD(lit)	{ lit, sizeof(lit) - 1 }
+
+static const struct word auth_protos[] = { WD("ESMTPA"), WD("ESMTPSA"),
+    WD("LMTPA"), WD("LMTPSA"), WD("UTF8SMTPA"), WD("UTF8SMTPSA"),
+    WD("UTF8LMTPA"), WD("UTF8LMTPSA"), WD("ASMTP"), WD("HTTP"), WD("HTTPS"),
+    WD("HTTPU"), { NULL, 0 } };
+static const struct word protos[] = { WD("SMTP"), WD("ESMTP"), WD("ESMTPS"),
+    WD("ESMTPA"), WD("ESMTPSA"), WD("LMTP"), WD("LMTPA"), WD("LMTPS"),
+    WD("LMTPSA"), WD("UTF8SMTP"), WD("UTF8SMTPA"), WD("UTF8SMTPS"),
+    WD("UTF8SMTPSA"), WD("UTF8LMTP"), WD("UTF8LMTPA"), WD("UTF8LMTPS"),
+    WD("UTF8LMTPSA"), WD("ASMTP"), WD("SMTPS"), WD("SMTPSA"), WD("HTTP"),
+    WD("HTTPS"), WD("HTTPU"), WD("QMQP"), WD("POP3"), WD("IMAP"), WD("IMAP4"),
+    WD("BSMTP"), WD("LOCAL"), WD("ECSTREAM"), WD("MAPI"), WD("NNFMP"),
+    WD("HTTPREST"), { NULL, 0 } };
+
+_Static_assert(sizeof(protos) / sizeof(protos[0]) <= 64 &&
+    sizeof(auth_protos) / sizeof(auth_protos[0]) <= 64,
+    "struct wlist's idx[] holds every word");
+static struct wlist protos_l = { .w = protos },
+    auth_protos_l = { .w = auth_protos };
+
+static void
+wl_index(struct wlist *x)
+{
+	uint8_t fill[WL_LONG + 1];
+	size_t k, b;
+
+	for (k = 0; x->w[k].s && k < sizeof(x->idx); k++) {
+		b = x->w[k].n < WL_LONG ? x->w[k].n : WL_LONG;
+		x->start[b + 1]++;
+	}
+	for (b = 1; b < sizeof(x->start); b++)
+		x->start[b] += x->start[b - 1];
+	memcpy(fill, x->start, sizeof(fill));
+	for (k = 0; x->w[k].s && k < sizeof(x->idx); k++) {
+		b = x->w[k].n < WL_LONG ? x->w[k].n : WL_LONG;
+		x->idx[fill[b]++] = (uint8_t)k;
+	}
+}
+
+/* Called once by nt_init: scan_marks() runs before any lookup. */
+static void
+wl_init(void)
+{
+	wl_index(&protos_l);
+	wl_index(&auth_protos_l);
+}
+
+static bool
+in_list(struct span w, struct wlist *l)
+{
+	size_t b = w.n < WL_LONG ? w.n : WL_LONG, h;
+	for (h = l->start[b]; h < l->start[b + 1]; h++) {
+		const struct word *e = &l->w[l->idx[h]];
+
+		if (e->n == w.n && st_ascii_ieq(w.p, e->s, w.n))
+			return true;
+	}
+	return false;
+}
+
+static void
+with_clause(struct st *x)
+{
+	int i;
+	struct span first = { NULL, 0 }, best = { NULL, 0 };
+
+	for (i = x->with_a; i >= 0 && i < x->with_b; i++) {
+		const struct tok *t = &x->tk.t[i];
+		struct span w = tok_span(x->s, t);
+
+		if (t->type == TK_COMMENT) {
+			if (find(w.p, w.n, "TLS") || find(w.p, w.n, "SSL") ||
+			    (MARK(x, MK_CIPHER) && findi(w.p, w.n, "cipher")) ||
+			    (MARK(x, MK_ENCRYPTED) &&
+			    find(w.p, w.n, "encrypted")) ||
+			    (MARK(x, MK_TRANSPORT) &&
+			    find(w.p, w.n, "Transport Security")))
+				x->tls = true;
+			continue;
+		}
+		if (t->type != TK_WORD)
+			continue;
+		x->with_words |= with_word(w);
+		if (sp_eq(w, "encrypted"))
+			x->tls = true;
+		if (first.p == NULL)
+			first = w;
+		if (best.p == NULL && in_list(w, &protos_l))
+			best = w;
+		if (best.p == NULL && sp_prefix(w, "SMTPSVC")) {
+			best = w;	/* "Microsoft SMTPSVC(6.0...)" */
+			best.n = 4;
+		}
+	}
+	x->with = best.p ? best : first;
+	/* a word of protos (the first word was looked up if no best) */
+	x->with_proto = best.p != NULL;
+	if (x->with.p == NULL && x->via_t >= 0) {
+		struct span v = tok_span(x->s, &x->tk.t[x->via_t]);
+
+		if (in_list(v, &protos_l))
+			x->with = v, x->with_proto = true;
+	}
+	if (x->with.p) {
+		struct span w = x->with;
+
+		if (sp_prefix(w, "ESMTPS") || sp_prefix(w, "LMTPS") ||
+		    sp_prefix(w, "UTF8SMTPS") || sp_prefix(w, "UTF8LMTPS") ||
+		    sp_eq(w, "SMTPS") || sp_eq(w, "SMTPSA") ||
+		    sp_eq(w, "HTTPS"))
+			x->tls = true;
+	}
+	/* authentication recorded in the protocol word (RFC 3848) */
+	for (i = x->with_a; i >= 0 && i < x->with_b && x->by_a >= 0; i++) {
+		const struct tok *t = &x->tk.t[i];
+
+		if (t->type == TK_WORD && in_list(tok_span(x->s, t),
+		    &auth_protos_l)) {
+			x->auth_sp = tok_span(x->s, t);
+			x->auth = "";
+			break;
+		}
+		if (t->type == TK_WORD)
+			break;		/* only the first word counts */
+	}
+}
+
+/* Envelope sender anywhere in comments or as "envelope-from <x>". */
+static void
+envelope(struct st *x)
+{
+	size_t i;
+
+	/* every word looked for holds one of these */
+	if (!MARK(x, MK_ENVELOPE) && !MARK(x, MK_RETPATH))
+		i = x->tk.n;
+	else
+		i = 0;
+	for (; i < x->tk.n && x->envfrom.n == 0; i++) {
+		const struct tok *t = &x->tk.t[i];
+		struct span c = tok_span(x->s, t), rest, w;
+
+		if (t->type != TK_COMMENT)
+			continue;
+		rest = c;
+		while (next_word(&rest, &w)) {
+			if (sp_eq(w, "envelope-from") || sp_eq(w,
+			    "envelope-sender") || sp_eq(w, "return-path") ||
+			    sp_eq(w, "return-path:")) {
+				if (next_word(&rest, &w))
+					x->envfrom = w;
+				break;
+			}
+			if (sp_prefix(w, "envelope-from=") ||
+			    sp_prefix(w, "envelope-sender=")) {
+				const char *eq = memchr(w.p, '=', w.n);
+
+				x->envfrom.p = eq + 1;
+				x->envfrom.n = (size_t)(w.p + w.n - eq - 1);
+				break;
+			}
+		}
+	}
+	if (x->envfrom.p)
+		x->envfrom = trim(x->envfrom, "<", ">,;)");
+}
+
+/* Comments after the by host: auth markers and local markers. */
+static void
+by_comments(struct st *x)
+{
+	size_t i;
+
+	for (i = (size_t)(x->by_a >= 0 ? x->by_a : 0); x->by_a >= 0 &&
+	    i < x->clause_end; i++) {
+		const struct tok *t = &x->tk.t[i];
+		struct span c = tok_span(x->s, t);
+
+		if (t->type != TK_COMMENT)
+			continue;
+		if (MARK(x, MK_AUTHED) && x->auth == NULL &&
+		    find(c.p, c.n, "authenticated as "))
+			x->auth = "CriticalPath";
+		if ((MARK(x, MK_USERID) && find(c.p, c.n, "from userid ")) ||
+		    (MARK(x, MK_UID) && find(c.p, c.n, "from uid ")))
+			x->local = true;
+		if (MARK(x, MK_VIA_HTTP) && x->auth == NULL &&
+		    (c.n == 8 || c.n == 9) && find(c.p, c.n, "via HTTP"))
+			x->auth_sp = trim(c, "via ", ""), x->auth = "";
+		if (find(c.p, c.n, "TLS") || (MARK(x, MK_CIPHER) &&
+		    find(c.p, c.n, "cipher=")))
+			x->tls = true;
+	}
+}
+
+/* ------------------------------------------------------------------ mta */
+
+/* The host name without the '.', ';' and ',' written after it. */
+static struct span
+host_trim(struct span h)
+{
 	while (h.n && (h.p[h.n - 1] == '.' || h.p[h.n - 1] == ';' ||
 	    h.p[h.n - 1] == ','))
 		h.n--;
-	if (h.n < l || (h.p[h.n - 1] | 0x20) != dom[l - 1])
-		return false;
-	return (h.n == l && st_ascii_ieq(h.p, dom, l)) ||
-	    (h.n > l && h.p[h.n - l - 1] == '.' &&
-	    st_ascii_ieq(h.p + h.n - l, dom, l));
+	return h;
 }
+
+/* Is trimmed host h the lower-case domain dom[0..l) or under it? */
+static inline bool
+host_under(struct span h, const char *dom, size_t l)
+{
+	if (h.n < l || (h.p[h.n - 1] | 0x20) != dom[l - 1] ||
+	    (h.n > l && h.p[h.n - l - 1] != '.'))
+		return false;
+	return st_ascii_ieq(h.p + h.n - l, dom, l);
+}
+
+#define HOST_IN(h, lit)	host_under(host_trim(h), lit, sizeof(lit) - 1)
 
 /* A sendmail version comment: "8.12.11/8.12.11", "8.9.3/3.7W". */
 static bool
@@ -1313,15 +1693,15 @@ sendmail_version(struct span c)
 	const char *sl;
 
 	if (c.n >= 5 && c.p[0] == '8' && c.p[1] == '.' &&
-	    isdigit((unsigned char)c.p[2]) && memchr(c.p, '/', c.n) == NULL &&
+	    IS_DIGIT((unsigned char)c.p[2]) && memchr(c.p, '/', c.n) == NULL &&
 	    memchr(c.p, ' ', c.n) == NULL)
 		return true;		/* "(8.12.2)" */
-	if (c.n < 3 || !isdigit((unsigned char)c.p[0]) ||
+	if (c.n < 3 || !IS_DIGIT((unsigned char)c.p[0]) ||
 	    (sl = memchr(c.p, '/', c.n)) == NULL)
 		return false;
 	return memchr(c.p, '.', (size_t)(sl - c.p)) != NULL &&
 	    memchr(c.p, ' ', c.n) == NULL && sl + 1 < c.p + c.n &&
-	    isdigit((unsigned char)sl[1]);
+	    IS_DIGIT((unsigned char)sl[1]);
 }
 
 /*
@@ -1337,18 +1717,18 @@ gmail_id(struct span id)
 
 	while (i < id.n && i < 24) {
 		/* the kind: 2-3 lower-case letters after a digit or '6' */
-		for (k = 0; i + k < id.n && k < 4 && islower((unsigned char)
+		for (k = 0; i + k < id.n && k < 4 && IS_LOWER((unsigned char)
 		    id.p[i + k]); k++)
 			;
-		if (k >= 2 && k <= 3 && i > 0 && isdigit((unsigned char)
+		if (k >= 2 && k <= 3 && i > 0 && IS_DIGIT((unsigned char)
 		    id.p[i - 1])) {
-			for (d = 0; i + k + d < id.n && isdigit((unsigned char)
+			for (d = 0; i + k + d < id.n && IS_DIGIT((unsigned char)
 			    id.p[i + k + d]); d++)
 				;
 			if (d >= 5 && i + k + d + 3 <= id.n &&
-			    islower((unsigned char)id.p[i + k + d]) &&
-			    islower((unsigned char)id.p[i + k + d + 1]) &&
-			    islower((unsigned char)id.p[i + k + d + 2]) &&
+			    IS_LOWER((unsigned char)id.p[i + k + d]) &&
+			    IS_LOWER((unsigned char)id.p[i + k + d + 1]) &&
+			    IS_LOWER((unsigned char)id.p[i + k + d + 2]) &&
 			    (i + k + d + 3 == id.n ||
 			    id.p[i + k + d + 3] == '.'))
 				return true;
@@ -1371,7 +1751,7 @@ exim_id(struct span id)
 		    (i == 6 || i == 18);
 
 		if (dash != (id.p[i] == '-') || (!dash &&
-		    !isalnum((unsigned char)id.p[i])))
+		    !IS_ALNUM((unsigned char)id.p[i])))
 			return false;
 	}
 	return true;
@@ -1382,6 +1762,9 @@ guess_mta(struct st *x)
 {
 	size_t i;
 	int j;
+	struct span by;
+	const uint8_t *hit;
+	size_t dots, lab[2];
 
 	if (x->tk.n && x->tk.t[0].type == TK_COMMENT) {
 		struct span c = tok_span(x->s, &x->tk.t[0]);
@@ -1389,15 +1772,40 @@ guess_mta(struct st *x)
 		if (sp_prefix(c, "qmail ") || find(c.p, c.n, " invoked "))
 			return "qmail";
 	}
-	for (i = 0; x->by.n && i < sizeof(hostsigs) / sizeof(hostsigs[0]); i++)
-		if (host_in(x->by, hostsigs[i].domain) &&
-		    (strcmp(hostsigs[i].mta, "exchange") != 0 ||
-		    MARK(x, MK_MICROSOFT) || with_has(x, "mapi") ||
-		    with_has(x, "HTTPS")))
-			return hostsigs[i].mta;
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (x->hit[i])
-			return sigs[i].mta;
+	by = host_trim(x->by);
+	/* A domain of two labels can only be the last two labels of the
+	 * name, one of three the last three: only the domains of those
+	 * lengths are compared.  (No domain of the table is under another,
+	 * so at most one matches and the order does not matter.) */
+	if (by.n) {
+		const char *d = by.p + by.n;
+
+		for (dots = 0; dots < 3 && (d = memrchr(by.p, '.', (size_t)(d -
+		    by.p))) != NULL; dots++)
+			if (dots >= 1)
+				lab[dots - 1] = (size_t)(by.p + by.n - (d + 1));
+		if (dots < 2)
+			lab[0] = by.n;
+		if (dots < 3)
+			lab[1] = by.n;
+	}
+	for (j = 0; by.n && j < 2; j++) {
+		size_t l = lab[j], h;
+
+		if (l >= HOSTLEN_MAX || (j == 1 && l == lab[0]))
+			continue;
+		for (h = hl.start[l]; h < hl.start[l + 1]; h++) {
+			i = hl.idx[h];
+			if (host_under(by, hostsigs[i].domain, l) &&
+			    (strcmp(hostsigs[i].mta, "exchange") != 0 ||
+			    MARK(x, MK_MICROSOFT) || with_has(x, WW_MAPI) ||
+			    with_has(x, WW_HTTPS)))
+				return hostsigs[i].mta;
+		}
+	}
+	/* the first signature of the table that the line holds */
+	if ((hit = memchr(x->hit, 1, NSIGS)) != NULL)
+		return sigs[hit - x->hit].mta;
 	/* the first comment after the by host */
 	for (j = x->by_a + 1; x->by_a >= 0 && j < x->by_b; j++) {
 		const struct tok *t = &x->tk.t[j];
@@ -1411,8 +1819,8 @@ guess_mta(struct st *x)
 	/* Gmail's internal hops: "by 2002:a05:... with SMTP id xxcsp..." */
 	if (x->id.n && gmail_id(x->id))
 		return "gmail";
-	if (x->by.n && is_ip_text(x->by) && x->id.n == 0 &&
-	    with_has(x, "HTTP"))
+	if (x->by.n && x->id.n == 0 && is_ip_text(x->by) &&
+	    with_has(x, WW_HTTP))
 		return "gmail";
 	/* Exim's message ids: "1FiWc9-0007Du-00" */
 	if (x->id.n && exim_id(x->id))
@@ -1452,10 +1860,11 @@ decide(struct st *x)
 {
 	/* Exim's layout ("from rdns ([ip])") is read only when it signs */
 	bool exim = MARK(x, MK_EXIM);
-	bool webmail = x->webmail_user || ((with_has(x, "HTTP") ||
-	    with_has(x, "HTTPS") || with_has(x, "HTTPU") ||
+	bool webmail = x->webmail_user || ((with_has(x, WW_HTTP) ||
+	    with_has(x, WW_HTTPS) || with_has(x, WW_HTTPU) ||
 	    MARK(x, MK_VIA_HTTP)) && strcmp(x->mta, "exchange") != 0);
-	bool w_ip = x->w.n && is_ip_text(x->w);
+	int w_ip = -1;			/* is w an address? when asked */
+#define W_IP()	(w_ip < 0 ? (w_ip = x->w.n && is_ip_text(x->w)) : w_ip)
 	struct span none = { "", 0 };
 
 	x->rdns = none;
@@ -1478,10 +1887,10 @@ decide(struct st *x)
 	case F_BRACKET:
 	case F_OTHER:
 		if (x->exim_helo) {
-			if (!w_ip)
+			if (!W_IP())
 				x->rdns = x->w;
 		} else if (exim) {
-			if (!w_ip && x->w.n) {
+			if (!W_IP() && x->w.n) {
 				x->rdns = x->w;
 				if (!x->have_helo_claim)
 					x->helo = x->w;
@@ -1549,7 +1958,7 @@ decide(struct st *x)
 		break;
 	}
 	/* a web client has no HELO: "from 1.2.3.4 ([1.2.3.4]) ... HTTP" */
-	if (webmail && !x->have_helo_claim && w_ip && x->w.p[0] != '[')
+	if (webmail && !x->have_helo_claim && W_IP() && x->w.p[0] != '[')
 		x->helo = none;
 	if (x->webmail_user && !x->have_helo_claim && x->form != F_NONE) {
 		x->helo = none;
@@ -1566,6 +1975,7 @@ decide(struct st *x)
 	if (is_unknownish(x->rdns))
 		x->rdns = none;
 }
+#undef W_IP
 
 /* Markers of a handover with no network client. */
 static void
@@ -1616,6 +2026,49 @@ local_markers(struct st *x)
 		x->local = true;
 }
 
+/* A byte below 0x20 or equal to 0x7f somewhere in v?  (The classic
+ * "has a byte less than" test; it may flag a byte next to a real one,
+ * so a flagged word is checked byte by byte.) */
+#define ONES	0x0101010101010101ull
+#define HIGHS	0x8080808080808080ull
+#define HAS_CTL(v)	((((v) - 0x20 * ONES) & ~(v) & HIGHS) | \
+	((((v) ^ 0x7f * ONES) - ONES) & ~((v) ^ 0x7f * ONES) & HIGHS))
+
+/* Copy n bytes, controls turned into spaces, 8 bytes at a time (the last
+ * eight overlap the ones before when n is no multiple of 8). */
+static void
+copy_text(char *o, const char *p, size_t n)
+{
+	size_t j, k;
+	uint64_t v;
+
+	if (n < 8) {
+		for (j = 0; j < n; j++) {
+			unsigned char c = (unsigned char)p[j];
+
+			o[j] = (char)(c < 0x20 || c == 0x7f ? ' ' : c);
+		}
+		return;
+	}
+	for (j = 0;; j += 8) {
+		if (j + 8 > n)
+			j = n - 8;
+		memcpy(&v, p + j, 8);
+		if (HAS_CTL(v)) {
+			unsigned char b[8];
+
+			memcpy(b, &v, 8);
+			for (k = 0; k < 8; k++)
+				if (b[k] < 0x20 || b[k] == 0x7f)
+					b[k] = ' ';
+			memcpy(&v, b, 8);
+		}
+		memcpy(o + j, &v, 8);
+		if (j + 8 == n)
+			break;
+	}
+}
+
 /* Copy the spans into one arena block; NULs and controls never reach the
  * strings because the tokenizer treats them as spaces. */
 static bool
@@ -1634,14 +2087,11 @@ emit(struct st_arena *a, struct st *x, struct st_hop *hop)
 		return false;
 	o = buf;
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		size_t n = f[i]->p ? f[i]->n : 0, j;
+		size_t n = f[i]->p ? f[i]->n : 0;
 
 		*dst[i] = o;
-		for (j = 0; j < n; j++) {
-			unsigned char c = (unsigned char)f[i]->p[j];
-
-			*o++ = (char)(c < 0x20 || c == 0x7f ? ' ' : c);
-		}
+		copy_text(o, f[i]->p, n);
+		o += n;
 		*o++ = '\0';
 	}
 	if (x->auth != NULL && x->auth_sp.p == NULL)
@@ -1651,11 +2101,12 @@ emit(struct st_arena *a, struct st *x, struct st_hop *hop)
 	hop->ip = o;
 	memcpy(o, x->ip, strlen(x->ip) + 1);
 	/* the protocol word in capitals when it is a known one */
-	if (in_list(x->with, protos)) {
+	if (x->with_proto) {
 		char *w = (char *)hop->with;
 
 		for (; *w; w++)
-			*w = (char)toupper((unsigned char)*w);
+			if (IS_LOWER(*w))
+				*w = (char)(*w - 'a' + 'A');
 	}
 	return true;
 }
@@ -1675,9 +2126,10 @@ st_received_parse(struct st_arena *a, const char *p, size_t len,
 	if ((raw = st_hdr_unfold(a, p, len, &n)) == NULL)
 		return false;
 	hop->raw = raw;
-	memset(x, 0, offsetof(struct st, tk));
+	memset(x, 0, offsetof(struct st, hit));
 	x->tk.n = 0;
 	x->tk.truncated = x->tk.unbalanced = false;
+	x->tk.last_semi = SIZE_MAX;
 	x->s = raw;
 	x->n = n;
 	x->from_a = x->from_b = x->by_a = x->by_b = -1;
@@ -1727,20 +2179,20 @@ st_received_parse(struct st_arena *a, const char *p, size_t len,
 	/* Exchange "with mapi id 15.20.x": the build of the mailbox server,
 	 * no queue id (SpamAssassin drops it too).  "with Microsoft SMTP
 	 * Server ... id 15.20.x" is kept as written, as SpamAssassin does. */
-	if (x->id.n && with_has(x, "mapi"))
+	if (x->id.n && with_has(x, WW_MAPI))
 		x->id.n = 0;
 	/* GMX submission: "(EHLO x) [ip] by mail.gmx.net" */
 	if (x->auth == NULL && x->form == F_WORD && x->helo_comment &&
-	    (host_in(x->by, "mail.gmx.net") || host_in(x->by, "mail.gmx.com")))
+	    (HOST_IN(x->by, "mail.gmx.net") || HOST_IN(x->by, "mail.gmx.com")))
 		x->auth = "GMX";
 	/* Gmail submission ids carry "sm": "p16-v6sm7861105wro.29..." */
 	if (x->auth == NULL && strcmp(x->mta, "gmail") == 0 && x->id.n &&
-	    with_has(x, "ESMTPS") && MARK(x, MK_VERSION)) {
+	    with_has(x, WW_ESMTPS) && MARK(x, MK_VERSION)) {
 		size_t k;
 
 		for (k = 1; k + 3 < x->id.n && k < 8; k++)
 			if (x->id.p[k] == 's' && x->id.p[k + 1] == 'm' &&
-			    isdigit((unsigned char)x->id.p[k + 2])) {
+			    IS_DIGIT((unsigned char)x->id.p[k + 2])) {
 				x->auth = "GMail";
 				break;
 			}
