@@ -183,6 +183,27 @@ conv_put(const char *cs, iconv_t cd, int slot)
 	g_mime_iconv_close(cd);
 }
 
+/* ASCII case-insensitive equality of s with lc, a lower-case literal
+ * (what g_ascii_strcasecmp() == 0 says, without the call). */
+static bool
+ieq(const char *s, const char *lc)
+{
+	for (; *lc != '\0'; s++, lc++)
+		if (*s != *lc && !(*s >= 'A' && *s <= 'Z' && *s + 32 == *lc))
+			return false;
+	return *s == '\0';
+}
+
+/* Does s begin with lc (lower case), ASCII letters without case? */
+static bool
+ipfx(const char *s, const char *lc)
+{
+	for (; *lc != '\0'; s++, lc++)
+		if (*s != *lc && !(*s >= 'A' && *s <= 'Z' && *s + 32 == *lc))
+			return false;
+	return true;
+}
+
 /* Only ASCII, no ESC (0x1b) and no NUL (g_utf8_validate() refuses NUL):
  * such text needs no conversion nor validation.  Eight bytes at a time. */
 static bool
@@ -223,9 +244,8 @@ put_text(struct gbuf *g, const char *p, size_t n, const char *cs)
 	if (plain_ascii(p, n))
 		cs = NULL;
 	else {
-		if (cs != NULL && (g_ascii_strcasecmp(cs, "utf-8") == 0 ||
-		    g_ascii_strcasecmp(cs, "us-ascii") == 0 ||
-		    g_ascii_strcasecmp(cs, "utf8") == 0))
+		if (cs != NULL && (ieq(cs, "utf-8") || ieq(cs, "us-ascii") ||
+		    ieq(cs, "utf8")))
 			cs = NULL;
 		if (cs == NULL && !g_utf8_validate(p, (gssize)n, NULL)) {
 			/* raw 8-bit with no (or a wrong) label: the usual
@@ -384,8 +404,7 @@ set_orig(struct bctx *c, const char *p, size_t n, const char *where)
 static bool
 leaf_wanted(const char *type, const char *sub)
 {
-	return g_ascii_strcasecmp(type, "text") == 0 ||
-	    g_ascii_strcasecmp(type, "message") == 0;
+	return ieq(type, "text") || ieq(type, "message");
 }
 
 /* What a leaf part of type/sub (charset cs) adds: its decoded content. */
@@ -393,32 +412,27 @@ static void
 leaf(struct bctx *c, const char *type, const char *sub, const char *cs,
     const char *data, size_t len)
 {
-	if (g_ascii_strcasecmp(type, "message") == 0 &&
-	    (g_ascii_strcasecmp(sub, "delivery-status") == 0 ||
-	    g_ascii_strcasecmp(sub, "global-delivery-status") == 0)) {
+	bool text = ieq(type, "text"), msg = !text && ieq(type, "message");
+
+	if (msg && (ieq(sub, "delivery-status") ||
+	    ieq(sub, "global-delivery-status"))) {
 		put_text(&c->dsn, data, len, cs);
 		gbuf_put(&c->dsn, "\n", 1);
-	} else if (g_ascii_strcasecmp(type, "message") == 0 &&
-	    g_ascii_strcasecmp(sub, "feedback-report") == 0) {
+	} else if (msg && ieq(sub, "feedback-report")) {
 		put_text(&c->arf, data, len, cs);
-	} else if ((g_ascii_strcasecmp(type, "text") == 0 ||
-	    g_ascii_strcasecmp(type, "message") == 0) &&
-	    (g_ascii_strncasecmp(sub, "rfc822-header", 13) == 0 ||
-	    g_ascii_strcasecmp(sub, "rfc822") == 0 ||
-	    g_ascii_strcasecmp(sub, "global") == 0 ||
-	    g_ascii_strcasecmp(sub, "global-headers") == 0)) {
-		set_orig(c, data, len, g_ascii_strcasecmp(sub, "rfc822") == 0 ?
+	} else if ((text || msg) && (ipfx(sub, "rfc822-header") ||
+	    ieq(sub, "rfc822") || ieq(sub, "global") ||
+	    ieq(sub, "global-headers"))) {
+		set_orig(c, data, len, ieq(sub, "rfc822") ?
 		    "message/rfc822" : "text/rfc822-headers");
-	} else if (g_ascii_strcasecmp(type, "text") == 0 &&
-	    g_ascii_strcasecmp(sub, "html") == 0) {
+	} else if (text && ieq(sub, "html")) {
 		struct gbuf u = { .max = ST_MAX_BOUNCE_TEXT };
 
 		put_text(&u, data, len, cs);
 		if (u.p != NULL)
 			put_html(&c->html, u.p, u.len);
 		gbuf_free(&u);
-	} else if (g_ascii_strcasecmp(type, "text") == 0 ||
-	    (g_ascii_strcasecmp(type, "message") == 0 && c->text.len == 0)) {
+	} else if (text || (msg && c->text.len == 0)) {
 		put_text(&c->text, data, len, cs);
 	}
 }
@@ -669,23 +683,28 @@ cte_decode(struct st_arena *a, int kind, const char *p, size_t n,
 			}
 		}
 	} else {
-		for (i = 0; i < n; i++) {
-			if (p[i] != '=') {
-				*o++ = p[i];
-				continue;
-			}
+		for (i = 0; i < n; ) {
+			/* the run up to the next '=' as it is */
+			const char *eq = memchr(p + i, '=', n - i);
+			size_t run = eq ? (size_t)(eq - (p + i)) : n - i;
+
+			memcpy(o, p + i, run);
+			o += run;
+			i += run;
+			if (i >= n)
+				break;
 			if (i + 1 < n && p[i + 1] == '\n') {
-				i++;
+				i += 2;		/* a soft line break */
 				continue;
 			}
 			if (i + 2 < n && hexval((unsigned char)p[i + 1]) >= 0 &&
 			    hexval((unsigned char)p[i + 2]) >= 0) {
 				*o++ = (char)(hexval((unsigned char)p[i + 1]) *
 				    16 + hexval((unsigned char)p[i + 2]));
-				i += 2;
+				i += 3;
 				continue;
 			}
-			*o++ = p[i];
+			*o++ = p[i++];
 		}
 	}
 	*o = '\0';
@@ -711,6 +730,24 @@ is_delim(const char *p, const char *eol, const char *b, size_t bl)
 	while (p < eol && (*p == ' ' || *p == '\t'))
 		p++;
 	return p == eol ? r : 0;
+}
+
+/* The first line at or after p (a line start) that begins with "--";
+ * end when none.  Found through the '-' bytes: base64 has none, and
+ * text few. */
+static const char *
+dash_line(const char *p, const char *end)
+{
+	const char *q = p;
+
+	while (end - q >= 2) {
+		if ((q = memchr(q, '-', (size_t)(end - q - 1))) == NULL)
+			return end;
+		if (q[1] == '-' && (q == p || q[-1] == '\n'))
+			return q;
+		q++;
+	}
+	return end;
 }
 
 static bool fast_entity(struct bctx *c, const struct st_msg *hm,
@@ -867,13 +904,13 @@ fast_entity(struct bctx *c, const struct st_msg *hm, const char *body,
 		ct.sub = "plain";
 	} else if (!ct_split(c->a, h->value, h->value_len, &ct))
 		return false;
-	if (g_ascii_strcasecmp(ct.type, "multipart") == 0) {
+	if (ieq(ct.type, "multipart")) {
 		const char *p = body, *end = body + bn, *start = NULL;
 		size_t bl;
 		int k;
 
 		if (nb >= FAST_MAX_DEPTH ||
-		    g_ascii_strcasecmp(ct.sub, "digest") == 0)
+		    ieq(ct.sub, "digest"))
 			return false;
 		/* no boundary: GMime makes a multipart with no part */
 		if (ct.boundary == NULL)
@@ -881,19 +918,22 @@ fast_entity(struct bctx *c, const struct st_msg *hm, const char *body,
 		bl = strlen(ct.boundary);
 		bounds[nb] = ct.boundary;
 		while (p < end) {
-			const char *eol = memchr(p, '\n', (size_t)(end - p));
-			const char *next = eol ? eol + 1 : end;
+			const char *eol, *next;
 			int d = 0;
 
+			/* only a line that starts with "--" can be a
+			 * delimiter: on to the next such line */
+			if ((p = dash_line(p, end)) == end)
+				break;
+			eol = memchr(p, '\n', (size_t)(end - p));
+			next = eol ? eol + 1 : end;
 			if (eol == NULL)
 				eol = end;
-			if (eol - p >= 2 && p[0] == '-' && p[1] == '-') {
-				d = is_delim(p, eol, ct.boundary, bl);
-				for (k = 0; d == 0 && k < nb; k++)
-					if (is_delim(p, eol, bounds[k],
-					    strlen(bounds[k])))
-						d = 3;	/* a parent's */
-			}
+			d = is_delim(p, eol, ct.boundary, bl);
+			for (k = 0; d == 0 && k < nb; k++)
+				if (is_delim(p, eol, bounds[k],
+				    strlen(bounds[k])))
+					d = 3;	/* a parent's */
 			if (d != 0) {
 				if (start != NULL && !fast_part(c, start,
 				    (size_t)((p > start ? p - 1 : p) - start),
@@ -913,8 +953,7 @@ fast_entity(struct bctx *c, const struct st_msg *hm, const char *body,
 	kind = cte_kind(st_msg_get(hm, "Content-Transfer-Encoding", 0));
 	if (kind < 0)
 		return false;
-	if (g_ascii_strcasecmp(ct.type, "message") == 0 &&
-	    (g_ascii_strcasecmp(ct.sub, "rfc822") == 0)) {
+	if (ieq(ct.type, "message") && ieq(ct.sub, "rfc822")) {
 		struct st_msg em;
 		const char *clean;
 		size_t w, eoff, clean_len;
@@ -938,8 +977,8 @@ fast_entity(struct bctx *c, const struct st_msg *hm, const char *body,
 			 * report inside, not as the original */
 			if (eh != NULL && c->dsn.len == 0 && ct_split(c->a,
 			    eh->value, eh->value_len, &ect) &&
-			    g_ascii_strcasecmp(ect.type, "multipart") == 0 &&
-			    g_ascii_strcasecmp(ect.sub, "report") == 0)
+			    ieq(ect.type, "multipart") &&
+			    ieq(ect.sub, "report"))
 				return fast_entity(c, &em, body + eoff,
 				    bn - eoff, depth + 1, bounds, nb);
 		}
@@ -956,10 +995,10 @@ fast_entity(struct bctx *c, const struct st_msg *hm, const char *body,
 		}
 		return true;
 	}
-	if (g_ascii_strcasecmp(ct.type, "message") == 0 &&
-	    g_ascii_strcasecmp(ct.sub, "delivery-status") != 0 &&
-	    g_ascii_strcasecmp(ct.sub, "global-delivery-status") != 0 &&
-	    g_ascii_strcasecmp(ct.sub, "feedback-report") != 0)
+	if (ieq(ct.type, "message") &&
+	    !ieq(ct.sub, "delivery-status") &&
+	    !ieq(ct.sub, "global-delivery-status") &&
+	    !ieq(ct.sub, "feedback-report"))
 		return false;
 	if (leaf_wanted(ct.type, ct.sub)) {
 		size_t dl;
@@ -1475,10 +1514,23 @@ static const char *const AUTOREPLY_SUBJECTS[] = {
 	"自動応答", "自動返信", "自動送信", "不在", NULL
 };
 
+/* The lists of words looked for in the subject (and text) of every
+ * bounce: each compiled once (mf_build()) and found in one pass. */
+static struct mfind mf_autoreply, mf_challenge, mf_bsubj;
+static pthread_once_t mf_autoreply_once = PTHREAD_ONCE_INIT;
+static pthread_once_t mf_challenge_once = PTHREAD_ONCE_INIT;
+static pthread_once_t mf_bsubj_once = PTHREAD_ONCE_INIT;
+
+static void
+mf_autoreply_build(void)
+{
+	mf_build(&mf_autoreply, AUTOREPLY_SUBJECTS, false);
+}
+
 static bool
 is_autoreply(struct st_msg *m, const char *subject)
 {
-	size_t k;
+	uint64_t found[2];
 
 	if (hdr_has(m, "Auto-Submitted", "auto-replied") ||
 	    hdr_has(m, "X-Autoreply", NULL) ||
@@ -1489,11 +1541,9 @@ is_autoreply(struct st_msg *m, const char *subject)
 	    hdr_has(m, "Precedence", "auto_reply") ||
 	    hdr_has(m, "X-Precedence", "auto_reply"))
 		return true;
-	for (k = 0; AUTOREPLY_SUBJECTS[k] != NULL; k++)
-		if (memcasestr(subject, strlen(subject),
-		    AUTOREPLY_SUBJECTS[k]) != NULL)
-			return true;
-	return false;
+	pthread_once(&mf_autoreply_once, mf_autoreply_build);
+	return mf_scan(&mf_autoreply, subject, strlen(subject), found,
+	    true) > 0;
 }
 
 static const char *const CHALLENGE_PHRASES[] = {
@@ -1511,25 +1561,30 @@ static const char *const CHALLENGE_PHRASES[] = {
 	NULL
 };
 
+static void
+mf_challenge_build(void)
+{
+	mf_build(&mf_challenge, CHALLENGE_PHRASES, false);
+}
+
 static bool
 is_challenge(struct st_msg *m, const char *subject, const char *t,
     size_t len)
 {
-	size_t k;
-	int score = 0;
+	uint64_t found[2];
+	size_t score;
 
 	if (hdr_has(m, "X-TMDA-Fingerprint", NULL) ||
 	    hdr_has(m, "X-Boxbe-Activity", NULL) ||
 	    hdr_has(m, "X-Challenge", NULL) ||
 	    hdr_has(m, "X-Challenge-Response", NULL))
 		return true;
-	for (k = 0; CHALLENGE_PHRASES[k] != NULL; k++) {
-		if (memcasestr(subject, strlen(subject), CHALLENGE_PHRASES[k]))
-			score += 2;
-		if (memcasestr(t, len < 16384 ? len : 16384,
-		    CHALLENGE_PHRASES[k]))
-			score++;
-	}
+	/* each phrase counts 2 in the subject, 1 in the text */
+	pthread_once(&mf_challenge_once, mf_challenge_build);
+	score = 2 * mf_scan(&mf_challenge, subject, strlen(subject), found,
+	    false);
+	score += mf_scan(&mf_challenge, t, len < 16384 ? len : 16384, found,
+	    false);
 	return score >= 3;
 }
 
@@ -1549,6 +1604,12 @@ static const char *const BOUNCE_SUBJECTS[] = {
 	"unzustellbar", "non remis", "配信", "不達", "エラー", "届きません",
 	NULL
 };
+
+static void
+mf_bsubj_build(void)
+{
+	mf_build(&mf_bsubj, BOUNCE_SUBJECTS, false);
+}
 
 static bool
 sender_is_system(const char *from, const char *from_display,
@@ -1643,22 +1704,39 @@ arrival(struct st_msg *m, struct st_bounce *b)
 }
 
 /* The bouncing system's name when no Reporting-MTA says it. */
+static const char *const INTRO[] = {
+	"this is the qmail-send program at ",
+	"this is the mail system at host ",
+	"this is the mail delivery agent at ",
+	"the mail server at ", NULL };
+static struct mfind mf_intro;
+static pthread_once_t mf_intro_once = PTHREAD_ONCE_INIT;
+
+static void
+mf_intro_build(void)
+{
+	mf_build(&mf_intro, INTRO, false);
+}
+
 static const char *
 guess_reporter(struct bctx *c, const char *from, const char *text,
     size_t len)
 {
-	static const char *const INTRO[] = {
-		"this is the qmail-send program at ",
-		"this is the mail system at host ",
-		"this is the mail delivery agent at ",
-		"the mail server at ", NULL };
 	size_t k;
 	const char *at;
+	uint64_t found[2];
 
+	/* which introductions the text has, in one pass; then where */
+	pthread_once(&mf_intro_once, mf_intro_build);
+	if (mf_scan(&mf_intro, text, len < 8192 ? len : 8192, found,
+	    false) == 0)
+		found[0] = found[1] = 0;
 	for (k = 0; INTRO[k] != NULL; k++) {
-		const char *f = memcasestr(text, len < 8192 ? len : 8192,
-		    INTRO[k]), *s, *e;
+		const char *f, *s, *e;
 
+		if (!mf_has(found, k))
+			continue;
+		f = memcasestr(text, len < 8192 ? len : 8192, INTRO[k]);
 		if (f == NULL)
 			continue;
 		s = f + strlen(INTRO[k]);
@@ -2045,12 +2123,12 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 		goto not_bounce;
 	score = st_bounce_text_score(tc.text, tc.len);
 	{
-		bool subj = false;
+		uint64_t found[2];
+		bool subj;
 
-		for (k = 0; BOUNCE_SUBJECTS[k] != NULL; k++)
-			if (memcasestr(subject, strlen(subject),
-			    BOUNCE_SUBJECTS[k]) != NULL)
-				subj = true;
+		pthread_once(&mf_bsubj_once, mf_bsubj_build);
+		subj = mf_scan(&mf_bsubj, subject, strlen(subject), found,
+		    true) > 0;
 		if ((h = st_msg_get(m, "X-Failed-Recipients", 0)) != NULL)
 			bounce = true;
 		else if (c.report_dsn)

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "spamtrace/bounce.h"
 
@@ -25,6 +26,45 @@ bool	next_line(const char *text, size_t len, size_t *pos, const char **line,
 /* Case-insensitive search of needle (NUL-terminated, lower case) in a
  * span; returns the position or NULL. */
 const char *memcasestr(const char *p, size_t n, const char *needle);
+
+/*
+ * Many needles at once: which of a list of lower-case needles occur in a
+ * text, ASCII letters compared without case (as memcasestr does), in one
+ * pass over the text.  Each position is looked up by its first byte in a
+ * table of the needles that start with it (built once per list), so a
+ * text is read once instead of once per needle: these lists are tried on
+ * every line or every text of every bounce.
+ */
+#define MF_MAX	128
+
+struct mfind {
+	const char *const *nd;	/* NULL-terminated, lower case, non-empty */
+	size_t	n;
+	size_t	len[MF_MAX];
+	uint8_t	head[256];	/* 1 + first needle starting with the byte */
+	uint64_t pair[1024];	/* bit b0 * 256 + b1 (bytes of the text as
+				 * they are): a needle starts so */
+	uint8_t	next[MF_MAX];	/* 1 + the next one, 0 = end */
+	unsigned char map[256];	/* a byte of the text as the needles see it:
+				 * lower case (NUL as a space: nul_space) */
+	/* Wu-Manber: the shortest needle's length, and how far a window
+	 * of that length may move on when it ends with a pair of (mapped)
+	 * bytes (hashed; colliding pairs keep the smallest move) */
+	size_t	minlen;
+	uint8_t	shift[4096];
+};
+
+/* Compile a NULL-terminated list of lower-case needles (nul_space: a
+ * NUL in the text reads as a space). */
+void	mf_build(struct mfind *m, const char *const *nd, bool nul_space);
+/* Set bit k of found[] for each needle k in t[0..n); with first_only,
+ * stop at the first found (*at, when not NULL, gets where).  Returns the
+ * number of distinct needles found. */
+size_t	mf_scan_at(const struct mfind *m, const char *t, size_t n,
+	    uint64_t found[2], bool first_only, size_t *at);
+size_t	mf_scan(const struct mfind *m, const char *t, size_t n,
+	    uint64_t found[2], bool first_only);
+bool	mf_has(const uint64_t found[2], size_t k);
 
 /* Does a line (span) look like a header field "Name: value"? */
 bool	line_is_field(const char *l, size_t n);

@@ -1213,6 +1213,13 @@ match_weak(const char *s, size_t n)
 	return k != SIZE_MAX ? PHRASES_WEAK[k].reason : NULL;
 }
 
+/* Is a table code 5 bytes long (an exact "C.S.D")? */
+static bool
+code_len5(const char *c)
+{
+	return c[0] && c[1] && c[2] && c[3] && c[4] && !c[5];
+}
+
 static const char *
 status_reason(const char *status)
 {
@@ -1224,12 +1231,15 @@ status_reason(const char *status)
 		return NULL;
 	/* Sisimai's private 5.0.9xx codes and x.0.0 say nothing */
 	sd = status + 2;
+	/* (the first byte compared first: this runs for every recipient) */
 	for (i = 0; i < sizeof(STATUS_TABLE) / sizeof(STATUS_TABLE[0]); i++)
-		if (strlen(STATUS_TABLE[i].code) == 5 &&
+		if (STATUS_TABLE[i].code[0] == status[0] &&
+		    code_len5(STATUS_TABLE[i].code) &&
 		    strcmp(STATUS_TABLE[i].code, status) == 0)
 			return STATUS_TABLE[i].reason;
 	for (i = 0; i < sizeof(STATUS_TABLE) / sizeof(STATUS_TABLE[0]); i++)
-		if (strlen(STATUS_TABLE[i].code) != 5 &&
+		if (STATUS_TABLE[i].code[0] == sd[0] &&
+		    !code_len5(STATUS_TABLE[i].code) &&
 		    strcmp(STATUS_TABLE[i].code, sd) == 0)
 			return STATUS_TABLE[i].reason;
 	return NULL;

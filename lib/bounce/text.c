@@ -139,32 +139,7 @@ memcasestr(const char *p, size_t n, const char *needle)
 	return NULL;
 }
 
-/*
- * Many needles at once: which of a list of lower-case needles occur in a
- * text, ASCII letters compared without case (as memcasestr does), in one
- * pass over the text.  Each position is looked up by its first byte in a
- * table of the needles that start with it (built once per list), so a
- * text is read once instead of once per needle: these lists are tried on
- * every line or every text of every bounce.
- */
-#define MF_MAX	128
-
-struct mfind {
-	const char *const *nd;	/* NULL-terminated, lower case, non-empty */
-	size_t	n;
-	size_t	len[MF_MAX];
-	uint8_t	head[256];	/* 1 + first needle starting with the byte */
-	uint64_t pair[1024];	/* bit b0 * 256 + b1 (bytes of the text as
-				 * they are): a needle starts so */
-	uint8_t	next[MF_MAX];	/* 1 + the next one, 0 = end */
-	unsigned char map[256];	/* a byte of the text as the needles see it:
-				 * lower case (NUL as a space: nul_space) */
-	/* Wu-Manber: the shortest needle's length, and how far a window
-	 * of that length may move on when it ends with a pair of (mapped)
-	 * bytes (hashed; colliding pairs keep the smallest move) */
-	size_t	minlen;
-	uint8_t	shift[4096];
-};
+/* Many needles at once (struct mfind, bounce_int.h). */
 
 static unsigned
 mf_hash(unsigned char a, unsigned char b)
@@ -172,7 +147,7 @@ mf_hash(unsigned char a, unsigned char b)
 	return (((unsigned)a << 5) ^ (unsigned)b) & 4095u;
 }
 
-static void
+void
 mf_build(struct mfind *m, const char *const *nd, bool nul_space)
 {
 	size_t k;
@@ -230,7 +205,7 @@ mf_build(struct mfind *m, const char *const *nd, bool nul_space)
  * first_only, stop at the first needle found (the one that starts first;
  * *at, when not NULL, gets where).  Returns the number of distinct
  * needles found. */
-static size_t
+size_t
 mf_scan_at(const struct mfind *m, const char *t, size_t n, uint64_t found[2],
     bool first_only, size_t *at)
 {
@@ -291,14 +266,14 @@ mf_scan_at(const struct mfind *m, const char *t, size_t n, uint64_t found[2],
 	return nf;
 }
 
-static size_t
+size_t
 mf_scan(const struct mfind *m, const char *t, size_t n, uint64_t found[2],
     bool first_only)
 {
 	return mf_scan_at(m, t, n, found, first_only, NULL);
 }
 
-static bool
+bool
 mf_has(const uint64_t found[2], size_t k)
 {
 	return (found[k >> 6] >> (k & 63)) & 1;
@@ -448,11 +423,21 @@ static const char *const RCPT_LABELS[] = {
 	"e-mail address", "email address", "mail address", NULL
 };
 
+static struct mfind mf_labels;
+static pthread_once_t mf_labels_once = PTHREAD_ONCE_INIT;
+
+static void
+mf_labels_build(void)
+{
+	mf_build(&mf_labels, RCPT_LABELS, false);
+}
+
 static int
 tier_of(const char *t, size_t line, size_t s, size_t line_end)
 {
 	size_t i = line;
 	size_t k;
+	uint64_t found[2];
 
 	/* an address that starts the line (after white space, quotes,
 	 * bullets, '<') */
@@ -473,9 +458,19 @@ tier_of(const char *t, size_t line, size_t s, size_t line_end)
 		if (j == s)
 			return 1;
 	}
-	/* "Label: <addr>": a known label before it on the line */
-	for (k = 0; RCPT_LABELS[k] != NULL; k++) {
-		const char *f = memcasestr(t + line, s - line, RCPT_LABELS[k]);
+	/* "Label: <addr>": a known label before it on the line (the
+	 * labels there found in one pass, then where each is) */
+	pthread_once(&mf_labels_once, mf_labels_build);
+	if (mf_scan(&mf_labels, t + line, s - line, found, false) == 0)
+		k = sizeof(RCPT_LABELS) / sizeof(RCPT_LABELS[0]) - 1;
+	else
+		k = 0;
+	for (; RCPT_LABELS[k] != NULL; k++) {
+		const char *f;
+
+		if (!mf_has(found, k))
+			continue;
+		f = memcasestr(t + line, s - line, RCPT_LABELS[k]);
 
 		if (f != NULL && (size_t)(f - (t + line)) < 80)
 			return strncmp(RCPT_LABELS[k], "rcpt", 4) == 0 ||
@@ -814,7 +809,8 @@ st_bounce_text_rcpts(struct text_ctx *c, struct st_bounce *b)
 
 	if (c->len == 0)
 		return ST_OK;
-	if ((cv = calloc(max, sizeof(*cv))) == NULL)
+	/* collect() writes each entry before it is read: no need to clear */
+	if ((cv = malloc(max * sizeof(*cv))) == NULL)
 		return ST_ENOMEM;
 	n = collect(c, cv, max, &best);
 	if (best == 3) {
@@ -894,16 +890,34 @@ st_bounce_text_diag(struct text_ctx *c, const char *addr)
 
 /* --- remote MTA in a diagnostic --------------------------------------------- */
 
+static const char *const MTA_KEYS[] = { "remote host ", "host ",
+	"while talking to ", "remote server ", "server ", "mx ", NULL };
+static struct mfind mf_mta;
+static pthread_once_t mf_mta_once = PTHREAD_ONCE_INIT;
+
+static void
+mf_mta_build(void)
+{
+	mf_build(&mf_mta, MTA_KEYS, false);
+}
+
 static const char *
 remote_mta(struct st_arena *a, const char *d)
 {
-	static const char *const KEYS[] = { "remote host ", "host ",
-		"while talking to ", "remote server ", "server ", "mx ",
-		NULL };
+	const char *const *KEYS = MTA_KEYS;
 	size_t k, n = strlen(d);
+	uint64_t found[2];
 
+	/* the keys the diagnostic has, in one pass */
+	pthread_once(&mf_mta_once, mf_mta_build);
+	if (mf_scan(&mf_mta, d, n, found, false) == 0)
+		return "";
 	for (k = 0; KEYS[k] != NULL; k++) {
-		const char *f = memcasestr(d, n, KEYS[k]), *s, *e;
+		const char *f, *s, *e;
+
+		if (!mf_has(found, k))
+			continue;
+		f = memcasestr(d, n, KEYS[k]);
 
 		while (f != NULL) {
 			s = f + strlen(KEYS[k]);
