@@ -85,6 +85,9 @@ struct bctx {
 	int	nparts;
 	bool	report_dsn, report_arf;
 	bool	quick;		/* ST_BOUNCE_QUICK: no recipients */
+	/* the copy of the original quoted in the text (find_quoted()) */
+	bool	quoted_done, have_inline;
+	size_t	inline_start;
 };
 
 /* Copy p[0..n) with LF line endings (CRLF and lone CR become LF). */
@@ -1169,6 +1172,35 @@ strip_type(const char **v, size_t *n)
 		(*n)--;
 }
 
+/* The DSN fields parse_dsn() reads; F_OTHER for the rest. */
+enum dsn_field {
+	F_OTHER, F_REPORTING_MTA, F_FINAL, F_ORIGINAL, F_ACTUAL, F_ACTION,
+	F_STATUS, F_REMOTE_MTA, F_DIAG
+};
+
+static enum dsn_field
+dsn_field(const char *name, size_t n)
+{
+	static const struct { const char *name; size_t n;
+	    enum dsn_field f; } FIELDS[] = {
+		{ "Reporting-MTA", 13, F_REPORTING_MTA },
+		{ "Final-Recipient", 15, F_FINAL },
+		{ "Original-Recipient", 18, F_ORIGINAL },
+		{ "X-Actual-Recipient", 18, F_ACTUAL },
+		{ "Action", 6, F_ACTION },
+		{ "Status", 6, F_STATUS },
+		{ "Remote-MTA", 10, F_REMOTE_MTA },
+		{ "Diagnostic-Code", 15, F_DIAG } };
+	size_t k;
+
+	for (k = 0; k < sizeof(FIELDS) / sizeof(FIELDS[0]); k++)
+		if (FIELDS[k].n == n && (name[0] | 0x20) ==
+		    (FIELDS[k].name[0] | 0x20) &&
+		    strncasecmp(name, FIELDS[k].name, n) == 0)
+			return FIELDS[k].f;
+	return F_OTHER;
+}
+
 /* Parse DSN fields from text (any order, blank lines or not) into b.
  * Returns the number of recipients added. */
 static size_t
@@ -1182,6 +1214,7 @@ parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
 	size_t fname_n = 0, fval_n = 0;
 	struct gbuf val = { .max = 65536 };
 	bool more = true;
+	enum dsn_field f = F_OTHER;
 
 	memset(&pend, 0, sizeof(pend));
 	pend.block = -1;
@@ -1195,31 +1228,30 @@ parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
 			gbuf_put(&val, l, ll);
 			continue;
 		}
-		/* flush the previous field */
-		if (fname != NULL) {
+		/* flush the previous field (one that is read here) */
+		if (fname != NULL && f != F_OTHER) {
 			char *v = st_arena_strndup(c->a, val.p ? val.p : "",
 			    val.len);
 
 			fval = v;
 			fval_n = v ? strlen(v) : 0;
-#define IS(name) (fname_n == strlen(name) && \
-    strncasecmp(fname, name, fname_n) == 0)
-			if (v != NULL && IS("Reporting-MTA")) {
+#define IS(name) (f == (name))
+			if (v != NULL && IS(F_REPORTING_MTA)) {
 				strip_type(&fval, &fval_n);
 				if (*c->b->reporting_mta == '\0')
 					c->b->reporting_mta = st_arena_strndup(
 					    c->a, fval, fval_n);
-			} else if (v != NULL && (IS("Final-Recipient") ||
-			    IS("Original-Recipient") ||
-			    IS("X-Actual-Recipient"))) {
-				bool fin = !IS("Original-Recipient");
+			} else if (v != NULL && (IS(F_FINAL) ||
+			    IS(F_ORIGINAL) ||
+			    IS(F_ACTUAL))) {
+				bool fin = !IS(F_ORIGINAL);
 
 				/* a new recipient: a new block, or a field
 				 * the current one already has */
 				if (cur == NULL || cur->block != block ||
 				    (fin && cur->final) ||
 				    (!fin && cur->orig)) {
-					if (IS("X-Actual-Recipient") && cur)
+					if (IS(F_ACTUAL) && cur)
 						goto flushed;
 					if (nr == cap) {
 						size_t nc = cap ? cap * 2 : 4;
@@ -1277,17 +1309,17 @@ parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
 				}
 				cur = tgt == &pend ? cur : tgt;
 #define cur tgt
-				if (IS("Action")) {
+				if (IS(F_ACTION)) {
 					cur->action = fval;
 					cur->action_n = fval_n;
-				} else if (IS("Status")) {
+				} else if (IS(F_STATUS)) {
 					cur->status = fval;
 					cur->status_n = fval_n;
-				} else if (IS("Remote-MTA")) {
+				} else if (IS(F_REMOTE_MTA)) {
 					strip_type(&fval, &fval_n);
 					cur->remote = fval;
 					cur->remote_n = fval_n;
-				} else if (IS("Diagnostic-Code")) {
+				} else if (IS(F_DIAG)) {
 					cur->unix_diag = fval_n >= 6 &&
 					    memcasestr(fval, fval_n < 12 ?
 					    fval_n : 12, "x-unix") != NULL;
@@ -1298,7 +1330,9 @@ parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
 #undef cur
 			}
 #undef IS
+		}
 flushed:
+		if (fname != NULL) {
 			fname = NULL;
 			val.len = 0;
 		}
@@ -1312,6 +1346,11 @@ flushed:
 			while (fname_n > 0 && (fname[fname_n - 1] == ' ' ||
 			    fname[fname_n - 1] == '\t'))
 				fname_n--;
+			f = dsn_field(fname, fname_n);
+			/* the trace (quick) needs the recipients' addresses
+			 * and the reporting MTA only */
+			if (c->quick && f >= F_ACTION)
+				f = F_OTHER;
 			val.len = 0;
 			gbuf_put(&val, colon + 1, ll - (size_t)(colon + 1 - l));
 			if (val.p == NULL)
@@ -1336,6 +1375,8 @@ flushed:
 		if ((r = st_bounce_add_rcpt(c->a, c->b, addr, an)) == NULL)
 			continue;
 		added++;
+		if (c->quick)
+			break;		/* one is enough to say what it is */
 		if (d->action != NULL)
 			r->action = st_bounce_oneline(c->a, d->action,
 			    d->action_n);
@@ -1367,8 +1408,6 @@ flushed:
 					*z = '\0';
 			}
 		}
-		if (c->quick)
-			continue;
 		if (tc != NULL) {
 			char *td = st_bounce_text_diag(tc, r->address);
 
@@ -1384,8 +1423,7 @@ flushed:
 			r->remote_mta = "";
 		if (r->diagnostic == NULL)
 			r->diagnostic = "";
-		st_bounce_classify(c->a, r, tc ? tc->text : NULL, tc ? tc->len :
-		    0, d->context);
+		st_bounce_classify(c->a, r, tc, d->context);
 		/* RFC 3464 2.3.6: an "X-Unix" diagnostic is a local delivery
 		 * program's exit; unless its words name the trouble (a full
 		 * mailbox), the mailer failed */
@@ -1407,6 +1445,10 @@ find_inline_dsn(const char *t, size_t len, size_t *start)
 	const char *l;
 
 	while (next_line(t, len, &pos, &l, &ll)) {
+		/* (the first letter first: most lines are prose) */
+		if (ll <= 14 || (*l != 'R' && *l != 'r' && *l != 'F' &&
+		    *l != 'f' && *l != 'O' && *l != 'o'))
+			continue;
 		if ((ll > 14 && strncasecmp(l, "Reporting-MTA:", 14) == 0) ||
 		    (ll > 16 && strncasecmp(l, "Final-Recipient:", 16) == 0) ||
 		    (ll > 19 && strncasecmp(l, "Original-Recipient:", 19) ==
@@ -1625,8 +1667,11 @@ sender_is_system(const char *from, const char *from_display,
 	if (rp_present && (rp == NULL || *rp == '\0' || strcmp(rp, "<>") == 0))
 		return true;
 	for (k = 0; LOCALS[k] != NULL && from != NULL; k++) {
-		size_t n = strlen(LOCALS[k]);
+		size_t n;
 
+		if ((from[0] | 0x20) != LOCALS[k][0])
+			continue;	/* (all start with a letter) */
+		n = strlen(LOCALS[k]);
 		if (strncasecmp(from, LOCALS[k], n) == 0 &&
 		    (from[n] == '@' || from[n] == '\0'))
 			return true;
@@ -1684,11 +1729,9 @@ arrival(struct st_msg *m, struct st_bounce *b)
 	struct st_date d;
 
 	if (h != NULL) {
-		const char *semi = NULL, *p;
+		/* the date after the last ';' */
+		const char *semi = memrchr(h->value, ';', h->value_len);
 
-		for (p = h->value; p < h->value + h->value_len; p++)
-			if (*p == ';')
-				semi = p;
 		if (semi != NULL && st_date_parse(semi + 1,
 		    (size_t)(h->value + h->value_len - semi - 1), &d)) {
 			b->has_arrival = true;
@@ -1755,6 +1798,40 @@ guess_reporter(struct bctx *c, const char *from, const char *text,
 }
 
 /* --- the entry point ---------------------------------------------------------- */
+
+/*
+ * Where the text quotes the original (st_bounce_find_inline()), once:
+ * the original when no MIME part gave it, and the bounce's own text
+ * (tc->len) ends there.  In quick mode, with the original from a MIME
+ * part, only the steps that read tc->len ask for it.
+ */
+static void
+find_quoted(struct bctx *c, struct text_ctx *tc)
+{
+	size_t start;
+
+	if (c->quoted_done)
+		return;
+	c->quoted_done = true;
+	if (c->text.p != NULL && st_bounce_find_inline(c->text.p, c->text.len,
+	    &start)) {
+		c->have_inline = true;
+		c->inline_start = start;
+		/* DSN fields written inline are not the original */
+		if (c->orig == NULL)
+			set_orig(c, c->text.p + start, c->text.len - start,
+			    "inline");
+		tc->len = start;
+	}
+}
+
+/* guess_reporter() on the bounce's own text */
+static const char *
+reporter(struct bctx *c, struct text_ctx *tc, const char *from)
+{
+	find_quoted(c, tc);
+	return guess_reporter(c, from, tc->text, tc->len);
+}
 
 static bool mbox_line_before(const char *text, size_t pos);
 
@@ -1875,7 +1952,7 @@ ses_json(struct bctx *c, const char *text, size_t len)
 			r->action = c->b->kind == ST_BOUNCE_DSN && resp ?
 			    "delivered" : "failed";
 		if (!c->quick)
-			st_bounce_classify(c->a, r, NULL, 0, NULL);
+			st_bounce_classify(c->a, r, NULL, NULL);
 	}
 	if (mta != NULL) {
 		const char *semi = strchr(mta, ';');
@@ -1930,8 +2007,8 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 	struct text_ctx tc;
 	struct st_msg lm;
 	const char *lf, *from, *from_disp, *subject, *rp = NULL;
-	size_t lflen, body_off, text_len, start, k, inline_start = 0;
-	bool rp_present, sys, bounce = false, have_inline = false;
+	size_t lflen, body_off, start, k;
+	bool rp_present, sys, bounce = false;
 	char code[16];
 	const struct st_header *h;
 	const char *orig_from = "";
@@ -1963,7 +2040,6 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 
 	/* who sent it, to whom, when */
 	from = hdr_addr(m, "From");
-	from_disp = st_msg_decoded(m, "From");
 	subject = st_msg_decoded(m, "Subject");
 	if (subject == NULL)
 		subject = "";
@@ -1999,59 +2075,45 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 
 	/* the body */
 	read_body(&c, lf, lflen, body_off);
-	text_len = c.text.len;
-	if (c.text.p != NULL && st_bounce_find_inline(c.text.p, c.text.len,
-	    &start)) {
-		have_inline = true;
-		inline_start = start;
-		/* DSN fields written inline are not the original */
-		if (c.orig == NULL)
-			set_orig(&c, c.text.p + start, c.text.len - start,
-			    "inline");
-		text_len = start;
-	}
+	memset(&tc, 0, sizeof(tc));
+	tc.a = m->arena;
+	tc.text = c.text.p ? c.text.p : "";
+	tc.len = c.text.len;
+	if (!c.quick || c.orig == NULL)
+		find_quoted(&c, &tc);
 	if (c.orig != NULL) {
 		b->orig = c.orig;
 		b->orig_len = c.orig_len;
 		b->orig_where = c.orig_where;
-		{
-			struct st_msg om;
+	}
+	/* the original's sender is not a failed recipient (what quick
+	 * mode does not look for) */
+	if (c.orig != NULL && !c.quick) {
+		struct st_msg om;
 
-			if (st_msg_parse(&om, m->arena, c.orig, c.orig_len) ==
-			    ST_OK) {
-				const struct st_header *oh = st_msg_get(&om,
-				    "From", 0);
+		if (st_msg_parse(&om, m->arena, c.orig, c.orig_len) == ST_OK) {
+			const struct st_header *oh = st_msg_get(&om, "From", 0);
 
-				if (oh != NULL) {
-					char *fa = st_addr_extract(m->arena,
-					    oh->value, oh->value_len);
+			if (oh != NULL) {
+				char *fa = st_addr_extract(m->arena, oh->value,
+				    oh->value_len);
 
-					orig_from = fa ? fa : "";
-				}
+				orig_from = fa ? fa : "";
 			}
 		}
 	}
-	(void)have_inline;
-
-	memset(&tc, 0, sizeof(tc));
-	tc.a = m->arena;
-	tc.text = c.text.p ? c.text.p : "";
-	tc.len = text_len;
 	tc.exclude[tc.nexclude++] = from;
 	tc.exclude[tc.nexclude++] = b->to_addr;
 	tc.exclude[tc.nexclude++] = rp;
 	tc.exclude[tc.nexclude++] = orig_from;
 	tc.exclude[tc.nexclude++] = b->delivered_to;
 
-	sys = sender_is_system(from, from_disp, rp, rp_present);
-
 	/* 1. feedback report */
 	if (c.arf.len > 0 || c.report_arf) {
 		b->kind = ST_BOUNCE_ARF;
 		parse_arf(&c, c.arf.p ? c.arf.p : "", c.arf.len);
 		if (*b->reporting_mta == '\0')
-			b->reporting_mta = guess_reporter(&c, from, tc.text,
-			    tc.len);
+			b->reporting_mta = reporter(&c, &tc, from);
 		goto done;
 	}
 	/* 1b. Hotmail's feedback loop (JMRP) in its older form: no
@@ -2080,8 +2142,7 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 					r->feedback_type = "abuse";
 					r->diagnostic = "";
 				}
-				b->reporting_mta = guess_reporter(&c, from,
-				    tc.text, tc.len);
+				b->reporting_mta = reporter(&c, &tc, from);
 				goto done;
 			}
 		}
@@ -2094,8 +2155,7 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 			b->orig_where = c.orig_where;
 		}
 		if (*b->reporting_mta == '\0')
-			b->reporting_mta = guess_reporter(&c, from, tc.text,
-			    tc.len);
+			b->reporting_mta = reporter(&c, &tc, from);
 		goto done;
 	}
 	/* 2. delivery status notification */
@@ -2107,17 +2167,20 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 		b->kind = ST_BOUNCE_DSN;
 	if (b->kind == ST_BOUNCE_DSN) {
 		if (*b->reporting_mta == '\0')
-			b->reporting_mta = guess_reporter(&c, from, tc.text,
-			    tc.len);
+			b->reporting_mta = reporter(&c, &tc, from);
 		goto done;
 	}
+	/* (who sent it matters from here on only) */
+	from_disp = st_msg_decoded(m, "From");
+	sys = sender_is_system(from, from_disp, rp, rp_present);
 	/* 3. a plain-text bounce; but not a notice that a program other
 	 * than an MTA (a mailbox filter, a provider's script) wrote about a
 	 * message it had accepted: one that quotes the message as it lies
 	 * in an mbox (its "From " line) and gives no SMTP code at all.  An
 	 * MTA returns the message as received, never with an mbox line. */
-	if (have_inline && !c.report_dsn && mbox_line_before(c.text.p,
-	    inline_start) && st_msg_get(m, "X-Failed-Recipients", 0) == NULL &&
+	find_quoted(&c, &tc);
+	if (c.have_inline && !c.report_dsn && mbox_line_before(c.text.p,
+	    c.inline_start) && st_msg_get(m, "X-Failed-Recipients", 0) == NULL &&
 	    !st_bounce_find_status(tc.text, tc.len, code, sizeof(code)) &&
 	    !st_bounce_find_reply_code(tc.text, tc.len, code, sizeof(code)))
 		goto not_bounce;
@@ -2177,13 +2240,12 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 				}
 			}
 		}
-		b->reporting_mta = guess_reporter(&c, from, tc.text, tc.len);
+		b->reporting_mta = reporter(&c, &tc, from);
 		for (k = 0; k < b->nrcpts; k++) {
 			if (b->rcpts[k].diagnostic == NULL)
 				b->rcpts[k].diagnostic = "";
 			b->rcpts[k].action = "failed";
-			st_bounce_classify(m->arena, &b->rcpts[k], tc.text,
-			    tc.len, NULL);
+			st_bounce_classify(m->arena, &b->rcpts[k], &tc, NULL);
 		}
 		goto done;
 	}
@@ -2219,7 +2281,7 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 			r->diagnostic = st_bounce_oneline(m->arena, subject,
 			    strlen(subject));
 		}
-		b->reporting_mta = guess_reporter(&c, from, tc.text, tc.len);
+		b->reporting_mta = reporter(&c, &tc, from);
 		goto done;
 	}
 	if (is_autoreply(m, subject)) {
@@ -2233,7 +2295,7 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 			r->diagnostic = st_bounce_oneline(m->arena, subject,
 			    strlen(subject));
 		}
-		b->reporting_mta = guess_reporter(&c, from, tc.text, tc.len);
+		b->reporting_mta = reporter(&c, &tc, from);
 		goto done;
 	}
 	/* not a bounce: no original either */

@@ -79,6 +79,11 @@ struct text_ctx {
 	const char *exclude[8];
 	size_t	nexclude;
 	const char *failed_hdr;	/* X-Failed-Recipients value or NULL */
+	/* what the phrase tables say of text[0..len), strong and weak
+	 * (st_bounce_classify(): once for all recipients; text and len do
+	 * not change once a recipient has been classified) */
+	const char *strong, *weak;
+	bool	strong_done, weak_done;
 };
 
 /* Where, in text, the copy of the original begins (a header block after
@@ -97,10 +102,11 @@ struct st_bounce_rcpt *st_bounce_add_rcpt(struct st_arena *a,
 	    struct st_bounce *b, const char *addr, size_t addr_len);
 
 /* Fill status/reply_code/reason/remote_mta of r from its diagnostic and,
- * when the diagnostic says nothing, from the whole text.  context (may be
- * NULL) is what the human-readable part says about this recipient. */
+ * when the diagnostic says nothing, from the whole text (whole->text,
+ * whole->len; whole may be NULL).  context (may be NULL) is what the
+ * human-readable part says about this recipient. */
 void	st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
-	    const char *whole, size_t whole_len, const char *context);
+	    struct text_ctx *whole, const char *context);
 
 /* One line of text for the output: white space runs made one space,
  * control characters dropped, at most ST_MAX_DIAGNOSTIC bytes. */
@@ -108,6 +114,13 @@ char   *st_bounce_oneline(struct st_arena *a, const char *p, size_t n);
 
 /* The reason tables one at a time (reasons.c); NULL when none says. */
 const char *st_bounce_reason_phrase(const char *text, size_t len, bool weak,
+	    const char *prefer);
+/* The text as the phrase tables read it: lower case, white space runs
+ * one space, at most ST_MAX_REASON_TEXT bytes, into s (room for
+ * ST_MAX_REASON_TEXT + 1); returns its length.  The _norm lookup takes
+ * such a text, so that one normalised text serves several lookups. */
+size_t	st_bounce_reason_norm(const char *text, size_t len, char *s);
+const char *st_bounce_reason_phrase_norm(const char *s, size_t n, bool weak,
 	    const char *prefer);
 const char *st_bounce_reason_status(const char *status);
 const char *st_bounce_reason_reply(const char *code);

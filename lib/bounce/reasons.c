@@ -52,7 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spamtrace/bounce.h"
+#include "bounce/bounce_int.h"
 #include "spamtrace/limits.h"
 
 struct phrase {
@@ -870,36 +870,47 @@ static const struct {
 	{ "504", "syntaxerror" },	/* command parameter not implemented */
 };
 
-/* Lower-case, single-spaced copy of text (at most ST_MAX_REASON_TEXT). */
-static char *
-normalise(const char *text, size_t len, size_t *outlen)
+/*
+ * Lower-case, single-spaced copy of text (at most ST_MAX_REASON_TEXT bytes
+ * of it) into s, which has room for ST_MAX_REASON_TEXT + 1; returns its
+ * length.
+ */
+size_t
+st_bounce_reason_norm(const char *text, size_t len, char *s)
 {
-	char *s, *o;
-	size_t i;
+	char *o;
+	size_t i, first = SIZE_MAX;
 	bool sp = true;
 
 	if (len > ST_MAX_REASON_TEXT)
 		len = ST_MAX_REASON_TEXT;
-	if ((s = malloc(len + 1)) == NULL)
-		return NULL;
 	for (i = 0, o = s; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
 
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
-		    c == '\0') {
+		if (c <= ' ' && (c == ' ' || c == '\t' || c == '\r' ||
+		    c == '\n' || c == '\0')) {
 			if (!sp)
 				*o++ = ' ';
 			sp = true;
 			continue;
 		}
-		*o++ = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		if (c >= 'A' && c <= 'Z')
+			c += 32;
+		/* where the second pass below has something to do: a word
+		 * that starts with '<', '>' or a digit */
+		else if (sp && first == SIZE_MAX && (c == '<' || c == '>' ||
+		    (c >= '0' && c <= '9')))
+			first = (size_t)(o - s);
+		*o++ = (char)c;
 		sp = false;
 	}
 	*o = '\0';
+	if (first == SIZE_MAX)
+		return (size_t)(o - s);
 	/* multi-line SMTP replies quoted as one line carry "550-5.7.1" (or
 	 * "550 5.7.1") in the middle of sentences: drop them */
 	{
-		char *r = s, *w = s;
+		char *r = s + first, *w = s + first;
 
 		while (*r) {
 			if ((r == s || r[-1] == ' ') && (r[0] == '<' ||
@@ -927,8 +938,7 @@ normalise(const char *text, size_t len, size_t *outlen)
 		*w = '\0';
 		o = w;
 	}
-	*outlen = (size_t)(o - s);
-	return s;
+	return (size_t)(o - s);
 }
 
 /*
@@ -1249,15 +1259,20 @@ const char *
 st_bounce_reason_phrase(const char *text, size_t len, bool weak,
     const char *prefer)
 {
-	char *s;
+	char s[ST_MAX_REASON_TEXT + 1];
 	size_t n;
-	const char *r;
 
-	if (text == NULL || len == 0 || (s = normalise(text, len, &n)) == NULL)
+	if (text == NULL || len == 0)
 		return NULL;
-	r = weak ? match_weak(s, n) : match_strong(s, n, prefer);
-	free(s);
-	return r;
+	n = st_bounce_reason_norm(text, len, s);
+	return st_bounce_reason_phrase_norm(s, n, weak, prefer);
+}
+
+const char *
+st_bounce_reason_phrase_norm(const char *s, size_t n, bool weak,
+    const char *prefer)
+{
+	return weak ? match_weak(s, n) : match_strong(s, n, prefer);
 }
 
 const char *
@@ -1282,19 +1297,20 @@ const char *
 st_bounce_reason(const char *status, const char *reply_code,
     const char *text, size_t len)
 {
-	char *s = NULL;
+	char s[ST_MAX_REASON_TEXT + 1];
 	size_t n = 0;
 	const char *r = NULL;
+	bool have = text != NULL && len > 0;
 
 	if (status != NULL && status[0] == '2')
 		return "delivered";
-	if (text != NULL && len > 0)
-		s = normalise(text, len, &n);
-	if (s != NULL)
+	if (have) {
+		n = st_bounce_reason_norm(text, len, s);
 		r = match_strong(s, n, status_reason(status));
+	}
 	if (r == NULL)
 		r = status_reason(status);
-	if (r == NULL && s != NULL)
+	if (r == NULL && have)
 		r = match_weak(s, n);
 	if (r == NULL && reply_code != NULL && *reply_code) {
 		size_t i;
@@ -1304,7 +1320,6 @@ st_bounce_reason(const char *status, const char *reply_code,
 			if (strcmp(REPLY_TABLE[i].code, reply_code) == 0)
 				r = REPLY_TABLE[i].reason;
 	}
-	free(s);
 	if (r != NULL)
 		return r;
 	if ((status != NULL && *status) || (reply_code != NULL &&

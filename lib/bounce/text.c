@@ -1006,14 +1006,33 @@ reason_in(const char *reason, const char *list)
 	return false;
 }
 
+/* What the phrase tables (strong or weak) say of the whole text: looked
+ * up once for all the recipients of a bounce. */
+static const char *
+whole_phrase(struct text_ctx *tc, bool weak)
+{
+	if (weak && !tc->weak_done) {
+		tc->weak = st_bounce_reason_phrase(tc->text, tc->len, true,
+		    NULL);
+		tc->weak_done = true;
+	} else if (!weak && !tc->strong_done) {
+		tc->strong = st_bounce_reason_phrase(tc->text, tc->len, false,
+		    NULL);
+		tc->strong_done = true;
+	}
+	return weak ? tc->weak : tc->strong;
+}
+
 void
 st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
-    const char *whole, size_t whole_len, const char *context)
+    struct text_ctx *tc, const char *context)
 {
-	char b[16];
+	char b[16], norm[ST_MAX_REASON_TEXT + 1];
 	const char *d = r->diagnostic ? r->diagnostic : "";
-	size_t dn = strlen(d);
+	size_t dn = strlen(d), nn = 0;
 	const char *reason = NULL, *sr;
+	const char *whole = tc != NULL ? tc->text : NULL;
+	size_t whole_len = tc != NULL ? tc->len : 0;
 	bool phrase = false;
 	int cmd;
 
@@ -1067,21 +1086,23 @@ st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
 	sr = st_bounce_reason_status(r->status);
 	/* X.7.1 ("delivery not authorized") is what most refusals carry:
 	 * it decides only when no phrase does */
-	if ((reason = st_bounce_reason_phrase(d, dn, false, r->status[0] &&
-	    strcmp(r->status + 1, ".7.1") == 0 ? NULL : sr)) != NULL)
+	/* (the diagnostic normalised once for both tables) */
+	if (dn > 0)
+		nn = st_bounce_reason_norm(d, dn, norm);
+	if (dn > 0 && (reason = st_bounce_reason_phrase_norm(norm, nn, false,
+	    r->status[0] && strcmp(r->status + 1, ".7.1") == 0 ? NULL :
+	    sr)) != NULL)
 		phrase = true;
 	else if (sr != NULL)
 		reason = sr;
-	else if (whole != NULL && (reason = st_bounce_reason_phrase(whole,
-	    whole_len, false, NULL)) != NULL)
+	else if (whole != NULL && (reason = whole_phrase(tc, false)) != NULL)
 		phrase = true;
-	else if ((reason = st_bounce_reason_phrase(d, dn, true, NULL)) !=
-	    NULL)
+	else if (dn > 0 && (reason = st_bounce_reason_phrase_norm(norm, nn,
+	    true, NULL)) != NULL)
 		phrase = true;
 	else if ((reason = st_bounce_reason_reply(r->reply_code)) != NULL)
 		;
-	else if (whole != NULL && (reason = st_bounce_reason_phrase(whole,
-	    whole_len, true, NULL)) != NULL)
+	else if (whole != NULL && (reason = whole_phrase(tc, true)) != NULL)
 		phrase = true;
 	else if ((reason = st_bounce_reason_vendor(whole, whole_len)) != NULL ||
 	    (reason = st_bounce_reason_vendor(r->address,
