@@ -41,6 +41,9 @@
  *	GMime), RFC 6522 (multipart/report), RFC 5322.
  */
 #include <ctype.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <gmime/gmime.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -215,6 +218,18 @@ plain_ascii(const char *p, size_t n)
 	const uint64_t hi = 0x8080808080808080ull, one = 0x0101010101010101ull;
 	size_t i = 0;
 
+#if defined(__SSE2__)
+	/* sixteen at a time: a byte >= 0x80 has its sign bit set */
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
+		    (p + i));
+
+		if (_mm_movemask_epi8(_mm_or_si128(v, _mm_or_si128(
+		    _mm_cmpeq_epi8(v, _mm_setzero_si128()),
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8(0x1b))))) != 0)
+			return false;
+	}
+#endif
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w, x;
 
@@ -305,61 +320,95 @@ put_text(struct gbuf *g, const char *p, size_t n, const char *cs)
 	g_free(conv);
 }
 
-/* Remove tags and decode the few entities bounces use. */
+/* Do the n bytes at p spell lit (lower case), ASCII letters without
+ * case (as strncasecmp() says for a literal with no NUL)? */
+static bool
+lpfx(const char *p, const char *lit, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 32;
+		if (c != (unsigned char)lit[i])
+			return false;
+	}
+	return true;
+}
+
+/* The first ch in p[from..n), n when none.  *at caches the last answer
+ * (SIZE_MAX: none yet); from never decreases between calls. */
+static size_t
+next_of(const char *p, size_t n, size_t from, char ch, size_t *at)
+{
+	if (*at == SIZE_MAX || *at < from) {
+		const char *q = from < n ? memchr(p + from, ch, n - from) :
+		    NULL;
+
+		*at = q != NULL ? (size_t)(q - p) : n;
+	}
+	return *at;
+}
+
+/* Remove tags and decode the few entities bounces use.  Tags and text
+ * are passed over through the next '<', '>' or '&' (memchr()), not a
+ * byte at a time. */
 static void
 put_html(struct gbuf *g, const char *p, size_t n)
 {
+	static const struct { const char *e, *r; size_t n; } ENT[] = {
+		{ "&lt;", "<", 4 }, { "&gt;", ">", 4 },
+		{ "&amp;", "&", 5 }, { "&nbsp;", " ", 6 },
+		{ "&quot;", "\"", 6 }, { "&#39;", "'", 5 } };
 	struct gbuf t = { .max = ST_MAX_BOUNCE_TEXT };
-	size_t i;
+	size_t i = 0, j, k, lt = SIZE_MAX, gt = SIZE_MAX, amp = SIZE_MAX;
 	bool tag = false;
 
-	for (i = 0; i < n; i++) {
-		char c = p[i];
-
-		if (c == '<') {
+	while (i < n) {
+		if (tag) {
+			/* in a tag only its end and a new '<' count */
+			j = next_of(p, n, i, '>', &gt);
+			k = next_of(p, n, i, '<', &lt);
+			if (k < j)
+				i = k;
+			else if (j < n) {
+				tag = false;
+				i = j + 1;
+				continue;
+			} else
+				break;
+		}
+		if (p[i] == '<') {
 			tag = true;
-			if (i + 3 < n && (strncasecmp(p + i, "<br", 3) == 0 ||
-			    strncasecmp(p + i, "<p", 2) == 0 ||
-			    strncasecmp(p + i, "<tr", 3) == 0 ||
-			    strncasecmp(p + i, "<div", 4) == 0))
+			if (i + 3 < n && (lpfx(p + i, "<br", 3) ||
+			    lpfx(p + i, "<p", 2) || lpfx(p + i, "<tr", 3) ||
+			    lpfx(p + i, "<div", 4)))
 				gbuf_put(&t, "\n", 1);
+			i++;
 			continue;
 		}
-		if (c == '>' && tag) {
-			tag = false;
-			continue;
-		}
-		if (tag)
-			continue;
-		if (c == '&') {
-			static const struct { const char *e, *r; } ENT[] = {
-				{ "&lt;", "<" }, { "&gt;", ">" },
-				{ "&amp;", "&" }, { "&nbsp;", " " },
-				{ "&quot;", "\"" }, { "&#39;", "'" } };
-			size_t k;
-
+		if (p[i] == '&') {
 			for (k = 0; k < sizeof(ENT) / sizeof(ENT[0]); k++)
-				if (n - i >= strlen(ENT[k].e) &&
-				    strncasecmp(p + i, ENT[k].e,
-				    strlen(ENT[k].e)) == 0) {
+				if (n - i >= ENT[k].n &&
+				    lpfx(p + i, ENT[k].e, ENT[k].n)) {
 					gbuf_put(&t, ENT[k].r, 1);
-					i += strlen(ENT[k].e) - 1;
+					i += ENT[k].n;
 					break;
 				}
-			if (k < sizeof(ENT) / sizeof(ENT[0]))
-				continue;
-			gbuf_put(&t, &c, 1);
+			if (k == sizeof(ENT) / sizeof(ENT[0]))
+				gbuf_put(&t, p + i++, 1);
 			continue;
 		}
-		/* text: at once up to the next tag or entity */
-		{
-			size_t j = i + 1;
-
-			while (j < n && p[j] != '<' && p[j] != '&')
-				j++;
-			gbuf_put(&t, p + i, j - i);
-			i = j - 1;
-		}
+		/* text (a '>' outside a tag too): up to the next tag or
+		 * entity */
+		j = next_of(p, n, i + 1, '<', &lt);
+		k = next_of(p, n, i + 1, '&', &amp);
+		if (k < j)
+			j = k;
+		gbuf_put(&t, p + i, j - i);
+		i = j;
 	}
 	if (t.p != NULL)
 		gbuf_put(g, t.p, t.len);
@@ -532,15 +581,18 @@ ct_split(struct st_arena *a, const char *v, size_t n, struct ctype *ct)
 	const char *p = v, *end = v + n, *s;
 
 	memset(ct, 0, sizeof(*ct));
-	{
-		/* comments (RFC 2045 5.1) and quoted pairs: not here */
+	/* comments (RFC 2045 5.1) and quoted pairs: not here (a '(' in a
+	 * quoted string is no comment) */
+	if (memchr(v, '\\', n) != NULL)
+		return false;
+	if (memchr(v, '(', n) != NULL) {
 		bool q = false;
 		size_t i;
 
 		for (i = 0; i < n; i++) {
 			if (v[i] == '"')
 				q = !q;
-			else if (v[i] == '\\' || (!q && v[i] == '('))
+			else if (!q && v[i] == '(')
 				return false;
 		}
 	}
@@ -736,20 +788,34 @@ is_delim(const char *p, const char *eol, const char *b, size_t bl)
 }
 
 /* The first line at or after p (a line start) that begins with "--";
- * end when none.  Found through the '-' bytes: base64 has none, and
- * text few. */
+ * end when none: p itself, or the byte after the first "\n--". */
 static const char *
 dash_line(const char *p, const char *end)
 {
 	const char *q = p;
 
-	while (end - q >= 2) {
-		if ((q = memchr(q, '-', (size_t)(end - q - 1))) == NULL)
-			return end;
-		if (q[1] == '-' && (q == p || q[-1] == '\n'))
-			return q;
-		q++;
+	if (end - p >= 2 && p[0] == '-' && p[1] == '-')
+		return p;
+#if defined(__SSE2__)
+	/* sixteen positions at a time */
+	while (end - q >= 18) {
+		__m128i nl = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)
+		    (const void *)q), _mm_set1_epi8('\n'));
+		__m128i d1 = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)
+		    (const void *)(q + 1)), _mm_set1_epi8('-'));
+		__m128i d2 = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)
+		    (const void *)(q + 2)), _mm_set1_epi8('-'));
+		int m = _mm_movemask_epi8(_mm_and_si128(nl, _mm_and_si128(d1,
+		    d2)));
+
+		if (m != 0)
+			return q + __builtin_ctz((unsigned)m) + 1;
+		q += 16;
 	}
+#endif
+	for (; end - q >= 3; q++)
+		if (q[0] == '\n' && q[1] == '-' && q[2] == '-')
+			return q + 1;
 	return end;
 }
 
