@@ -57,7 +57,6 @@
 
 void	st_bounce_header_rcpts(struct text_ctx *c, struct st_bounce *b,
 	    const char *v);
-char   *st_bounce_text_diag(struct text_ctx *c, const char *addr);
 
 const char *
 st_bounce_kind_name(enum st_bounce_kind k)
@@ -1279,7 +1278,7 @@ parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
 	const char *fname = NULL, *fval = NULL;
 	size_t fname_n = 0, fval_n = 0;
 	struct gbuf val = { .max = 65536 };
-	bool more = true;
+	bool more = true, ctx_later;
 	enum dsn_field f = F_OTHER;
 
 	memset(&pend, 0, sizeof(pend));
@@ -1474,13 +1473,20 @@ flushed:
 					*z = '\0';
 			}
 		}
-		if (tc != NULL) {
+		/* what the text says of it: the diagnostic when the report
+		 * gives none; else looked for by st_bounce_classify() only
+		 * when it needs it (st_bounce_text_diag() reads the whole
+		 * text) */
+		ctx_later = false;
+		if (tc != NULL && r->diagnostic != NULL &&
+		    *r->diagnostic == '\0') {
 			char *td = st_bounce_text_diag(tc, r->address);
 
-			if (td != NULL && *r->diagnostic == '\0')
+			if (td != NULL)
 				r->diagnostic = td;
 			d->context = td;
-		}
+		} else if (tc != NULL)
+			ctx_later = true;
 		if (r->action == NULL)
 			r->action = "";
 		if (r->status == NULL)
@@ -1489,7 +1495,7 @@ flushed:
 			r->remote_mta = "";
 		if (r->diagnostic == NULL)
 			r->diagnostic = "";
-		st_bounce_classify(c->a, r, tc, d->context);
+		st_bounce_classify(c->a, r, tc, d->context, ctx_later);
 		/* RFC 3464 2.3.6: an "X-Unix" diagnostic is a local delivery
 		 * program's exit; unless its words name the trouble (a full
 		 * mailbox), the mailer failed */
@@ -1891,6 +1897,16 @@ find_quoted(struct bctx *c, struct text_ctx *tc)
 	}
 }
 
+/* st_bounce_text_score() of the bounce's own text, once (*score < 0:
+ * not yet) */
+static int
+text_score(int *score, const struct text_ctx *tc)
+{
+	if (*score < 0)
+		*score = st_bounce_text_score(tc->text, tc->len);
+	return *score;
+}
+
 /* guess_reporter() on the bounce's own text */
 static const char *
 reporter(struct bctx *c, struct text_ctx *tc, const char *from)
@@ -2018,7 +2034,7 @@ ses_json(struct bctx *c, const char *text, size_t len)
 			r->action = c->b->kind == ST_BOUNCE_DSN && resp ?
 			    "delivered" : "failed";
 		if (!c->quick)
-			st_bounce_classify(c->a, r, NULL, NULL);
+			st_bounce_classify(c->a, r, NULL, NULL, false);
 	}
 	if (mta != NULL) {
 		const char *semi = strchr(mta, ';');
@@ -2121,9 +2137,11 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 	if (*b->delivered_to == '\0' && (h = st_msg_get(m, "Received", 0)))
 		b->delivered_to = received_for(m->arena, h->value,
 		    h->value_len);
-	if (*b->in_reply_to == '\0')
+	/* (not in quick mode: the campaign's, not the trace's) */
+	if (!c.quick)
 		b->in_reply_to = hdr_addr(m, "In-Reply-To");
-	if (*b->in_reply_to == '\0' && (h = st_msg_get(m, "References", 0))) {
+	if (!c.quick && *b->in_reply_to == '\0' &&
+	    (h = st_msg_get(m, "References", 0))) {
 		/* the last id */
 		const char *p = h->value + h->value_len, *lt;
 
@@ -2250,26 +2268,28 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 	    !st_bounce_find_status(tc.text, tc.len, code, sizeof(code)) &&
 	    !st_bounce_find_reply_code(tc.text, tc.len, code, sizeof(code)))
 		goto not_bounce;
-	score = st_bounce_text_score(tc.text, tc.len);
-	{
+	/* (the text's score and the subject's words only when asked) */
+	score = -1;
+	if ((h = st_msg_get(m, "X-Failed-Recipients", 0)) != NULL)
+		bounce = true;
+	else if (c.report_dsn)
+		bounce = true;
+	else {
 		uint64_t found[2];
 		bool subj;
 
 		pthread_once(&mf_bsubj_once, mf_bsubj_build);
 		subj = mf_scan(&mf_bsubj, subject, strlen(subject), found,
 		    true) > 0;
-		if ((h = st_msg_get(m, "X-Failed-Recipients", 0)) != NULL)
+		if (sys && (subj || text_score(&score, &tc) >= 1))
 			bounce = true;
-		else if (c.report_dsn)
+		else if (subj && text_score(&score, &tc) >= 2)
 			bounce = true;
-		else if (sys && (subj || score >= 1))
-			bounce = true;
-		else if (subj && score >= 2)
-			bounce = true;
-		else if (score >= 4 && c.orig != NULL)
+		else if (text_score(&score, &tc) >= 4 && c.orig != NULL)
 			bounce = true;
 	}
-	if (bounce && !(is_autoreply(m, subject) && !sys && score < 2)) {
+	if (bounce && !(is_autoreply(m, subject) && !sys &&
+	    text_score(&score, &tc) < 2)) {
 		b->kind = ST_BOUNCE_VENDOR;
 		if (c.quick)
 			goto done;
@@ -2311,7 +2331,8 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 			if (b->rcpts[k].diagnostic == NULL)
 				b->rcpts[k].diagnostic = "";
 			b->rcpts[k].action = "failed";
-			st_bounce_classify(m->arena, &b->rcpts[k], &tc, NULL);
+			st_bounce_classify(m->arena, &b->rcpts[k], &tc, NULL,
+			    false);
 		}
 		goto done;
 	}

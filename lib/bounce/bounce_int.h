@@ -104,9 +104,14 @@ struct st_bounce_rcpt *st_bounce_add_rcpt(struct st_arena *a,
 /* Fill status/reply_code/reason/remote_mta of r from its diagnostic and,
  * when the diagnostic says nothing, from the whole text (whole->text,
  * whole->len; whole may be NULL).  context (may be NULL) is what the
- * human-readable part says about this recipient. */
+ * human-readable part says about this recipient; with ctx_later, it is
+ * st_bounce_text_diag(whole, r->address), looked for only when needed. */
 void	st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
-	    struct text_ctx *whole, const char *context);
+	    struct text_ctx *whole, const char *context, bool ctx_later);
+
+/* Diagnostic for a recipient named elsewhere (a header, the DSN): the
+ * text around where the text names it; NULL when it does not. */
+char   *st_bounce_text_diag(struct text_ctx *c, const char *addr);
 
 /* One line of text for the output: white space runs made one space,
  * control characters dropped, at most ST_MAX_DIAGNOSTIC bytes. */

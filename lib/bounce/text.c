@@ -881,7 +881,6 @@ st_bounce_header_rcpts(struct text_ctx *c, struct st_bounce *b, const char *v)
 }
 
 /* Diagnostic for a DSN recipient that had no Diagnostic-Code. */
-char   *st_bounce_text_diag(struct text_ctx *c, const char *addr);
 char *
 st_bounce_text_diag(struct text_ctx *c, const char *addr)
 {
@@ -1025,7 +1024,7 @@ whole_phrase(struct text_ctx *tc, bool weak)
 
 void
 st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
-    struct text_ctx *tc, const char *context)
+    struct text_ctx *tc, const char *context, bool ctx_later)
 {
 	char b[16], norm[ST_MAX_REASON_TEXT + 1];
 	const char *d = r->diagnostic ? r->diagnostic : "";
@@ -1114,6 +1113,12 @@ st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
 	/* "user unknown" answered to DATA, or with a mailbox-status code:
 	 * the address exists, the message was refused: filtered */
 	cmd = smtp_command(d, dn, NULL, 0);
+	/* (the command changes only these reasons below: the context is
+	 * looked for when one of them stands) */
+	if (cmd == 0 && ctx_later && context == NULL && tc != NULL &&
+	    reason_in(reason, "userunknown hostunknown filtered rejected "
+	    "onhold undefined systemerror expired"))
+		context = st_bounce_text_diag(tc, r->address);
 	if (cmd == 0 && context != NULL)
 		cmd = smtp_command(context, strlen(context), NULL, 0);
 	if (strcmp(reason, "userunknown") == 0 && strcmp(r->status + (
