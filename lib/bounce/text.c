@@ -295,11 +295,20 @@ line_is_field(const char *l, size_t n)
 	return false;
 }
 
+/*
+ * A letter, a digit, a byte >= 0x80, one of ".!#$%&'*+-/=?^_`{|}~", or
+ * NUL (which strchr() on that list used to find: kept so).  One bit per
+ * ASCII byte: this runs over every address of every bounce.
+ */
 bool
 addr_char(unsigned char c)
 {
-	return isalnum(c) || c >= 0x80 || strchr(".!#$%&'*+-/=?^_`{|}~",
-	    c) != NULL;
+	static const uint64_t LO = 0xa3ffecfa00000001ull,	/* 0 - 63 */
+	    HI = 0x7fffffffc7fffffeull;				/* 64 - 127 */
+
+	if (c >= 0x80)
+		return true;
+	return c < 64 ? (LO >> c) & 1 : (HI >> (c - 64)) & 1;
 }
 
 static bool
@@ -323,18 +332,27 @@ st_bounce_oneline(struct st_arena *a, const char *p, size_t n)
 	if ((s = st_arena_alloc_raw(a, (n < ST_MAX_DIAGNOSTIC ? n :
 	    ST_MAX_DIAGNOSTIC) + 1)) == NULL)
 		return NULL;
-	for (i = 0, o = s; i < n && (size_t)(o - s) < ST_MAX_DIAGNOSTIC;
-	    i++) {
+	for (i = 0, o = s; i < n && (size_t)(o - s) < ST_MAX_DIAGNOSTIC; ) {
 		unsigned char c = (unsigned char)p[i];
+		size_t room, lim;
 
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-		    c == '\0' || c < 0x20 || c == 0x7f) {
+		/* white space and control characters: one space */
+		if (c <= 0x20 || c == 0x7f) {
 			if (!sp)
 				*o++ = ' ';
 			sp = true;
+			i++;
 			continue;
 		}
-		*o++ = (char)c;
+		/* a run of other bytes, as far as there is room */
+		room = ST_MAX_DIAGNOSTIC - (size_t)(o - s);
+		lim = n - i < room ? n : i + room;
+		for (; i < lim; i++) {
+			c = (unsigned char)p[i];
+			if (c <= 0x20 || c == 0x7f)
+				break;
+			*o++ = (char)c;
+		}
 		sp = false;
 	}
 	/* do not cut a UTF-8 sequence in two */
@@ -1240,6 +1258,19 @@ key_field(const char *l, size_t n)
 	return 0;
 }
 
+/* Can a key field (key_field()) start with c? */
+static bool
+key_first(char c)
+{
+	switch (c | 0x20) {
+	case 'r': case 'f': case 't': case 's': case 'd': case 'm': case 'c':
+	case 'x':
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* A header block starts at pos: at least two key fields (distinct) among
  * its first lines, or one Received. */
 static bool
@@ -1302,12 +1333,13 @@ st_bounce_find_inline(const char *t, size_t len, size_t *start)
 		}
 		(void)lp;
 	}
-	/* then: any convincing header block in the text */
+	/* then: any convincing header block in the text (a key field's
+	 * first letter first: most lines are prose) */
 	pos = 0;
 	while (next_line(t, len, &pos, &l, &ll)) {
 		lp = (size_t)(l - t);
-		if (line_is_field(l, ll) && key_field(l, ll) != 0 &&
-		    block_at(t, len, lp)) {
+		if (ll > 0 && key_first(l[0]) && key_field(l, ll) != 0 &&
+		    line_is_field(l, ll) && block_at(t, len, lp)) {
 			*start = lp;
 			return true;
 		}
