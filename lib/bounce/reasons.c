@@ -970,7 +970,20 @@ struct pindex {
 	unsigned short child[PX_NODES], sibling[PX_NODES], term[PX_NODES];
 	unsigned char label[PX_NODES];
 	bool	overflow;		/* a phrase did not fit: px_slow */
+	/* every phrase has three bytes or more before any '#': then the
+	 * first three bytes of a match are looked up first (tri, one bit
+	 * per hashed triple of the trie's first three levels) */
+	bool	short_seen, long_only;
+	uint64_t tri[1024];
 };
+
+/* The bit of tri for three bytes. */
+static unsigned
+px_tri(unsigned char a, unsigned char b, unsigned char c)
+{
+	return (((unsigned)a << 11) ^ ((unsigned)b << 5) ^ (unsigned)c) &
+	    0xffffu;
+}
 
 struct pfound {
 	uint64_t bits[PX_MAX / 64];
@@ -1015,6 +1028,14 @@ px_add(struct pindex *x, const struct phrase *t, size_t n)
 
 		x->text[k] = s;
 		x->digits[k] = strchr(s, '#') != NULL;
+		if (strcspn(s, "#") < 3)
+			x->short_seen = true;
+		else {
+			unsigned h = px_tri((unsigned char)s[0],
+			    (unsigned char)s[1], (unsigned char)s[2]);
+
+			x->tri[h >> 6] |= (uint64_t)1 << (h & 63);
+		}
 		for (; *s != '\0' && *s != '#'; s++)
 			if ((node = px_child(x, node, (unsigned char)*s)) == 0)
 				break;
@@ -1096,11 +1117,23 @@ px_scan(const struct pindex *x, const char *s, size_t n, struct pfound *fd)
 
 		if (r == 0)
 			continue;
-		if (x->term[x->root[(unsigned char)s[i]] - 1] != 0)
+		if (!x->long_only &&
+		    x->term[x->root[(unsigned char)s[i]] - 1] != 0)
 			px_term(x, x->root[(unsigned char)s[i]], s, n, i, fd);
 		if (i + 1 >= n || (node = x->pair[r - 1][(unsigned char)
 		    s[i + 1]]) == 0)
 			continue;
+		if (x->long_only) {
+			unsigned h;
+
+			/* no phrase ends before its third byte */
+			if (i + 2 >= n)
+				continue;
+			h = px_tri((unsigned char)s[i], (unsigned char)s[i + 1],
+			    (unsigned char)s[i + 2]);
+			if (!((x->tri[h >> 6] >> (h & 63)) & 1))
+				continue;
+		}
 		for (j = i + 2; ; j++) {
 			if (x->term[node - 1] != 0)
 				px_term(x, node, s, n, i, fd);
@@ -1162,6 +1195,8 @@ px_build(void)
 	px_rows(&px_strong);
 	px_add(&px_weak, PHRASES_WEAK, NWEAK);
 	px_rows(&px_weak);
+	px_strong.long_only = !px_strong.short_seen;
+	px_weak.long_only = !px_weak.short_seen;
 }
 
 /* The reason of the phrase table entry k of px_strong. */

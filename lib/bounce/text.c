@@ -150,14 +150,19 @@ mf_hash(unsigned char a, unsigned char b)
 void
 mf_build(struct mfind *m, const char *const *nd, bool nul_space)
 {
-	size_t k;
+	size_t k, i, j;
 	unsigned b0, b1;
+	/* the bytes of the text that map to each byte (two at most) */
+	unsigned char pre[256][2], npre[256];
 
 	m->nd = nd;
-	for (k = 0; k < 256; k++)
+	memset(npre, 0, sizeof(npre));
+	for (k = 0; k < 256; k++) {
 		m->map[k] = lc((unsigned char)k);
-	if (nul_space)
-		m->map[0] = ' ';	/* as a lower-cased copy had it */
+		if (nul_space && k == 0)
+			m->map[0] = ' ';	/* as a lower-cased copy had it */
+		pre[m->map[k]][npre[m->map[k]]++] = (unsigned char)k;
+	}
 	for (k = 0; nd[k] != NULL && k < MF_MAX; k++) {
 		unsigned char c = lc((unsigned char)nd[k][0]);
 		unsigned char c1;
@@ -166,14 +171,19 @@ mf_build(struct mfind *m, const char *const *nd, bool nul_space)
 		c1 = m->len[k] > 1 ? lc((unsigned char)nd[k][1]) : 0;
 		/* every pair of text bytes that maps to the needle's first
 		 * two (a one-byte needle: any second byte) */
-		for (b0 = 0; b0 < 256; b0++) {
-			if (m->map[b0] != c)
+		for (i = 0; i < npre[c]; i++) {
+			b0 = pre[c][i];
+			if (m->len[k] == 1) {
+				for (b1 = 0; b1 < 256; b1 += 64)
+					m->pair[(b0 * 256u + b1) >> 6] =
+					    ~(uint64_t)0;
 				continue;
-			for (b1 = 0; b1 < 256; b1++)
-				if (m->len[k] == 1 || m->map[b1] == c1)
-					m->pair[(b0 * 256u + b1) >> 6] |=
-					    (uint64_t)1 << ((b0 * 256u + b1) &
-					    63);
+			}
+			for (j = 0; j < npre[c1]; j++) {
+				b1 = pre[c1][j];
+				m->pair[(b0 * 256u + b1) >> 6] |=
+				    (uint64_t)1 << ((b0 * 256u + b1) & 63);
+			}
 		}
 		m->next[k] = m->head[c];
 		m->head[c] = (uint8_t)(k + 1);
@@ -187,7 +197,7 @@ mf_build(struct mfind *m, const char *const *nd, bool nul_space)
 	if (m->minlen < 3 || m->minlen > 255)
 		m->minlen = 0;		/* byte by byte */
 	else {
-		size_t j, ml = m->minlen;
+		size_t ml = m->minlen;
 
 		memset(m->shift, (int)(ml - 1), sizeof(m->shift));
 		for (k = 0; k < m->n; k++)
