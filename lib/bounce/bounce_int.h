@@ -52,6 +52,9 @@ struct mfind {
 	 * bytes (hashed; colliding pairs keep the smallest move) */
 	size_t	minlen;
 	uint8_t	shift[4096];
+	/* the same moves by the raw pair of bytes (no map, no hash: 64 KiB,
+	 * for the lists read over whole texts; mf_wide()), or NULL */
+	uint8_t	*shift2;
 };
 
 /* Compile a NULL-terminated list of lower-case needles (nul_space: a
@@ -60,6 +63,9 @@ void	mf_build(struct mfind *m, const char *const *nd, bool nul_space);
 /* Set bit k of found[] for each needle k in t[0..n); with first_only,
  * stop at the first found (*at, when not NULL, gets where).  Returns the
  * number of distinct needles found. */
+/* Give m the moves by raw byte pairs (for lists read over long texts;
+ * stays NULL when memory is short, and the hashed moves serve). */
+void	mf_wide(struct mfind *m);
 size_t	mf_scan_at(const struct mfind *m, const char *t, size_t n,
 	    uint64_t found[2], bool first_only, size_t *at);
 size_t	mf_scan(const struct mfind *m, const char *t, size_t n,

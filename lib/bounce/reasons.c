@@ -1113,9 +1113,24 @@ px_scan(const struct pindex *x, const char *s, size_t n, struct pfound *fd)
 
 	memset(fd, 0, sizeof(*fd));
 	for (i = 0; i < n; i++) {
-		unsigned r = x->row[(unsigned char)s[i]], node;
+		unsigned r, node;
 
-		if (r == 0)
+		if (x->long_only) {
+			/* no phrase ends before its third byte: the three
+			 * bytes here first (most positions end there) */
+			const unsigned char *u = (const unsigned char *)s;
+			const uint64_t *tri = x->tri;
+			unsigned h;
+
+			for (; i + 2 < n; i++) {
+				h = px_tri(u[i], u[i + 1], u[i + 2]);
+				if ((tri[h >> 6] >> (h & 63)) & 1)
+					break;
+			}
+			if (i + 2 >= n)
+				break;
+		}
+		if ((r = x->row[(unsigned char)s[i]]) == 0)
 			continue;
 		if (!x->long_only &&
 		    x->term[x->root[(unsigned char)s[i]] - 1] != 0)
@@ -1123,17 +1138,6 @@ px_scan(const struct pindex *x, const char *s, size_t n, struct pfound *fd)
 		if (i + 1 >= n || (node = x->pair[r - 1][(unsigned char)
 		    s[i + 1]]) == 0)
 			continue;
-		if (x->long_only) {
-			unsigned h;
-
-			/* no phrase ends before its third byte */
-			if (i + 2 >= n)
-				continue;
-			h = px_tri((unsigned char)s[i], (unsigned char)s[i + 1],
-			    (unsigned char)s[i + 2]);
-			if (!((x->tri[h >> 6] >> (h & 63)) & 1))
-				continue;
-		}
 		for (j = i + 2; ; j++) {
 			if (x->term[node - 1] != 0)
 				px_term(x, node, s, n, i, fd);

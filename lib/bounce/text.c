@@ -211,6 +211,37 @@ mf_build(struct mfind *m, const char *const *nd, bool nul_space)
 	}
 }
 
+void
+mf_wide(struct mfind *m)
+{
+	size_t k, j, ml = m->minlen, a, b;
+	unsigned char pre[256][2], npre[256];
+	uint8_t *s2;
+
+	if (ml == 0 || (s2 = malloc(65536)) == NULL)
+		return;
+	memset(npre, 0, sizeof(npre));
+	for (k = 0; k < 256; k++)
+		pre[m->map[k]][npre[m->map[k]]++] = (unsigned char)k;
+	memset(s2, (int)(ml - 1), 65536);
+	for (k = 0; k < m->n; k++)
+		for (j = 1; j < ml; j++) {
+			unsigned char x = lc((unsigned char)m->nd[k][j - 1]);
+			unsigned char y = lc((unsigned char)m->nd[k][j]);
+
+			/* every pair of text bytes that reads as x, y */
+			for (a = 0; a < npre[x]; a++)
+				for (b = 0; b < npre[y]; b++) {
+					uint8_t *e = &s2[pre[x][a] * 256u +
+					    pre[y][b]];
+
+					if (*e > ml - 1 - j)
+						*e = (uint8_t)(ml - 1 - j);
+				}
+		}
+	m->shift2 = s2;
+}
+
 /* Set bit k of found[k / 64] for each needle k found in t[0..n).  With
  * first_only, stop at the first needle found (the one that starts first;
  * *at, when not NULL, gets where).  Returns the number of distinct
@@ -234,12 +265,26 @@ mf_scan_at(const struct mfind *m, const char *t, size_t n, uint64_t found[2],
 
 			if (n - i < m->minlen)
 				break;
-			while ((sh = m->shift[mf_hash(m->map[(unsigned char)
-			    t[i + m->minlen - 2]], m->map[(unsigned char)
-			    t[i + m->minlen - 1]])]) != 0) {
-				i += sh;
-				if (n - i < m->minlen)
-					return nf;
+			if (m->shift2 != NULL) {
+				const uint8_t *s2 = m->shift2;
+				const unsigned char *u = (const unsigned char *)t +
+				    m->minlen - 2;
+				size_t last = n - m->minlen;
+
+				while ((sh = s2[u[i] * 256u + u[i + 1]]) != 0) {
+					i += sh;
+					if (i > last)
+						return nf;
+				}
+			} else {
+				while ((sh = m->shift[mf_hash(m->map[
+				    (unsigned char)t[i + m->minlen - 2]],
+				    m->map[(unsigned char)t[i + m->minlen -
+				    1]])]) != 0) {
+					i += sh;
+					if (n - i < m->minlen)
+						return nf;
+				}
 			}
 		}
 		/* the pair of bytes first: it rules out most positions */
@@ -1209,6 +1254,7 @@ static void
 mf_sep_build(void)
 {
 	mf_build(&mf_sep, SEPARATORS, true);
+	mf_wide(&mf_sep);
 }
 
 /* The next line (from pos, a line start) that is a separator: at most
@@ -1393,6 +1439,7 @@ static void
 mf_phrases_build(void)
 {
 	mf_build(&mf_phrases, BOUNCE_PHRASES, false);
+	mf_wide(&mf_phrases);
 }
 
 int
