@@ -2093,7 +2093,6 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 	bool rp_present, sys, bounce = false;
 	char code[16];
 	const struct st_header *h;
-	const char *orig_from = "";
 	int score;
 
 	st_library_init();
@@ -2170,26 +2169,19 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 		b->orig_len = c.orig_len;
 		b->orig_where = c.orig_where;
 	}
-	/* the original's sender is not a failed recipient (what quick
-	 * mode does not look for) */
-	if (c.orig != NULL && !c.quick) {
-		struct st_msg om;
-
-		if (st_msg_parse(&om, m->arena, c.orig, c.orig_len) == ST_OK) {
-			const struct st_header *oh = st_msg_get(&om, "From", 0);
-
-			if (oh != NULL) {
-				char *fa = st_addr_extract(m->arena, oh->value,
-				    oh->value_len);
-
-				orig_from = fa ? fa : "";
-			}
-		}
-	}
 	tc.exclude[tc.nexclude++] = from;
 	tc.exclude[tc.nexclude++] = b->to_addr;
 	tc.exclude[tc.nexclude++] = rp;
-	tc.exclude[tc.nexclude++] = orig_from;
+	/* the original's sender is not a failed recipient either: read
+	 * from the original when an address is first checked (not in quick
+	 * mode, which checks none) */
+	tc.orig_slot = -1;
+	if (c.orig != NULL && !c.quick) {
+		tc.orig = c.orig;
+		tc.orig_len = c.orig_len;
+		tc.orig_slot = (int)tc.nexclude;
+	}
+	tc.exclude[tc.nexclude++] = "";
 	tc.exclude[tc.nexclude++] = b->delivered_to;
 
 	/* 1. feedback report */

@@ -85,6 +85,12 @@ struct text_ctx {
 	const char *exclude[8];
 	size_t	nexclude;
 	const char *failed_hdr;	/* X-Failed-Recipients value or NULL */
+	/* the original's header block, whose sender goes into
+	 * exclude[orig_slot] when an address is first checked (-1: done,
+	 * or none) */
+	const char *orig;
+	size_t	orig_len;
+	int	orig_slot;
 	/* what the phrase tables say of text[0..len), strong and weak
 	 * (st_bounce_classify(): once for all recipients; text and len do
 	 * not change once a recipient has been classified) */

@@ -462,10 +462,30 @@ addr_at(const char *p, size_t n, size_t at, size_t *s, size_t *e)
 	return true;
 }
 
+/* The original's sender into the exclusion list, once. */
+static void
+orig_sender(struct text_ctx *c)
+{
+	struct st_msg om;
+	const struct st_header *oh;
+	int slot = c->orig_slot;
+
+	c->orig_slot = -1;
+	if (st_msg_parse(&om, c->a, c->orig, c->orig_len) == ST_OK &&
+	    (oh = st_msg_get(&om, "From", 0)) != NULL) {
+		char *fa = st_addr_extract(c->a, oh->value, oh->value_len);
+
+		c->exclude[slot] = fa ? fa : "";
+	}
+}
+
 static bool
-excluded(const struct text_ctx *c, const char *p, size_t n, int tier)
+excluded(struct text_ctx *c, const char *p, size_t n, int tier)
 {
 	size_t i;
+
+	if (tier > 1 && c->orig_slot >= 0)
+		orig_sender(c);
 
 	/* an address on a line of its own is the failed recipient even when
 	 * it is the sender's own (mail to oneself) */
@@ -620,7 +640,7 @@ skip_line(const char *l, size_t n)
 
 /* Collect the candidate addresses of the text, best tier first. */
 static size_t
-collect(const struct text_ctx *c, struct cand *cv, size_t max, int *best)
+collect(struct text_ctx *c, struct cand *cv, size_t max, int *best)
 {
 	const char *t = c->text;
 	size_t pos = 0, lpos, ll, n = 0, i, s, e;
@@ -915,7 +935,7 @@ st_bounce_text_rcpts(struct text_ctx *c, struct st_bounce *b)
 /* Find the diagnostic for an address named elsewhere (a header, the DSN)
  * in the text: the lines around where the text names it. */
 static char *
-diag_for(struct st_arena *a, const struct text_ctx *c, const char *addr)
+diag_for(struct st_arena *a, struct text_ctx *c, const char *addr)
 {
 	struct cand cv[64];
 	size_t n, k;
