@@ -73,9 +73,81 @@ st_bounce_kind_name(enum st_bounce_kind k)
 
 /* --- the working state of one parse -------------------------------------- */
 
+/* The first field of each name the reader always looks at, found in one
+ * pass over the header (st_msg_get() walks every field for each name). */
+struct hdr_set {
+	const struct st_header *from, *subject, *return_path, *to,
+	    *delivered_to, *x_original_to, *envelope_to, *received,
+	    *in_reply_to, *references, *date, *content_type, *cte;
+};
+
+static void
+hdr_set_fill(const struct st_msg *m, struct hdr_set *hs)
+{
+	size_t i;
+
+	memset(hs, 0, sizeof(*hs));
+	for (i = 0; i < m->nhdrs; i++) {
+		const struct st_header *h = &m->hdrs[i], **slot = NULL;
+		const char *name = NULL;
+
+		/* by length first: most fields are none of these */
+		switch (h->name_len) {
+		case 2:  name = "To"; slot = &hs->to; break;
+		case 4:
+			if ((h->name[0] | 0x20) == 'f') {
+				name = "From";
+				slot = &hs->from;
+			} else {
+				name = "Date";
+				slot = &hs->date;
+			}
+			break;
+		case 7:  name = "Subject"; slot = &hs->subject; break;
+		case 8:  name = "Received"; slot = &hs->received; break;
+		case 10: name = "References"; slot = &hs->references; break;
+		case 11:
+			switch (h->name[0] | 0x20) {
+			case 'r':
+				name = "Return-Path";
+				slot = &hs->return_path;
+				break;
+			case 'e':
+				name = "Envelope-To";
+				slot = &hs->envelope_to;
+				break;
+			default:
+				name = "In-Reply-To";
+				slot = &hs->in_reply_to;
+				break;
+			}
+			break;
+		case 12:
+			if ((h->name[0] | 0x20) == 'd') {
+				name = "Delivered-To";
+				slot = &hs->delivered_to;
+			} else {
+				name = "Content-Type";
+				slot = &hs->content_type;
+			}
+			break;
+		case 13: name = "X-Original-To"; slot = &hs->x_original_to;
+			break;
+		case 25: name = "Content-Transfer-Encoding"; slot = &hs->cte;
+			break;
+		default:
+			continue;
+		}
+		if (*slot == NULL && strncasecmp(h->name, name, h->name_len) ==
+		    0)
+			*slot = h;
+	}
+}
+
 struct bctx {
 	struct st_arena *a;
 	struct st_msg *m;
+	const struct hdr_set *hs;	/* m's fields */
 	struct st_bounce *b;
 	struct gbuf text;	/* text/plain parts (decoded, LF) */
 	struct gbuf html;	/* text/html parts, tags removed */
@@ -1113,9 +1185,8 @@ ct_param(struct st_arena *a, const char *v, size_t n, const char *name)
 static void
 read_body(struct bctx *c, const char *lf, size_t lflen, size_t body_off)
 {
-	const struct st_header *h = st_msg_get(c->m, "Content-Type", 0);
-	const struct st_header *te = st_msg_get(c->m,
-	    "Content-Transfer-Encoding", 0);
+	const struct st_header *h = c->hs->content_type;
+	const struct st_header *te = c->hs->cte;
 	bool simple = true;
 
 	if (h != NULL) {
@@ -1757,6 +1828,18 @@ sender_is_system(const char *from, const char *from_display,
 	return false;
 }
 
+/* Bare address of a field (NULL: none), "" when none. */
+static const char *
+addr_of(struct st_msg *m, const struct st_header *h)
+{
+	char *a;
+
+	if (h == NULL)
+		return "";
+	a = st_addr_extract(m->arena, h->value, h->value_len);
+	return a ? a : "";
+}
+
 /* Bare address of the first field name, "" when none. */
 static const char *
 hdr_addr(struct st_msg *m, const char *name)
@@ -1795,9 +1878,9 @@ received_for(struct st_arena *a, const char *v, size_t n)
 }
 
 static void
-arrival(struct st_msg *m, struct st_bounce *b)
+arrival(const struct hdr_set *hs, struct st_bounce *b)
 {
-	const struct st_header *h = st_msg_get(m, "Received", 0);
+	const struct st_header *h = hs->received;
 	struct st_date d;
 
 	if (h != NULL) {
@@ -1811,7 +1894,7 @@ arrival(struct st_msg *m, struct st_bounce *b)
 			return;
 		}
 	}
-	if ((h = st_msg_get(m, "Date", 0)) != NULL &&
+	if ((h = hs->date) != NULL &&
 	    st_date_parse(h->value, h->value_len, &d)) {
 		b->has_arrival = true;
 		b->arrival = d.utc;
@@ -2088,6 +2171,7 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 	struct bctx c;
 	struct text_ctx tc;
 	struct st_msg lm;
+	struct hdr_set hs;
 	const char *lf, *from, *from_disp, *subject, *rp = NULL;
 	size_t lflen, body_off, start, k;
 	bool rp_present, sys, bounce = false;
@@ -2120,27 +2204,29 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 		body_off = lm.body_off;
 
 	/* who sent it, to whom, when */
-	from = hdr_addr(m, "From");
-	subject = st_msg_decoded(m, "Subject");
+	hdr_set_fill(m, &hs);
+	c.hs = &hs;
+	from = addr_of(m, hs.from);
+	subject = hs.subject ? st_hdr_decode(m->arena, hs.subject->value,
+	    hs.subject->value_len) : NULL;
 	if (subject == NULL)
 		subject = "";
-	rp_present = (h = st_msg_get(m, "Return-Path", 0)) != NULL;
+	rp_present = (h = hs.return_path) != NULL;
 	if (rp_present)
 		rp = st_addr_extract(m->arena, h->value, h->value_len);
-	b->to_addr = hdr_addr(m, "To");
-	b->delivered_to = hdr_addr(m, "Delivered-To");
+	b->to_addr = addr_of(m, hs.to);
+	b->delivered_to = addr_of(m, hs.delivered_to);
 	if (*b->delivered_to == '\0')
-		b->delivered_to = hdr_addr(m, "X-Original-To");
+		b->delivered_to = addr_of(m, hs.x_original_to);
 	if (*b->delivered_to == '\0')
-		b->delivered_to = hdr_addr(m, "Envelope-To");
-	if (*b->delivered_to == '\0' && (h = st_msg_get(m, "Received", 0)))
+		b->delivered_to = addr_of(m, hs.envelope_to);
+	if (*b->delivered_to == '\0' && (h = hs.received))
 		b->delivered_to = received_for(m->arena, h->value,
 		    h->value_len);
 	/* (not in quick mode: the campaign's, not the trace's) */
 	if (!c.quick)
-		b->in_reply_to = hdr_addr(m, "In-Reply-To");
-	if (!c.quick && *b->in_reply_to == '\0' &&
-	    (h = st_msg_get(m, "References", 0))) {
+		b->in_reply_to = addr_of(m, hs.in_reply_to);
+	if (!c.quick && *b->in_reply_to == '\0' && (h = hs.references)) {
 		/* the last id */
 		const char *p = h->value + h->value_len, *lt;
 
@@ -2154,7 +2240,7 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 				    (size_t)(gt - lt));
 		}
 	}
-	arrival(m, b);
+	arrival(&hs, b);
 
 	/* the body */
 	read_body(&c, lf, lflen, body_off);
@@ -2247,7 +2333,8 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 		goto done;
 	}
 	/* (who sent it matters from here on only) */
-	from_disp = st_msg_decoded(m, "From");
+	from_disp = hs.from ? st_hdr_decode(m->arena, hs.from->value,
+	    hs.from->value_len) : NULL;
 	sys = sender_is_system(from, from_disp, rp, rp_present);
 	/* 3. a plain-text bounce; but not a notice that a program other
 	 * than an MTA (a mailbox filter, a provider's script) wrote about a
