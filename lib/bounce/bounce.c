@@ -1181,6 +1181,19 @@ ct_param(struct st_arena *a, const char *v, size_t n, const char *name)
 	return e > s ? st_arena_strndup(a, s, (size_t)(e - s)) : NULL;
 }
 
+/* What read_body() looks for in the Content-Type value. */
+static const char *const CT_WORDS[] = { "multipart", "message/",
+	"report-type=delivery-status", "report-type=\"delivery-status",
+	"feedback-report", NULL };
+static struct mfind mf_ctw;
+static pthread_once_t mf_ctw_once = PTHREAD_ONCE_INIT;
+
+static void
+mf_ctw_build(void)
+{
+	mf_build(&mf_ctw, CT_WORDS, false);
+}
+
 /* Read the body: through GMime, or directly for simple text mail. */
 static void
 read_body(struct bctx *c, const char *lf, size_t lflen, size_t body_off)
@@ -1197,14 +1210,21 @@ read_body(struct bctx *c, const char *lf, size_t lflen, size_t body_off)
 			v++;
 			n--;
 		}
-		if (memcasestr(v, n < 64 ? n : 64, "multipart") != NULL ||
-		    memcasestr(v, n < 64 ? n : 64, "message/") != NULL ||
+		uint64_t found[2];
+
+		/* the words of the value, in one pass; "multipart" and
+		 * "message/" count in its first 64 bytes only */
+		pthread_once(&mf_ctw_once, mf_ctw_build);
+		if (mf_scan(&mf_ctw, v, n, found, false) == 0)
+			found[0] = found[1] = 0;
+		if ((mf_has(found, 0) && memcasestr(v, n < 64 ? n : 64,
+		    "multipart") != NULL) || (mf_has(found, 1) &&
+		    memcasestr(v, n < 64 ? n : 64, "message/") != NULL) ||
 		    (n >= 5 && strncasecmp(v, "text/", 5) != 0))
 			simple = false;
-		if (memcasestr(v, n, "report-type=delivery-status") ||
-		    memcasestr(v, n, "report-type=\"delivery-status"))
+		if (mf_has(found, 2) || mf_has(found, 3))
 			c->report_dsn = true;
-		if (memcasestr(v, n, "feedback-report") != NULL)
+		if (mf_has(found, 4))
 			c->report_arf = true;
 	}
 	if (te != NULL) {
@@ -1580,23 +1600,41 @@ flushed:
 	return added;
 }
 
-/* Where inline DSN fields begin in text (a line that starts with one). */
+/* Where inline DSN fields begin in text: a line that starts with one of
+ * these and goes on after it.  The names are looked for in one pass
+ * (they start with different letters: one at most matches at a place),
+ * then whether the first found starts its line. */
+static const char *const DSN_FIELDS[] = { "reporting-mta:",
+	"final-recipient:", "original-recipient:", NULL };
+static struct mfind mf_dsnf;
+static pthread_once_t mf_dsnf_once = PTHREAD_ONCE_INIT;
+
+static void
+mf_dsnf_build(void)
+{
+	mf_build(&mf_dsnf, DSN_FIELDS, false);
+}
+
 static bool
 find_inline_dsn(const char *t, size_t len, size_t *start)
 {
-	size_t pos = 0, ll;
-	const char *l;
+	size_t pos = 0, at, k, ll;
+	uint64_t found[2];
+	const char *nl;
 
-	while (next_line(t, len, &pos, &l, &ll)) {
-		/* (the first letter first: most lines are prose) */
-		if (ll <= 14 || (*l != 'R' && *l != 'r' && *l != 'F' &&
-		    *l != 'f' && *l != 'O' && *l != 'o'))
+	pthread_once(&mf_dsnf_once, mf_dsnf_build);
+	while (pos < len && mf_scan_at(&mf_dsnf, t + pos, len - pos, found,
+	    true, &at) > 0) {
+		at += pos;
+		pos = at + 1;
+		if (at > 0 && t[at - 1] != '\n')
 			continue;
-		if ((ll > 14 && strncasecmp(l, "Reporting-MTA:", 14) == 0) ||
-		    (ll > 16 && strncasecmp(l, "Final-Recipient:", 16) == 0) ||
-		    (ll > 19 && strncasecmp(l, "Original-Recipient:", 19) ==
-		    0)) {
-			*start = (size_t)(l - t);
+		for (k = 0; !mf_has(found, k); k++)
+			;
+		nl = memchr(t + at, '\n', len - at);
+		ll = nl != NULL ? (size_t)(nl - (t + at)) : len - at;
+		if (ll > strlen(DSN_FIELDS[k])) {
+			*start = at;
 			return true;
 		}
 	}
