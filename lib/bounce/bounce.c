@@ -1494,6 +1494,12 @@ flushed:
 		}
 		if (!more)
 			break;
+		/* quick mode: the reporting MTA and one recipient with an
+		 * address say all the trace needs */
+		if (c->quick && *c->b->reporting_mta != '\0' && cur != NULL &&
+		    cur->final != NULL && memchr(cur->final, '@',
+		    cur->final_n) != NULL)
+			break;
 		if (line_is_field(l, ll)) {
 			const char *colon = memchr(l, ':', ll);
 
