@@ -1409,16 +1409,32 @@ st_bounce_find_inline(const char *t, size_t len, size_t *start)
 		}
 		(void)lp;
 	}
-	/* then: any convincing header block in the text (a key field's
-	 * first letter first: most lines are prose) */
+	/* then: any convincing header block in the text.  A key field's
+	 * line has its first colon in its first 13 bytes: the lines are
+	 * found through their colons (most lines of prose have none) */
 	pos = 0;
-	while (next_line(t, len, &pos, &l, &ll)) {
-		lp = (size_t)(l - t);
-		if (ll > 0 && key_first(l[0]) && key_field(l, ll) != 0 &&
-		    line_is_field(l, ll) && block_at(t, len, lp)) {
+	while (pos < len) {
+		const char *colon = memchr(t + pos, ':', len - pos), *nl;
+		size_t cp;
+
+		if (colon == NULL)
+			break;
+		cp = (size_t)(colon - t);
+		/* its line (pos is a line start: the line starts there or
+		 * later) */
+		for (lp = cp; lp > pos && t[lp - 1] != '\n' && cp - lp <= 12;
+		    lp--)
+			;
+		nl = memchr(colon, '\n', len - cp);
+		ll = (nl != NULL ? (size_t)(nl - t) : len) - lp;
+		l = t + lp;
+		if ((lp == pos || t[lp - 1] == '\n') && key_first(l[0]) &&
+		    key_field(l, ll) != 0 && line_is_field(l, ll) &&
+		    block_at(t, len, lp)) {
 			*start = lp;
 			return true;
 		}
+		pos = nl != NULL ? (size_t)(nl - t) + 1 : len;
 	}
 	return false;
 }
