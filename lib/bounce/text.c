@@ -706,6 +706,8 @@ next:
 	return n;
 }
 
+static int key_field(const char *l, size_t n);
+
 /* Does a span say anything (a code or a reason word)? */
 static bool
 says_something(const char *p, size_t n)
@@ -775,7 +777,9 @@ diagnostic(struct st_arena *a, const struct text_ctx *c,
 		    &l, &ll)) {
 			if (blank(l, ll))
 				continue;
-			if (st_bounce_find_inline(l, ll, &(size_t){ 0 }))
+			/* (st_bounce_find_inline() of the line alone: a
+			 * Received field is a header block of one line) */
+			if (key_field(l, ll) == 1 && line_is_field(l, ll))
 				break;
 			gbuf_put(&g, l, ll);
 			gbuf_put(&g, "\n", 1);
