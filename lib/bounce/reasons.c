@@ -1269,6 +1269,30 @@ code_len5(const char *c)
 	return c[0] && c[1] && c[2] && c[3] && c[4] && !c[5];
 }
 
+/* STATUS_TABLE by the first byte of its codes (indices, in table order),
+ * the exact "C.S.D" codes apart: built once. */
+#define NSTATUS	(sizeof(STATUS_TABLE) / sizeof(STATUS_TABLE[0]))
+_Static_assert(NSTATUS <= 256, "STATUS_TABLE: indices are bytes");
+static unsigned char st_exact[NSTATUS], st_by[10][NSTATUS];
+static size_t st_nexact, st_nby[10];
+static pthread_once_t st_once = PTHREAD_ONCE_INIT;
+
+static void
+status_index(void)
+{
+	size_t i;
+
+	for (i = 0; i < NSTATUS; i++) {
+		const char *c = STATUS_TABLE[i].code;
+
+		if (code_len5(c))
+			st_exact[st_nexact++] = (unsigned char)i;
+		else if (c[0] >= '0' && c[0] <= '9')
+			st_by[c[0] - '0'][st_nby[c[0] - '0']++] =
+			    (unsigned char)i;
+	}
+}
+
 static const char *
 status_reason(const char *status)
 {
@@ -1280,17 +1304,21 @@ status_reason(const char *status)
 		return NULL;
 	/* Sisimai's private 5.0.9xx codes and x.0.0 say nothing */
 	sd = status + 2;
-	/* (the first byte compared first: this runs for every recipient) */
-	for (i = 0; i < sizeof(STATUS_TABLE) / sizeof(STATUS_TABLE[0]); i++)
-		if (STATUS_TABLE[i].code[0] == status[0] &&
-		    code_len5(STATUS_TABLE[i].code) &&
-		    strcmp(STATUS_TABLE[i].code, status) == 0)
-			return STATUS_TABLE[i].reason;
-	for (i = 0; i < sizeof(STATUS_TABLE) / sizeof(STATUS_TABLE[0]); i++)
-		if (STATUS_TABLE[i].code[0] == sd[0] &&
-		    !code_len5(STATUS_TABLE[i].code) &&
-		    strcmp(STATUS_TABLE[i].code, sd) == 0)
-			return STATUS_TABLE[i].reason;
+	/* (only the entries that can match: this runs for every
+	 * recipient) */
+	pthread_once(&st_once, status_index);
+	for (i = 0; i < st_nexact; i++)
+		if (strcmp(STATUS_TABLE[st_exact[i]].code, status) == 0)
+			return STATUS_TABLE[st_exact[i]].reason;
+	if (sd[0] < '0' || sd[0] > '9')
+		return NULL;
+	for (i = 0; i < st_nby[sd[0] - '0']; i++) {
+		const struct status_map *e = &STATUS_TABLE[st_by[sd[0] -
+		    '0'][i]];
+
+		if (e->code[1] == sd[1] && strcmp(e->code, sd) == 0)
+			return e->reason;
+	}
 	return NULL;
 }
 
