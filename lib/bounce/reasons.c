@@ -46,6 +46,9 @@
  *	substrings (no regular expressions: nothing to blow up).
  */
 #include <ctype.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -885,7 +888,53 @@ st_bounce_reason_norm(const char *text, size_t len, char *s)
 	if (len > ST_MAX_REASON_TEXT)
 		len = ST_MAX_REASON_TEXT;
 	for (i = 0, o = s; i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
+		unsigned char c;
+
+#if defined(__SSE2__)
+		/* sixteen at a time while no white space follows white
+		 * space (nothing to collapse): mapped byte for byte */
+		while (len - i >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)
+			    (const void *)(text + i));
+			__m128i ws = _mm_or_si128(_mm_or_si128(
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))),
+			    _mm_or_si128(_mm_or_si128(
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
+			    _mm_cmpeq_epi8(v, _mm_setzero_si128())));
+			__m128i up = _mm_and_si128(
+			    _mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+			    _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+			__m128i dg = _mm_or_si128(_mm_or_si128(
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('<')),
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('>'))),
+			    _mm_and_si128(
+			    _mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+			    _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1))));
+			unsigned w = (unsigned)_mm_movemask_epi8(ws);
+			unsigned after = (w << 1) | (sp ? 1u : 0u);
+			unsigned d;
+
+			if ((w & after) != 0)
+				break;		/* a run to collapse */
+			v = _mm_or_si128(v, _mm_and_si128(up,
+			    _mm_set1_epi8(0x20)));
+			v = _mm_or_si128(_mm_andnot_si128(ws, v),
+			    _mm_and_si128(ws, _mm_set1_epi8(' ')));
+			_mm_storeu_si128((__m128i *)(void *)o, v);
+			d = (unsigned)_mm_movemask_epi8(dg) & after & 0xffffu;
+			if (first == SIZE_MAX && d != 0)
+				first = (size_t)(o - s) +
+				    (size_t)__builtin_ctz(d);
+			o += 16;
+			i += 16;
+			sp = (w & 0x8000u) != 0;
+		}
+		if (i >= len)
+			break;
+#endif
+		c = (unsigned char)text[i];
 
 		if (c <= ' ' && (c == ' ' || c == '\t' || c == '\r' ||
 		    c == '\n' || c == '\0')) {
