@@ -31,6 +31,9 @@
  *	(header field syntax of the quoted original).
  */
 #include <ctype.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -388,9 +391,34 @@ st_bounce_oneline(struct st_arena *a, const char *p, size_t n)
 	    ST_MAX_DIAGNOSTIC) + 1)) == NULL)
 		return NULL;
 	for (i = 0, o = s; i < n && (size_t)(o - s) < ST_MAX_DIAGNOSTIC; ) {
-		unsigned char c = (unsigned char)p[i];
+		unsigned char c;
 		size_t room, lim;
 
+#if defined(__SSE2__)
+		/* sixteen at a time while no white space follows white
+		 * space and there is room: byte for byte */
+		while (n - i >= 16 &&
+		    (size_t)(o - s) + 16 <= ST_MAX_DIAGNOSTIC) {
+			__m128i v = _mm_loadu_si128((const __m128i *)
+			    (const void *)(p + i));
+			__m128i ws = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v,
+			    _mm_set1_epi8(0x20)), v), _mm_cmpeq_epi8(v,
+			    _mm_set1_epi8(0x7f)));
+			unsigned w = (unsigned)_mm_movemask_epi8(ws);
+
+			if ((w & ((w << 1) | (sp ? 1u : 0u))) != 0)
+				break;		/* a run to collapse */
+			_mm_storeu_si128((__m128i *)(void *)o, _mm_or_si128(
+			    _mm_andnot_si128(ws, v), _mm_and_si128(ws,
+			    _mm_set1_epi8(' '))));
+			o += 16;
+			i += 16;
+			sp = (w & 0x8000u) != 0;
+		}
+		if (i >= n || (size_t)(o - s) >= ST_MAX_DIAGNOSTIC)
+			break;
+#endif
+		c = (unsigned char)p[i];
 		/* white space and control characters: one space */
 		if (c <= 0x20 || c == 0x7f) {
 			if (!sp)
