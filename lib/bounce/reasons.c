@@ -1023,15 +1023,16 @@ struct pindex {
 	 * first three bytes of a match are looked up first (tri, one bit
 	 * per hashed triple of the trie's first three levels) */
 	bool	short_seen, long_only;
-	uint64_t tri[1024];
+	uint64_t tri[512];
 };
 
-/* The bit of tri for three bytes. */
+/* The bit of tri for three bytes: a hash that rolls, the next one
+ * being ((h << 5) ^ next byte) & 0x7fff. */
 static unsigned
 px_tri(unsigned char a, unsigned char b, unsigned char c)
 {
-	return (((unsigned)a << 11) ^ ((unsigned)b << 5) ^ (unsigned)c) &
-	    0xffffu;
+	return (((unsigned)a << 10) ^ ((unsigned)b << 5) ^ (unsigned)c) &
+	    0x7fffu;
 }
 
 struct pfound {
@@ -1171,10 +1172,13 @@ px_scan(const struct pindex *x, const char *s, size_t n, struct pfound *fd)
 			const uint64_t *tri = x->tri;
 			unsigned h;
 
-			for (; i + 2 < n; i++) {
-				h = px_tri(u[i], u[i + 1], u[i + 2]);
-				if ((tri[h >> 6] >> (h & 63)) & 1)
+			if (i + 2 >= n)
+				break;
+			h = px_tri(u[i], u[i + 1], u[i + 2]);
+			while (!((tri[h >> 6] >> (h & 63)) & 1)) {
+				if (++i + 2 >= n)
 					break;
+				h = ((h << 5) ^ u[i + 2]) & 0x7fffu;
 			}
 			if (i + 2 >= n)
 				break;
