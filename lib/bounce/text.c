@@ -340,9 +340,27 @@ mf_has(const uint64_t found[2], size_t k)
 bool
 line_is_field(const char *l, size_t n)
 {
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < n; i++) {
+#if defined(__SSE2__)
+	/* sixteen at a time up to the first ':', control, space or 8-bit
+	 * byte */
+	for (; n - i >= 16; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
+		    (l + i));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v,
+		    _mm_set1_epi8(32)), v), _mm_cmpeq_epi8(_mm_max_epu8(v,
+		    _mm_set1_epi8(127)), v)), _mm_cmpeq_epi8(v,
+		    _mm_set1_epi8(':'))));
+
+		if (m != 0) {
+			i += (size_t)__builtin_ctz(m);
+			return l[i] == ':' && i > 0;
+		}
+	}
+#endif
+	for (; i < n; i++) {
 		unsigned char c = (unsigned char)l[i];
 
 		if (c == ':')
