@@ -106,12 +106,29 @@ lc(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
-/* The first byte is found with memchr (both cases), the rest compared
- * through a table: this runs over every line of every bounce. */
+/* The text bytes that read as needle byte x (lc(byte) == x): two for a
+ * lower-case letter, none for an upper-case one (but the first byte of a
+ * needle is taken as it is), else x itself. */
+static unsigned
+case_pair(unsigned char x, bool first, unsigned char *a, unsigned char *b)
+{
+	if (x >= 'A' && x <= 'Z' && !first)
+		return 0;
+	*a = x;
+	*b = x >= 'a' && x <= 'z' ? (unsigned char)(x - 32) : x;
+	return 1;
+}
+
+/*
+ * The first two bytes are looked for sixteen places at a time (both
+ * cases), the rest compared through lc() where both are there; short
+ * texts and needles byte by byte (first byte through memchr): this runs
+ * over every line of every bounce.
+ */
 const char *
 memcasestr(const char *p, size_t n, const char *needle)
 {
-	size_t k = strlen(needle), i;
+	size_t k = strlen(needle), i = 0, j;
 	const char *e, *q, *lo, *up;
 	unsigned char c0, c1;
 
@@ -119,6 +136,41 @@ memcasestr(const char *p, size_t n, const char *needle)
 		return p;
 	if (n < k)
 		return NULL;
+#if defined(__SSE2__)
+	if (k >= 2) {
+		unsigned char a0, b0, a1, b1;
+		size_t last = n - k;	/* the last place it can start */
+
+		if (!case_pair((unsigned char)needle[0], true, &a0, &b0) ||
+		    !case_pair((unsigned char)needle[1], false, &a1, &b1))
+			return NULL;	/* lc() gives no upper case */
+		for (; last >= 15 && i <= last - 15; i += 16) {
+			__m128i v0 = _mm_loadu_si128((const __m128i *)
+			    (const void *)(p + i));
+			__m128i v1 = _mm_loadu_si128((const __m128i *)
+			    (const void *)(p + i + 1));
+			unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+			    _mm_or_si128(_mm_cmpeq_epi8(v0,
+			    _mm_set1_epi8((char)a0)), _mm_cmpeq_epi8(v0,
+			    _mm_set1_epi8((char)b0))), _mm_or_si128(
+			    _mm_cmpeq_epi8(v1, _mm_set1_epi8((char)a1)),
+			    _mm_cmpeq_epi8(v1, _mm_set1_epi8((char)b1)))));
+
+			for (; m != 0; m &= m - 1) {
+				q = p + i + (size_t)__builtin_ctz(m);
+				for (j = 2; j < k; j++)
+					if (lc((unsigned char)q[j]) !=
+					    (unsigned char)needle[j])
+						break;
+				if (j == k)
+					return q;
+			}
+		}
+		/* the places left: as below */
+		p += i;
+		n -= i;
+	}
+#endif
 	c0 = (unsigned char)needle[0];
 	c1 = (c0 >= 'a' && c0 <= 'z') ? (unsigned char)(c0 - 32) : c0;
 	e = p + n - k + 1;	/* last possible start + 1 */
