@@ -423,21 +423,6 @@ line_is_field(const char *l, size_t n)
 	return false;
 }
 
-/*
- * A letter, a digit, a byte >= 0x80, one of ".!#$%&'*+-/=?^_`{|}~", or
- * NUL (which strchr() on that list used to find: kept so).  One bit per
- * ASCII byte: this runs over every address of every bounce.
- */
-bool
-addr_char(unsigned char c)
-{
-	static const uint64_t LO = 0xa3ffecfa00000001ull,	/* 0 - 63 */
-	    HI = 0x7fffffffc7fffffeull;				/* 64 - 127 */
-
-	if (c >= 0x80)
-		return true;
-	return c < 64 ? (LO >> c) & 1 : (HI >> (c - 64)) & 1;
-}
 
 static bool
 blank(const char *l, size_t n)
@@ -751,23 +736,29 @@ collect(struct text_ctx *c, struct cand *cv, size_t max, int *best)
 
 		if (at == NULL)
 			break;
-		for (lpos = (size_t)(at - t); lpos > pos && t[lpos - 1] != '\n';
-		    lpos--)
-			;
+		{
+			const char *bol = memrchr(t + pos, '\n',
+			    (size_t)(at - (t + pos)));
+
+			lpos = bol != NULL ? (size_t)(bol - t) + 1 : pos;
+		}
 		nl = memchr(at, '\n', c->len - (size_t)(at - t));
 		l = t + lpos;
 		ll = nl ? (size_t)(nl - l) : c->len - lpos;
 		pos = nl ? (size_t)(nl - t) + 1 : c->len;
 		if (skip_line(l, ll))
 			continue;
-		for (i = 0; i < ll; i++) {
+		/* from one '@' of the line to the next (none before at) */
+		for (i = (size_t)(at - l); i < ll; i++) {
 			int tier;
 			size_t k;
 			bool dup = false;
+			const char *a2 = memchr(l + i, '@', ll - i);
 
-			if (l[i] != '@')
-				continue;
-			if (!addr_at(t, c->len, lpos + i, &s, &e)) 
+			if (a2 == NULL)
+				break;
+			i = (size_t)(a2 - l);
+			if (!addr_at(t, c->len, lpos + i, &s, &e))
 				continue;
 			if (e > lpos + ll)
 				continue;
