@@ -1468,9 +1468,11 @@ block_at(const char *t, size_t len, size_t pos)
 			keys++;
 			if (k == 1 && nf == 1)
 				keys++;
+			if (keys >= 2)
+				return true;	/* nothing below undoes it */
 		}
 	}
-	return keys >= 2;
+	return false;
 }
 
 bool
