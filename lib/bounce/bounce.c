@@ -317,6 +317,46 @@ plain_ascii(const char *p, size_t n)
 	return true;
 }
 
+/*
+ * g_utf8_validate(p, n, NULL), the ASCII between the runs of 8-bit bytes
+ * passed over sixteen bytes at a time: a multi-byte character has no
+ * ASCII byte, so the text is valid when its ASCII has no NUL and each
+ * run of 8-bit bytes is valid on its own.
+ */
+static bool
+utf8_valid(const char *p, size_t n)
+{
+	size_t i = 0, j;
+
+	while (i < n) {
+#if defined(__SSE2__)
+		for (; n - i >= 16; i += 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)
+			    (const void *)(p + i));
+			unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(v,
+			    _mm_cmpeq_epi8(v, _mm_setzero_si128())));
+
+			if (m != 0) {
+				i += (size_t)__builtin_ctz(m);
+				break;
+			}
+		}
+#endif
+		while (i < n && (unsigned char)p[i] < 0x80 && p[i] != '\0')
+			i++;
+		if (i >= n)
+			return true;
+		if (p[i] == '\0')
+			return false;	/* g_utf8_validate() refuses NUL */
+		for (j = i; j < n && (unsigned char)p[j] >= 0x80; j++)
+			;
+		if (!g_utf8_validate(p + i, (gssize)(j - i), NULL))
+			return false;
+		i = j;
+	}
+	return true;
+}
+
 /* Convert text in charset cs (may be NULL) to UTF-8 and append it to g
  * with LF line endings. */
 static void
@@ -336,7 +376,7 @@ put_text(struct gbuf *g, const char *p, size_t n, const char *cs)
 		if (cs != NULL && (ieq(cs, "utf-8") || ieq(cs, "us-ascii") ||
 		    ieq(cs, "utf8")))
 			cs = NULL;
-		if (cs == NULL && !g_utf8_validate(p, (gssize)n, NULL)) {
+		if (cs == NULL && !utf8_valid(p, n)) {
 			/* raw 8-bit with no (or a wrong) label: the usual
 			 * suspects */
 			if (memchr(p, 0x1b, n) != NULL)
