@@ -2064,6 +2064,30 @@ find_quoted(struct bctx *c, struct text_ctx *tc)
 	}
 }
 
+/* The subject decoded for display, "" when none (the rules that read it
+ * come after the report's: not decoded for most bounces). */
+static const char *
+decoded_subject(struct st_msg *m, const struct hdr_set *hs)
+{
+	const char *s = hs->subject ? st_hdr_decode(m->arena,
+	    hs->subject->value, hs->subject->value_len) : NULL;
+
+	return s != NULL ? s : "";
+}
+
+/* Hotmail's feedback loop: its subject, or a hotmail.com sender.  (Asked
+ * only when the original names the field that JMRP adds: most bounces
+ * then need no decoded subject.) */
+static bool
+jmrp_sender(struct st_msg *m, const struct hdr_set *hs, const char *from)
+{
+	const char *subject = decoded_subject(m, hs);
+
+	return memcasestr(subject, strlen(subject),
+	    "complaint about message from") != NULL || (strlen(from) > 12 &&
+	    strcasecmp(from + strlen(from) - 12, "@hotmail.com") == 0);
+}
+
 /* st_bounce_text_score() of the bounce's own text, once (*score < 0:
  * not yet) */
 static int
@@ -2291,10 +2315,6 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 	hdr_set_fill(m, &hs);
 	c.hs = &hs;
 	from = addr_of(m, hs.from);
-	subject = hs.subject ? st_hdr_decode(m->arena, hs.subject->value,
-	    hs.subject->value_len) : NULL;
-	if (subject == NULL)
-		subject = "";
 	rp_present = (h = hs.return_path) != NULL;
 	if (rp_present)
 		rp = st_addr_extract(m->arena, h->value, h->value_len);
@@ -2366,9 +2386,8 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 	 * feedback-report part, a "complaint about message from IP" from
 	 * staff@hotmail.com carrying the message, whose header names the
 	 * complaining recipient (X-HmXmrOriginalRecipient) */
-	if (c.orig != NULL && (memcasestr(subject, strlen(subject),
-	    "complaint about message from") != NULL || (strlen(from) > 12 &&
-	    strcasecmp(from + strlen(from) - 12, "@hotmail.com") == 0))) {
+	if (c.orig != NULL && memcasestr(c.orig, c.orig_len,
+	    "x-hmxmroriginalrecipient") != NULL && jmrp_sender(m, &hs, from)) {
 		struct st_msg om;
 		const struct st_header *oh;
 
@@ -2416,7 +2435,8 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 			b->reporting_mta = reporter(&c, &tc, from);
 		goto done;
 	}
-	/* (who sent it matters from here on only) */
+	/* (who sent it, and the subject, matter from here on only) */
+	subject = decoded_subject(m, &hs);
 	from_disp = hs.from ? st_hdr_decode(m->arena, hs.from->value,
 	    hs.from->value_len) : NULL;
 	sys = sender_is_system(from, from_disp, rp, rp_present);
