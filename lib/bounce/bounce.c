@@ -682,8 +682,27 @@ walk(struct bctx *c, GMimeObject *o, int depth)
 #define FAST_MAX_DEPTH	8
 
 struct ctype {
-	const char *type, *sub, *charset, *boundary;	/* arena or NULL */
+	/* in buf when short, else in the arena; or NULL */
+	const char *type, *sub, *charset, *boundary;
+	char	buf[160];	/* the short ones */
+	size_t	used;
 };
+
+/* A NUL-terminated copy of s[0..n): in ct->buf while there is room (no
+ * arena allocation for the usual "text" and "plain"), else the arena's. */
+static const char *
+ct_copy(struct st_arena *a, struct ctype *ct, const char *s, size_t n)
+{
+	char *o;
+
+	if (n >= sizeof(ct->buf) - ct->used)
+		return st_arena_strndup(a, s, n);
+	o = ct->buf + ct->used;
+	memcpy(o, s, n);
+	o[n] = '\0';
+	ct->used += n + 1;
+	return o;
+}
 
 /* Split a Content-Type value; false when it is beyond this reader. */
 static bool
@@ -691,7 +710,8 @@ ct_split(struct st_arena *a, const char *v, size_t n, struct ctype *ct)
 {
 	const char *p = v, *end = v + n, *s;
 
-	memset(ct, 0, sizeof(*ct));
+	ct->type = ct->sub = ct->charset = ct->boundary = NULL;
+	ct->used = 0;
 	/* comments (RFC 2045 5.1) and quoted pairs: not here (a '(' in a
 	 * quoted string is no comment) */
 	if (memchr(v, '\\', n) != NULL)
@@ -714,12 +734,12 @@ ct_split(struct st_arena *a, const char *v, size_t n, struct ctype *ct)
 		;
 	if (p == s || p >= end || *p != '/')
 		return false;
-	ct->type = st_arena_strndup(a, s, (size_t)(p - s));
+	ct->type = ct_copy(a, ct, s, (size_t)(p - s));
 	for (s = ++p; p < end && *p != ';' && !WS(*p); p++)
 		;
 	if (p == s)
 		return false;
-	ct->sub = st_arena_strndup(a, s, (size_t)(p - s));
+	ct->sub = ct_copy(a, ct, s, (size_t)(p - s));
 	for (;;) {
 		const char *ns, *ne, *vs, *ve;
 
@@ -752,12 +772,11 @@ ct_split(struct st_arena *a, const char *v, size_t n, struct ctype *ct)
 			ve = p;
 		}
 		if (ne - ns == 7 && strncasecmp(ns, "charset", 7) == 0)
-			ct->charset = st_arena_strndup(a, vs, (size_t)(ve - vs));
+			ct->charset = ct_copy(a, ct, vs, (size_t)(ve - vs));
 		else if (ne - ns == 8 && strncasecmp(ns, "boundary", 8) == 0) {
 			if (ve == vs || memchr(vs, '\n', (size_t)(ve - vs)))
 				return false;
-			ct->boundary = st_arena_strndup(a, vs,
-			    (size_t)(ve - vs));
+			ct->boundary = ct_copy(a, ct, vs, (size_t)(ve - vs));
 		}
 	}
 #undef WS
