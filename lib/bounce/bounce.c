@@ -158,7 +158,9 @@ struct bctx {
 	const char *orig_where;
 	int	nparts;
 	bool	report_dsn, report_arf;
-	bool	quick;		/* ST_BOUNCE_QUICK: no recipients */
+	/* ST_BOUNCE_QUICK: the kind, the original and the reporting MTA
+	 * only (at most one recipient, with its address only) */
+	bool	quick;
 	/* the copy of the original quoted in the text (find_quoted()) */
 	bool	quoted_done, have_inline;
 	size_t	inline_start;
@@ -2466,7 +2468,8 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 	 * MTA returns the message as received, never with an mbox line. */
 	find_quoted(&c, &tc);
 	if (c.have_inline && !c.report_dsn && mbox_line_before(c.text.p,
-	    c.inline_start) && st_msg_get(m, "X-Failed-Recipients", 0) == NULL &&
+	    c.inline_start) &&
+	    st_msg_get(m, "X-Failed-Recipients", 0) == NULL &&
 	    !st_bounce_find_status(tc.text, tc.len, code, sizeof(code)) &&
 	    !st_bounce_find_reply_code(tc.text, tc.len, code, sizeof(code)))
 		goto not_bounce;

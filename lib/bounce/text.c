@@ -215,7 +215,7 @@ mf_build(struct mfind *m, const char *const *nd, bool nul_space)
 	for (k = 0; k < 256; k++) {
 		m->map[k] = lc((unsigned char)k);
 		if (nul_space && k == 0)
-			m->map[0] = ' ';	/* as a lower-cased copy had it */
+			m->map[0] = ' ';	/* as a lower-cased copy had */
 		pre[m->map[k]][npre[m->map[k]]++] = (unsigned char)k;
 	}
 	for (k = 0; nd[k] != NULL && k < MF_MAX; k++) {
@@ -322,8 +322,8 @@ mf_scan_at(const struct mfind *m, const char *t, size_t n, uint64_t found[2],
 				break;
 			if (m->shift2 != NULL) {
 				const uint8_t *s2 = m->shift2;
-				const unsigned char *u = (const unsigned char *)t +
-				    m->minlen - 2;
+				const unsigned char *u =
+				    (const unsigned char *)t + m->minlen - 2;
 				size_t last = n - m->minlen;
 
 				while ((sh = s2[u[i] * 256u + u[i + 1]]) != 0) {
