@@ -389,7 +389,25 @@ put_text(struct gbuf *g, const char *p, size_t n, const char *cs)
 		if (cs == NULL && memchr(p, 0x1b, n) != NULL)
 			cs = "ISO-2022-JP";
 	}
-	if (cs != NULL) {
+	if (cs != NULL && ieq(cs, "iso-8859-1")) {
+		/* Latin-1 is Unicode's first 256 code points: converted
+		 * here, byte for byte as iconv does */
+		char *o = conv = g_malloc(2 * n + 1);
+
+		for (i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)p[i];
+
+			if (ch < 0x80)
+				*o++ = (char)ch;
+			else {
+				*o++ = (char)(0xc0 | (ch >> 6));
+				*o++ = (char)(0x80 | (ch & 0x3f));
+			}
+		}
+		*o = '\0';
+		p = conv;
+		n = strlen(conv);	/* (as below: up to a NUL) */
+	} else if (cs != NULL) {
 		/* GMime keeps converters open between calls (opening one
 		 * per message loads iconv modules every time) */
 		int slot;
