@@ -359,6 +359,48 @@ utf8_valid(const char *p, size_t n)
 	return true;
 }
 
+/*
+ * ISO-8859-1 (the first 256 code points of Unicode) or, with w1252,
+ * Windows-1252 (the same but for 0x80-0x9f) to UTF-8, NUL-terminated
+ * (g_malloc()); NULL on a byte Windows-1252 leaves undefined, as iconv
+ * refuses it.
+ */
+static char *
+sb_utf8(const char *p, size_t n, bool w1252)
+{
+	/* Windows-1252 0x80-0x9f (0: undefined) */
+	static const unsigned short W1252[32] = {
+		0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+		0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
+		0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+		0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178 };
+	char *s = g_malloc(3 * n + 1), *o = s;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned ch = (unsigned char)p[i];
+
+		if (ch < 0x80) {
+			*o++ = (char)ch;
+			continue;
+		}
+		if (w1252 && ch < 0xa0 && (ch = W1252[ch - 0x80]) == 0) {
+			g_free(s);
+			return NULL;
+		}
+		if (ch < 0x800) {
+			*o++ = (char)(0xc0 | (ch >> 6));
+			*o++ = (char)(0x80 | (ch & 0x3f));
+		} else {
+			*o++ = (char)(0xe0 | (ch >> 12));
+			*o++ = (char)(0x80 | ((ch >> 6) & 0x3f));
+			*o++ = (char)(0x80 | (ch & 0x3f));
+		}
+	}
+	*o = '\0';
+	return s;
+}
+
 /* Convert text in charset cs (may be NULL) to UTF-8 and append it to g
  * with LF line endings. */
 static void
@@ -389,35 +431,24 @@ put_text(struct gbuf *g, const char *p, size_t n, const char *cs)
 		if (cs == NULL && memchr(p, 0x1b, n) != NULL)
 			cs = "ISO-2022-JP";
 	}
-	if (cs != NULL && ieq(cs, "iso-8859-1")) {
-		/* Latin-1 is Unicode's first 256 code points: converted
-		 * here, byte for byte as iconv does */
-		char *o = conv = g_malloc(2 * n + 1);
+	if (cs != NULL) {
+		if (ieq(cs, "iso-8859-1") || ieq(cs, "windows-1252")) {
+			/* the single-byte charsets of most Western mail:
+			 * converted here, byte for byte as iconv does */
+			conv = sb_utf8(p, n, ieq(cs, "windows-1252"));
+		} else {
+			/* GMime keeps converters open between calls
+			 * (opening one per message loads iconv modules
+			 * every time) */
+			int slot;
+			iconv_t cd = conv_get(cs, &slot);
 
-		for (i = 0; i < n; i++) {
-			unsigned char ch = (unsigned char)p[i];
-
-			if (ch < 0x80)
-				*o++ = (char)ch;
-			else {
-				*o++ = (char)(0xc0 | (ch >> 6));
-				*o++ = (char)(0x80 | (ch & 0x3f));
+			if (cd == (iconv_t)-1)
+				cd = conv_get(cs = "Windows-1252", &slot);
+			if (cd != (iconv_t)-1) {
+				conv = g_mime_iconv_strndup(cd, p, n);
+				conv_put(cs, cd, slot);
 			}
-		}
-		*o = '\0';
-		p = conv;
-		n = strlen(conv);	/* (as below: up to a NUL) */
-	} else if (cs != NULL) {
-		/* GMime keeps converters open between calls (opening one
-		 * per message loads iconv modules every time) */
-		int slot;
-		iconv_t cd = conv_get(cs, &slot);
-
-		if (cd == (iconv_t)-1)
-			cd = conv_get(cs = "Windows-1252", &slot);
-		if (cd != (iconv_t)-1) {
-			conv = g_mime_iconv_strndup(cd, p, n);
-			conv_put(cs, cd, slot);
 		}
 		if (conv != NULL) {
 			p = conv;
