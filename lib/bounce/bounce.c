@@ -41,6 +41,9 @@
  *	GMime), RFC 6522 (multipart/report), RFC 5322.
  */
 #include <ctype.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <gmime/gmime.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -54,7 +57,6 @@
 
 void	st_bounce_header_rcpts(struct text_ctx *c, struct st_bounce *b,
 	    const char *v);
-char   *st_bounce_text_diag(struct text_ctx *c, const char *addr);
 
 const char *
 st_bounce_kind_name(enum st_bounce_kind k)
@@ -71,9 +73,81 @@ st_bounce_kind_name(enum st_bounce_kind k)
 
 /* --- the working state of one parse -------------------------------------- */
 
+/* The first field of each name the reader always looks at, found in one
+ * pass over the header (st_msg_get() walks every field for each name). */
+struct hdr_set {
+	const struct st_header *from, *subject, *return_path, *to,
+	    *delivered_to, *x_original_to, *envelope_to, *received,
+	    *in_reply_to, *references, *date, *content_type, *cte;
+};
+
+static void
+hdr_set_fill(const struct st_msg *m, struct hdr_set *hs)
+{
+	size_t i;
+
+	memset(hs, 0, sizeof(*hs));
+	for (i = 0; i < m->nhdrs; i++) {
+		const struct st_header *h = &m->hdrs[i], **slot = NULL;
+		const char *name = NULL;
+
+		/* by length first: most fields are none of these */
+		switch (h->name_len) {
+		case 2:  name = "To"; slot = &hs->to; break;
+		case 4:
+			if ((h->name[0] | 0x20) == 'f') {
+				name = "From";
+				slot = &hs->from;
+			} else {
+				name = "Date";
+				slot = &hs->date;
+			}
+			break;
+		case 7:  name = "Subject"; slot = &hs->subject; break;
+		case 8:  name = "Received"; slot = &hs->received; break;
+		case 10: name = "References"; slot = &hs->references; break;
+		case 11:
+			switch (h->name[0] | 0x20) {
+			case 'r':
+				name = "Return-Path";
+				slot = &hs->return_path;
+				break;
+			case 'e':
+				name = "Envelope-To";
+				slot = &hs->envelope_to;
+				break;
+			default:
+				name = "In-Reply-To";
+				slot = &hs->in_reply_to;
+				break;
+			}
+			break;
+		case 12:
+			if ((h->name[0] | 0x20) == 'd') {
+				name = "Delivered-To";
+				slot = &hs->delivered_to;
+			} else {
+				name = "Content-Type";
+				slot = &hs->content_type;
+			}
+			break;
+		case 13: name = "X-Original-To"; slot = &hs->x_original_to;
+			break;
+		case 25: name = "Content-Transfer-Encoding"; slot = &hs->cte;
+			break;
+		default:
+			continue;
+		}
+		if (*slot == NULL && strncasecmp(h->name, name, h->name_len) ==
+		    0)
+			*slot = h;
+	}
+}
+
 struct bctx {
 	struct st_arena *a;
 	struct st_msg *m;
+	const struct hdr_set *hs;	/* m's fields */
 	struct st_bounce *b;
 	struct gbuf text;	/* text/plain parts (decoded, LF) */
 	struct gbuf html;	/* text/html parts, tags removed */
@@ -84,7 +158,12 @@ struct bctx {
 	const char *orig_where;
 	int	nparts;
 	bool	report_dsn, report_arf;
-	bool	quick;		/* ST_BOUNCE_QUICK: no recipients */
+	/* ST_BOUNCE_QUICK: the kind, the original and the reporting MTA
+	 * only (at most one recipient, with its address only) */
+	bool	quick;
+	/* the copy of the original quoted in the text (find_quoted()) */
+	bool	quoted_done, have_inline;
+	size_t	inline_start;
 };
 
 /* Copy p[0..n) with LF line endings (CRLF and lone CR become LF). */
@@ -183,6 +262,27 @@ conv_put(const char *cs, iconv_t cd, int slot)
 	g_mime_iconv_close(cd);
 }
 
+/* ASCII case-insensitive equality of s with lc, a lower-case literal
+ * (what g_ascii_strcasecmp() == 0 says, without the call). */
+static bool
+ieq(const char *s, const char *lc)
+{
+	for (; *lc != '\0'; s++, lc++)
+		if (*s != *lc && !(*s >= 'A' && *s <= 'Z' && *s + 32 == *lc))
+			return false;
+	return *s == '\0';
+}
+
+/* Does s begin with lc (lower case), ASCII letters without case? */
+static bool
+ipfx(const char *s, const char *lc)
+{
+	for (; *lc != '\0'; s++, lc++)
+		if (*s != *lc && !(*s >= 'A' && *s <= 'Z' && *s + 32 == *lc))
+			return false;
+	return true;
+}
+
 /* Only ASCII, no ESC (0x1b) and no NUL (g_utf8_validate() refuses NUL):
  * such text needs no conversion nor validation.  Eight bytes at a time. */
 static bool
@@ -191,6 +291,18 @@ plain_ascii(const char *p, size_t n)
 	const uint64_t hi = 0x8080808080808080ull, one = 0x0101010101010101ull;
 	size_t i = 0;
 
+#if defined(__SSE2__)
+	/* sixteen at a time: a byte >= 0x80 has its sign bit set */
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
+		    (p + i));
+
+		if (_mm_movemask_epi8(_mm_or_si128(v, _mm_or_si128(
+		    _mm_cmpeq_epi8(v, _mm_setzero_si128()),
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8(0x1b))))) != 0)
+			return false;
+	}
+#endif
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w, x;
 
@@ -205,6 +317,88 @@ plain_ascii(const char *p, size_t n)
 		if ((unsigned char)p[i] >= 0x80 || p[i] == 0x1b || p[i] == 0)
 			return false;
 	return true;
+}
+
+/*
+ * g_utf8_validate(p, n, NULL), the ASCII between the runs of 8-bit bytes
+ * passed over sixteen bytes at a time: a multi-byte character has no
+ * ASCII byte, so the text is valid when its ASCII has no NUL and each
+ * run of 8-bit bytes is valid on its own.
+ */
+static bool
+utf8_valid(const char *p, size_t n)
+{
+	size_t i = 0, j;
+
+	while (i < n) {
+#if defined(__SSE2__)
+		for (; n - i >= 16; i += 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)
+			    (const void *)(p + i));
+			unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(v,
+			    _mm_cmpeq_epi8(v, _mm_setzero_si128())));
+
+			if (m != 0) {
+				i += (size_t)__builtin_ctz(m);
+				break;
+			}
+		}
+#endif
+		while (i < n && (unsigned char)p[i] < 0x80 && p[i] != '\0')
+			i++;
+		if (i >= n)
+			return true;
+		if (p[i] == '\0')
+			return false;	/* g_utf8_validate() refuses NUL */
+		for (j = i; j < n && (unsigned char)p[j] >= 0x80; j++)
+			;
+		if (!g_utf8_validate(p + i, (gssize)(j - i), NULL))
+			return false;
+		i = j;
+	}
+	return true;
+}
+
+/*
+ * ISO-8859-1 (the first 256 code points of Unicode) or, with w1252,
+ * Windows-1252 (the same but for 0x80-0x9f) to UTF-8, NUL-terminated
+ * (g_malloc()); NULL on a byte Windows-1252 leaves undefined, as iconv
+ * refuses it.
+ */
+static char *
+sb_utf8(const char *p, size_t n, bool w1252)
+{
+	/* Windows-1252 0x80-0x9f (0: undefined) */
+	static const unsigned short W1252[32] = {
+		0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+		0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
+		0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+		0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178 };
+	char *s = g_malloc(3 * n + 1), *o = s;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned ch = (unsigned char)p[i];
+
+		if (ch < 0x80) {
+			*o++ = (char)ch;
+			continue;
+		}
+		if (w1252 && ch < 0xa0 && (ch = W1252[ch - 0x80]) == 0) {
+			g_free(s);
+			return NULL;
+		}
+		if (ch < 0x800) {
+			*o++ = (char)(0xc0 | (ch >> 6));
+			*o++ = (char)(0x80 | (ch & 0x3f));
+		} else {
+			*o++ = (char)(0xe0 | (ch >> 12));
+			*o++ = (char)(0x80 | ((ch >> 6) & 0x3f));
+			*o++ = (char)(0x80 | (ch & 0x3f));
+		}
+	}
+	*o = '\0';
+	return s;
 }
 
 /* Convert text in charset cs (may be NULL) to UTF-8 and append it to g
@@ -223,11 +417,10 @@ put_text(struct gbuf *g, const char *p, size_t n, const char *cs)
 	if (plain_ascii(p, n))
 		cs = NULL;
 	else {
-		if (cs != NULL && (g_ascii_strcasecmp(cs, "utf-8") == 0 ||
-		    g_ascii_strcasecmp(cs, "us-ascii") == 0 ||
-		    g_ascii_strcasecmp(cs, "utf8") == 0))
+		if (cs != NULL && (ieq(cs, "utf-8") || ieq(cs, "us-ascii") ||
+		    ieq(cs, "utf8")))
 			cs = NULL;
-		if (cs == NULL && !g_utf8_validate(p, (gssize)n, NULL)) {
+		if (cs == NULL && !utf8_valid(p, n)) {
 			/* raw 8-bit with no (or a wrong) label: the usual
 			 * suspects */
 			if (memchr(p, 0x1b, n) != NULL)
@@ -239,16 +432,23 @@ put_text(struct gbuf *g, const char *p, size_t n, const char *cs)
 			cs = "ISO-2022-JP";
 	}
 	if (cs != NULL) {
-		/* GMime keeps converters open between calls (opening one
-		 * per message loads iconv modules every time) */
-		int slot;
-		iconv_t cd = conv_get(cs, &slot);
+		if (ieq(cs, "iso-8859-1") || ieq(cs, "windows-1252")) {
+			/* the single-byte charsets of most Western mail:
+			 * converted here, byte for byte as iconv does */
+			conv = sb_utf8(p, n, ieq(cs, "windows-1252"));
+		} else {
+			/* GMime keeps converters open between calls
+			 * (opening one per message loads iconv modules
+			 * every time) */
+			int slot;
+			iconv_t cd = conv_get(cs, &slot);
 
-		if (cd == (iconv_t)-1)
-			cd = conv_get(cs = "Windows-1252", &slot);
-		if (cd != (iconv_t)-1) {
-			conv = g_mime_iconv_strndup(cd, p, n);
-			conv_put(cs, cd, slot);
+			if (cd == (iconv_t)-1)
+				cd = conv_get(cs = "Windows-1252", &slot);
+			if (cd != (iconv_t)-1) {
+				conv = g_mime_iconv_strndup(cd, p, n);
+				conv_put(cs, cd, slot);
+			}
 		}
 		if (conv != NULL) {
 			p = conv;
@@ -282,61 +482,95 @@ put_text(struct gbuf *g, const char *p, size_t n, const char *cs)
 	g_free(conv);
 }
 
-/* Remove tags and decode the few entities bounces use. */
+/* Do the n bytes at p spell lit (lower case), ASCII letters without
+ * case (as strncasecmp() says for a literal with no NUL)? */
+static bool
+lpfx(const char *p, const char *lit, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 32;
+		if (c != (unsigned char)lit[i])
+			return false;
+	}
+	return true;
+}
+
+/* The first ch in p[from..n), n when none.  *at caches the last answer
+ * (SIZE_MAX: none yet); from never decreases between calls. */
+static size_t
+next_of(const char *p, size_t n, size_t from, char ch, size_t *at)
+{
+	if (*at == SIZE_MAX || *at < from) {
+		const char *q = from < n ? memchr(p + from, ch, n - from) :
+		    NULL;
+
+		*at = q != NULL ? (size_t)(q - p) : n;
+	}
+	return *at;
+}
+
+/* Remove tags and decode the few entities bounces use.  Tags and text
+ * are passed over through the next '<', '>' or '&' (memchr()), not a
+ * byte at a time. */
 static void
 put_html(struct gbuf *g, const char *p, size_t n)
 {
+	static const struct { const char *e, *r; size_t n; } ENT[] = {
+		{ "&lt;", "<", 4 }, { "&gt;", ">", 4 },
+		{ "&amp;", "&", 5 }, { "&nbsp;", " ", 6 },
+		{ "&quot;", "\"", 6 }, { "&#39;", "'", 5 } };
 	struct gbuf t = { .max = ST_MAX_BOUNCE_TEXT };
-	size_t i;
+	size_t i = 0, j, k, lt = SIZE_MAX, gt = SIZE_MAX, amp = SIZE_MAX;
 	bool tag = false;
 
-	for (i = 0; i < n; i++) {
-		char c = p[i];
-
-		if (c == '<') {
+	while (i < n) {
+		if (tag) {
+			/* in a tag only its end and a new '<' count */
+			j = next_of(p, n, i, '>', &gt);
+			k = next_of(p, n, i, '<', &lt);
+			if (k < j)
+				i = k;
+			else if (j < n) {
+				tag = false;
+				i = j + 1;
+				continue;
+			} else
+				break;
+		}
+		if (p[i] == '<') {
 			tag = true;
-			if (i + 3 < n && (strncasecmp(p + i, "<br", 3) == 0 ||
-			    strncasecmp(p + i, "<p", 2) == 0 ||
-			    strncasecmp(p + i, "<tr", 3) == 0 ||
-			    strncasecmp(p + i, "<div", 4) == 0))
+			if (i + 3 < n && (lpfx(p + i, "<br", 3) ||
+			    lpfx(p + i, "<p", 2) || lpfx(p + i, "<tr", 3) ||
+			    lpfx(p + i, "<div", 4)))
 				gbuf_put(&t, "\n", 1);
+			i++;
 			continue;
 		}
-		if (c == '>' && tag) {
-			tag = false;
-			continue;
-		}
-		if (tag)
-			continue;
-		if (c == '&') {
-			static const struct { const char *e, *r; } ENT[] = {
-				{ "&lt;", "<" }, { "&gt;", ">" },
-				{ "&amp;", "&" }, { "&nbsp;", " " },
-				{ "&quot;", "\"" }, { "&#39;", "'" } };
-			size_t k;
-
+		if (p[i] == '&') {
 			for (k = 0; k < sizeof(ENT) / sizeof(ENT[0]); k++)
-				if (n - i >= strlen(ENT[k].e) &&
-				    strncasecmp(p + i, ENT[k].e,
-				    strlen(ENT[k].e)) == 0) {
+				if (n - i >= ENT[k].n &&
+				    lpfx(p + i, ENT[k].e, ENT[k].n)) {
 					gbuf_put(&t, ENT[k].r, 1);
-					i += strlen(ENT[k].e) - 1;
+					i += ENT[k].n;
 					break;
 				}
-			if (k < sizeof(ENT) / sizeof(ENT[0]))
-				continue;
-			gbuf_put(&t, &c, 1);
+			if (k == sizeof(ENT) / sizeof(ENT[0]))
+				gbuf_put(&t, p + i++, 1);
 			continue;
 		}
-		/* text: at once up to the next tag or entity */
-		{
-			size_t j = i + 1;
-
-			while (j < n && p[j] != '<' && p[j] != '&')
-				j++;
-			gbuf_put(&t, p + i, j - i);
-			i = j - 1;
-		}
+		/* text (a '>' outside a tag too): up to the next tag or
+		 * entity */
+		j = next_of(p, n, i + 1, '<', &lt);
+		k = next_of(p, n, i + 1, '&', &amp);
+		if (k < j)
+			j = k;
+		gbuf_put(&t, p + i, j - i);
+		i = j;
 	}
 	if (t.p != NULL)
 		gbuf_put(g, t.p, t.len);
@@ -384,8 +618,7 @@ set_orig(struct bctx *c, const char *p, size_t n, const char *where)
 static bool
 leaf_wanted(const char *type, const char *sub)
 {
-	return g_ascii_strcasecmp(type, "text") == 0 ||
-	    g_ascii_strcasecmp(type, "message") == 0;
+	return ieq(type, "text") || ieq(type, "message");
 }
 
 /* What a leaf part of type/sub (charset cs) adds: its decoded content. */
@@ -393,32 +626,27 @@ static void
 leaf(struct bctx *c, const char *type, const char *sub, const char *cs,
     const char *data, size_t len)
 {
-	if (g_ascii_strcasecmp(type, "message") == 0 &&
-	    (g_ascii_strcasecmp(sub, "delivery-status") == 0 ||
-	    g_ascii_strcasecmp(sub, "global-delivery-status") == 0)) {
+	bool text = ieq(type, "text"), msg = !text && ieq(type, "message");
+
+	if (msg && (ieq(sub, "delivery-status") ||
+	    ieq(sub, "global-delivery-status"))) {
 		put_text(&c->dsn, data, len, cs);
 		gbuf_put(&c->dsn, "\n", 1);
-	} else if (g_ascii_strcasecmp(type, "message") == 0 &&
-	    g_ascii_strcasecmp(sub, "feedback-report") == 0) {
+	} else if (msg && ieq(sub, "feedback-report")) {
 		put_text(&c->arf, data, len, cs);
-	} else if ((g_ascii_strcasecmp(type, "text") == 0 ||
-	    g_ascii_strcasecmp(type, "message") == 0) &&
-	    (g_ascii_strncasecmp(sub, "rfc822-header", 13) == 0 ||
-	    g_ascii_strcasecmp(sub, "rfc822") == 0 ||
-	    g_ascii_strcasecmp(sub, "global") == 0 ||
-	    g_ascii_strcasecmp(sub, "global-headers") == 0)) {
-		set_orig(c, data, len, g_ascii_strcasecmp(sub, "rfc822") == 0 ?
+	} else if ((text || msg) && (ipfx(sub, "rfc822-header") ||
+	    ieq(sub, "rfc822") || ieq(sub, "global") ||
+	    ieq(sub, "global-headers"))) {
+		set_orig(c, data, len, ieq(sub, "rfc822") ?
 		    "message/rfc822" : "text/rfc822-headers");
-	} else if (g_ascii_strcasecmp(type, "text") == 0 &&
-	    g_ascii_strcasecmp(sub, "html") == 0) {
+	} else if (text && ieq(sub, "html")) {
 		struct gbuf u = { .max = ST_MAX_BOUNCE_TEXT };
 
 		put_text(&u, data, len, cs);
 		if (u.p != NULL)
 			put_html(&c->html, u.p, u.len);
 		gbuf_free(&u);
-	} else if (g_ascii_strcasecmp(type, "text") == 0 ||
-	    (g_ascii_strcasecmp(type, "message") == 0 && c->text.len == 0)) {
+	} else if (text || (msg && c->text.len == 0)) {
 		put_text(&c->text, data, len, cs);
 	}
 }
@@ -505,8 +733,27 @@ walk(struct bctx *c, GMimeObject *o, int depth)
 #define FAST_MAX_DEPTH	8
 
 struct ctype {
-	const char *type, *sub, *charset, *boundary;	/* arena or NULL */
+	/* in buf when short, else in the arena; or NULL */
+	const char *type, *sub, *charset, *boundary;
+	char	buf[160];	/* the short ones */
+	size_t	used;
 };
+
+/* A NUL-terminated copy of s[0..n): in ct->buf while there is room (no
+ * arena allocation for the usual "text" and "plain"), else the arena's. */
+static const char *
+ct_copy(struct st_arena *a, struct ctype *ct, const char *s, size_t n)
+{
+	char *o;
+
+	if (n >= sizeof(ct->buf) - ct->used)
+		return st_arena_strndup(a, s, n);
+	o = ct->buf + ct->used;
+	memcpy(o, s, n);
+	o[n] = '\0';
+	ct->used += n + 1;
+	return o;
+}
 
 /* Split a Content-Type value; false when it is beyond this reader. */
 static bool
@@ -514,16 +761,20 @@ ct_split(struct st_arena *a, const char *v, size_t n, struct ctype *ct)
 {
 	const char *p = v, *end = v + n, *s;
 
-	memset(ct, 0, sizeof(*ct));
-	{
-		/* comments (RFC 2045 5.1) and quoted pairs: not here */
+	ct->type = ct->sub = ct->charset = ct->boundary = NULL;
+	ct->used = 0;
+	/* comments (RFC 2045 5.1) and quoted pairs: not here (a '(' in a
+	 * quoted string is no comment) */
+	if (memchr(v, '\\', n) != NULL)
+		return false;
+	if (memchr(v, '(', n) != NULL) {
 		bool q = false;
 		size_t i;
 
 		for (i = 0; i < n; i++) {
 			if (v[i] == '"')
 				q = !q;
-			else if (v[i] == '\\' || (!q && v[i] == '('))
+			else if (!q && v[i] == '(')
 				return false;
 		}
 	}
@@ -534,12 +785,12 @@ ct_split(struct st_arena *a, const char *v, size_t n, struct ctype *ct)
 		;
 	if (p == s || p >= end || *p != '/')
 		return false;
-	ct->type = st_arena_strndup(a, s, (size_t)(p - s));
+	ct->type = ct_copy(a, ct, s, (size_t)(p - s));
 	for (s = ++p; p < end && *p != ';' && !WS(*p); p++)
 		;
 	if (p == s)
 		return false;
-	ct->sub = st_arena_strndup(a, s, (size_t)(p - s));
+	ct->sub = ct_copy(a, ct, s, (size_t)(p - s));
 	for (;;) {
 		const char *ns, *ne, *vs, *ve;
 
@@ -572,12 +823,11 @@ ct_split(struct st_arena *a, const char *v, size_t n, struct ctype *ct)
 			ve = p;
 		}
 		if (ne - ns == 7 && strncasecmp(ns, "charset", 7) == 0)
-			ct->charset = st_arena_strndup(a, vs, (size_t)(ve - vs));
+			ct->charset = ct_copy(a, ct, vs, (size_t)(ve - vs));
 		else if (ne - ns == 8 && strncasecmp(ns, "boundary", 8) == 0) {
 			if (ve == vs || memchr(vs, '\n', (size_t)(ve - vs)))
 				return false;
-			ct->boundary = st_arena_strndup(a, vs,
-			    (size_t)(ve - vs));
+			ct->boundary = ct_copy(a, ct, vs, (size_t)(ve - vs));
 		}
 	}
 #undef WS
@@ -669,23 +919,28 @@ cte_decode(struct st_arena *a, int kind, const char *p, size_t n,
 			}
 		}
 	} else {
-		for (i = 0; i < n; i++) {
-			if (p[i] != '=') {
-				*o++ = p[i];
-				continue;
-			}
+		for (i = 0; i < n; ) {
+			/* the run up to the next '=' as it is */
+			const char *eq = memchr(p + i, '=', n - i);
+			size_t run = eq ? (size_t)(eq - (p + i)) : n - i;
+
+			memcpy(o, p + i, run);
+			o += run;
+			i += run;
+			if (i >= n)
+				break;
 			if (i + 1 < n && p[i + 1] == '\n') {
-				i++;
+				i += 2;		/* a soft line break */
 				continue;
 			}
 			if (i + 2 < n && hexval((unsigned char)p[i + 1]) >= 0 &&
 			    hexval((unsigned char)p[i + 2]) >= 0) {
 				*o++ = (char)(hexval((unsigned char)p[i + 1]) *
 				    16 + hexval((unsigned char)p[i + 2]));
-				i += 2;
+				i += 3;
 				continue;
 			}
-			*o++ = p[i];
+			*o++ = p[i++];
 		}
 	}
 	*o = '\0';
@@ -711,6 +966,38 @@ is_delim(const char *p, const char *eol, const char *b, size_t bl)
 	while (p < eol && (*p == ' ' || *p == '\t'))
 		p++;
 	return p == eol ? r : 0;
+}
+
+/* The first line at or after p (a line start) that begins with "--";
+ * end when none: p itself, or the byte after the first "\n--". */
+static const char *
+dash_line(const char *p, const char *end)
+{
+	const char *q = p;
+
+	if (end - p >= 2 && p[0] == '-' && p[1] == '-')
+		return p;
+#if defined(__SSE2__)
+	/* sixteen positions at a time */
+	while (end - q >= 18) {
+		__m128i nl = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)
+		    (const void *)q), _mm_set1_epi8('\n'));
+		__m128i d1 = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)
+		    (const void *)(q + 1)), _mm_set1_epi8('-'));
+		__m128i d2 = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)
+		    (const void *)(q + 2)), _mm_set1_epi8('-'));
+		int m = _mm_movemask_epi8(_mm_and_si128(nl, _mm_and_si128(d1,
+		    d2)));
+
+		if (m != 0)
+			return q + __builtin_ctz((unsigned)m) + 1;
+		q += 16;
+	}
+#endif
+	for (; end - q >= 3; q++)
+		if (q[0] == '\n' && q[1] == '-' && q[2] == '-')
+			return q + 1;
+	return end;
 }
 
 static bool fast_entity(struct bctx *c, const struct st_msg *hm,
@@ -867,13 +1154,13 @@ fast_entity(struct bctx *c, const struct st_msg *hm, const char *body,
 		ct.sub = "plain";
 	} else if (!ct_split(c->a, h->value, h->value_len, &ct))
 		return false;
-	if (g_ascii_strcasecmp(ct.type, "multipart") == 0) {
+	if (ieq(ct.type, "multipart")) {
 		const char *p = body, *end = body + bn, *start = NULL;
 		size_t bl;
 		int k;
 
 		if (nb >= FAST_MAX_DEPTH ||
-		    g_ascii_strcasecmp(ct.sub, "digest") == 0)
+		    ieq(ct.sub, "digest"))
 			return false;
 		/* no boundary: GMime makes a multipart with no part */
 		if (ct.boundary == NULL)
@@ -881,19 +1168,22 @@ fast_entity(struct bctx *c, const struct st_msg *hm, const char *body,
 		bl = strlen(ct.boundary);
 		bounds[nb] = ct.boundary;
 		while (p < end) {
-			const char *eol = memchr(p, '\n', (size_t)(end - p));
-			const char *next = eol ? eol + 1 : end;
+			const char *eol, *next;
 			int d = 0;
 
+			/* only a line that starts with "--" can be a
+			 * delimiter: on to the next such line */
+			if ((p = dash_line(p, end)) == end)
+				break;
+			eol = memchr(p, '\n', (size_t)(end - p));
+			next = eol ? eol + 1 : end;
 			if (eol == NULL)
 				eol = end;
-			if (eol - p >= 2 && p[0] == '-' && p[1] == '-') {
-				d = is_delim(p, eol, ct.boundary, bl);
-				for (k = 0; d == 0 && k < nb; k++)
-					if (is_delim(p, eol, bounds[k],
-					    strlen(bounds[k])))
-						d = 3;	/* a parent's */
-			}
+			d = is_delim(p, eol, ct.boundary, bl);
+			for (k = 0; d == 0 && k < nb; k++)
+				if (is_delim(p, eol, bounds[k],
+				    strlen(bounds[k])))
+					d = 3;	/* a parent's */
 			if (d != 0) {
 				if (start != NULL && !fast_part(c, start,
 				    (size_t)((p > start ? p - 1 : p) - start),
@@ -913,8 +1203,7 @@ fast_entity(struct bctx *c, const struct st_msg *hm, const char *body,
 	kind = cte_kind(st_msg_get(hm, "Content-Transfer-Encoding", 0));
 	if (kind < 0)
 		return false;
-	if (g_ascii_strcasecmp(ct.type, "message") == 0 &&
-	    (g_ascii_strcasecmp(ct.sub, "rfc822") == 0)) {
+	if (ieq(ct.type, "message") && ieq(ct.sub, "rfc822")) {
 		struct st_msg em;
 		const char *clean;
 		size_t w, eoff, clean_len;
@@ -938,8 +1227,8 @@ fast_entity(struct bctx *c, const struct st_msg *hm, const char *body,
 			 * report inside, not as the original */
 			if (eh != NULL && c->dsn.len == 0 && ct_split(c->a,
 			    eh->value, eh->value_len, &ect) &&
-			    g_ascii_strcasecmp(ect.type, "multipart") == 0 &&
-			    g_ascii_strcasecmp(ect.sub, "report") == 0)
+			    ieq(ect.type, "multipart") &&
+			    ieq(ect.sub, "report"))
 				return fast_entity(c, &em, body + eoff,
 				    bn - eoff, depth + 1, bounds, nb);
 		}
@@ -956,10 +1245,10 @@ fast_entity(struct bctx *c, const struct st_msg *hm, const char *body,
 		}
 		return true;
 	}
-	if (g_ascii_strcasecmp(ct.type, "message") == 0 &&
-	    g_ascii_strcasecmp(ct.sub, "delivery-status") != 0 &&
-	    g_ascii_strcasecmp(ct.sub, "global-delivery-status") != 0 &&
-	    g_ascii_strcasecmp(ct.sub, "feedback-report") != 0)
+	if (ieq(ct.type, "message") &&
+	    !ieq(ct.sub, "delivery-status") &&
+	    !ieq(ct.sub, "global-delivery-status") &&
+	    !ieq(ct.sub, "feedback-report"))
 		return false;
 	if (leaf_wanted(ct.type, ct.sub)) {
 		size_t dl;
@@ -1002,13 +1291,25 @@ ct_param(struct st_arena *a, const char *v, size_t n, const char *name)
 	return e > s ? st_arena_strndup(a, s, (size_t)(e - s)) : NULL;
 }
 
+/* What read_body() looks for in the Content-Type value. */
+static const char *const CT_WORDS[] = { "multipart", "message/",
+	"report-type=delivery-status", "report-type=\"delivery-status",
+	"feedback-report", NULL };
+static struct mfind mf_ctw;
+static pthread_once_t mf_ctw_once = PTHREAD_ONCE_INIT;
+
+static void
+mf_ctw_build(void)
+{
+	mf_build(&mf_ctw, CT_WORDS, false);
+}
+
 /* Read the body: through GMime, or directly for simple text mail. */
 static void
 read_body(struct bctx *c, const char *lf, size_t lflen, size_t body_off)
 {
-	const struct st_header *h = st_msg_get(c->m, "Content-Type", 0);
-	const struct st_header *te = st_msg_get(c->m,
-	    "Content-Transfer-Encoding", 0);
+	const struct st_header *h = c->hs->content_type;
+	const struct st_header *te = c->hs->cte;
 	bool simple = true;
 
 	if (h != NULL) {
@@ -1019,14 +1320,21 @@ read_body(struct bctx *c, const char *lf, size_t lflen, size_t body_off)
 			v++;
 			n--;
 		}
-		if (memcasestr(v, n < 64 ? n : 64, "multipart") != NULL ||
-		    memcasestr(v, n < 64 ? n : 64, "message/") != NULL ||
+		uint64_t found[2];
+
+		/* the words of the value, in one pass; "multipart" and
+		 * "message/" count in its first 64 bytes only */
+		pthread_once(&mf_ctw_once, mf_ctw_build);
+		if (mf_scan(&mf_ctw, v, n, found, false) == 0)
+			found[0] = found[1] = 0;
+		if ((mf_has(found, 0) && memcasestr(v, n < 64 ? n : 64,
+		    "multipart") != NULL) || (mf_has(found, 1) &&
+		    memcasestr(v, n < 64 ? n : 64, "message/") != NULL) ||
 		    (n >= 5 && strncasecmp(v, "text/", 5) != 0))
 			simple = false;
-		if (memcasestr(v, n, "report-type=delivery-status") ||
-		    memcasestr(v, n, "report-type=\"delivery-status"))
+		if (mf_has(found, 2) || mf_has(found, 3))
 			c->report_dsn = true;
-		if (memcasestr(v, n, "feedback-report") != NULL)
+		if (mf_has(found, 4))
 			c->report_arf = true;
 	}
 	if (te != NULL) {
@@ -1130,6 +1438,35 @@ strip_type(const char **v, size_t *n)
 		(*n)--;
 }
 
+/* The DSN fields parse_dsn() reads; F_OTHER for the rest. */
+enum dsn_field {
+	F_OTHER, F_REPORTING_MTA, F_FINAL, F_ORIGINAL, F_ACTUAL, F_ACTION,
+	F_STATUS, F_REMOTE_MTA, F_DIAG
+};
+
+static enum dsn_field
+dsn_field(const char *name, size_t n)
+{
+	static const struct { const char *name; size_t n;
+	    enum dsn_field f; } FIELDS[] = {
+		{ "Reporting-MTA", 13, F_REPORTING_MTA },
+		{ "Final-Recipient", 15, F_FINAL },
+		{ "Original-Recipient", 18, F_ORIGINAL },
+		{ "X-Actual-Recipient", 18, F_ACTUAL },
+		{ "Action", 6, F_ACTION },
+		{ "Status", 6, F_STATUS },
+		{ "Remote-MTA", 10, F_REMOTE_MTA },
+		{ "Diagnostic-Code", 15, F_DIAG } };
+	size_t k;
+
+	for (k = 0; k < sizeof(FIELDS) / sizeof(FIELDS[0]); k++)
+		if (FIELDS[k].n == n && (name[0] | 0x20) ==
+		    (FIELDS[k].name[0] | 0x20) &&
+		    strncasecmp(name, FIELDS[k].name, n) == 0)
+			return FIELDS[k].f;
+	return F_OTHER;
+}
+
 /* Parse DSN fields from text (any order, blank lines or not) into b.
  * Returns the number of recipients added. */
 static size_t
@@ -1142,7 +1479,8 @@ parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
 	const char *fname = NULL, *fval = NULL;
 	size_t fname_n = 0, fval_n = 0;
 	struct gbuf val = { .max = 65536 };
-	bool more = true;
+	bool more = true, ctx_later;
+	enum dsn_field f = F_OTHER;
 
 	memset(&pend, 0, sizeof(pend));
 	pend.block = -1;
@@ -1156,31 +1494,30 @@ parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
 			gbuf_put(&val, l, ll);
 			continue;
 		}
-		/* flush the previous field */
-		if (fname != NULL) {
+		/* flush the previous field (one that is read here) */
+		if (fname != NULL && f != F_OTHER) {
 			char *v = st_arena_strndup(c->a, val.p ? val.p : "",
 			    val.len);
 
 			fval = v;
 			fval_n = v ? strlen(v) : 0;
-#define IS(name) (fname_n == strlen(name) && \
-    strncasecmp(fname, name, fname_n) == 0)
-			if (v != NULL && IS("Reporting-MTA")) {
+#define IS(name) (f == (name))
+			if (v != NULL && IS(F_REPORTING_MTA)) {
 				strip_type(&fval, &fval_n);
 				if (*c->b->reporting_mta == '\0')
 					c->b->reporting_mta = st_arena_strndup(
 					    c->a, fval, fval_n);
-			} else if (v != NULL && (IS("Final-Recipient") ||
-			    IS("Original-Recipient") ||
-			    IS("X-Actual-Recipient"))) {
-				bool fin = !IS("Original-Recipient");
+			} else if (v != NULL && (IS(F_FINAL) ||
+			    IS(F_ORIGINAL) ||
+			    IS(F_ACTUAL))) {
+				bool fin = !IS(F_ORIGINAL);
 
 				/* a new recipient: a new block, or a field
 				 * the current one already has */
 				if (cur == NULL || cur->block != block ||
 				    (fin && cur->final) ||
 				    (!fin && cur->orig)) {
-					if (IS("X-Actual-Recipient") && cur)
+					if (IS(F_ACTUAL) && cur)
 						goto flushed;
 					if (nr == cap) {
 						size_t nc = cap ? cap * 2 : 4;
@@ -1238,17 +1575,17 @@ parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
 				}
 				cur = tgt == &pend ? cur : tgt;
 #define cur tgt
-				if (IS("Action")) {
+				if (IS(F_ACTION)) {
 					cur->action = fval;
 					cur->action_n = fval_n;
-				} else if (IS("Status")) {
+				} else if (IS(F_STATUS)) {
 					cur->status = fval;
 					cur->status_n = fval_n;
-				} else if (IS("Remote-MTA")) {
+				} else if (IS(F_REMOTE_MTA)) {
 					strip_type(&fval, &fval_n);
 					cur->remote = fval;
 					cur->remote_n = fval_n;
-				} else if (IS("Diagnostic-Code")) {
+				} else if (IS(F_DIAG)) {
 					cur->unix_diag = fval_n >= 6 &&
 					    memcasestr(fval, fval_n < 12 ?
 					    fval_n : 12, "x-unix") != NULL;
@@ -1259,11 +1596,19 @@ parse_dsn(struct bctx *c, const char *t, size_t len, struct text_ctx *tc)
 #undef cur
 			}
 #undef IS
+		}
 flushed:
+		if (fname != NULL) {
 			fname = NULL;
 			val.len = 0;
 		}
 		if (!more)
+			break;
+		/* quick mode: the reporting MTA and one recipient with an
+		 * address say all the trace needs */
+		if (c->quick && *c->b->reporting_mta != '\0' && cur != NULL &&
+		    cur->final != NULL && memchr(cur->final, '@',
+		    cur->final_n) != NULL)
 			break;
 		if (line_is_field(l, ll)) {
 			const char *colon = memchr(l, ':', ll);
@@ -1273,6 +1618,11 @@ flushed:
 			while (fname_n > 0 && (fname[fname_n - 1] == ' ' ||
 			    fname[fname_n - 1] == '\t'))
 				fname_n--;
+			f = dsn_field(fname, fname_n);
+			/* the trace (quick) needs the recipients' addresses
+			 * and the reporting MTA only */
+			if (c->quick && f >= F_ACTION)
+				f = F_OTHER;
 			val.len = 0;
 			gbuf_put(&val, colon + 1, ll - (size_t)(colon + 1 - l));
 			if (val.p == NULL)
@@ -1297,6 +1647,8 @@ flushed:
 		if ((r = st_bounce_add_rcpt(c->a, c->b, addr, an)) == NULL)
 			continue;
 		added++;
+		if (c->quick)
+			break;		/* one is enough to say what it is */
 		if (d->action != NULL)
 			r->action = st_bounce_oneline(c->a, d->action,
 			    d->action_n);
@@ -1328,15 +1680,20 @@ flushed:
 					*z = '\0';
 			}
 		}
-		if (c->quick)
-			continue;
-		if (tc != NULL) {
+		/* what the text says of it: the diagnostic when the report
+		 * gives none; else looked for by st_bounce_classify() only
+		 * when it needs it (st_bounce_text_diag() reads the whole
+		 * text) */
+		ctx_later = false;
+		if (tc != NULL && r->diagnostic != NULL &&
+		    *r->diagnostic == '\0') {
 			char *td = st_bounce_text_diag(tc, r->address);
 
-			if (td != NULL && *r->diagnostic == '\0')
+			if (td != NULL)
 				r->diagnostic = td;
 			d->context = td;
-		}
+		} else if (tc != NULL)
+			ctx_later = true;
 		if (r->action == NULL)
 			r->action = "";
 		if (r->status == NULL)
@@ -1345,8 +1702,7 @@ flushed:
 			r->remote_mta = "";
 		if (r->diagnostic == NULL)
 			r->diagnostic = "";
-		st_bounce_classify(c->a, r, tc ? tc->text : NULL, tc ? tc->len :
-		    0, d->context);
+		st_bounce_classify(c->a, r, tc, d->context, ctx_later);
 		/* RFC 3464 2.3.6: an "X-Unix" diagnostic is a local delivery
 		 * program's exit; unless its words name the trouble (a full
 		 * mailbox), the mailer failed */
@@ -1360,19 +1716,41 @@ flushed:
 	return added;
 }
 
-/* Where inline DSN fields begin in text (a line that starts with one). */
+/* Where inline DSN fields begin in text: a line that starts with one of
+ * these and goes on after it.  The names are looked for in one pass
+ * (they start with different letters: one at most matches at a place),
+ * then whether the first found starts its line. */
+static const char *const DSN_FIELDS[] = { "reporting-mta:",
+	"final-recipient:", "original-recipient:", NULL };
+static struct mfind mf_dsnf;
+static pthread_once_t mf_dsnf_once = PTHREAD_ONCE_INIT;
+
+static void
+mf_dsnf_build(void)
+{
+	mf_build(&mf_dsnf, DSN_FIELDS, false);
+}
+
 static bool
 find_inline_dsn(const char *t, size_t len, size_t *start)
 {
-	size_t pos = 0, ll;
-	const char *l;
+	size_t pos = 0, at, k, ll;
+	uint64_t found[2];
+	const char *nl;
 
-	while (next_line(t, len, &pos, &l, &ll)) {
-		if ((ll > 14 && strncasecmp(l, "Reporting-MTA:", 14) == 0) ||
-		    (ll > 16 && strncasecmp(l, "Final-Recipient:", 16) == 0) ||
-		    (ll > 19 && strncasecmp(l, "Original-Recipient:", 19) ==
-		    0)) {
-			*start = (size_t)(l - t);
+	pthread_once(&mf_dsnf_once, mf_dsnf_build);
+	while (pos < len && mf_scan_at(&mf_dsnf, t + pos, len - pos, found,
+	    true, &at) > 0) {
+		at += pos;
+		pos = at + 1;
+		if (at > 0 && t[at - 1] != '\n')
+			continue;
+		for (k = 0; !mf_has(found, k); k++)
+			;
+		nl = memchr(t + at, '\n', len - at);
+		ll = nl != NULL ? (size_t)(nl - (t + at)) : len - at;
+		if (ll > strlen(DSN_FIELDS[k])) {
+			*start = at;
 			return true;
 		}
 	}
@@ -1475,10 +1853,23 @@ static const char *const AUTOREPLY_SUBJECTS[] = {
 	"自動応答", "自動返信", "自動送信", "不在", NULL
 };
 
+/* The lists of words looked for in the subject (and text) of every
+ * bounce: each compiled once (mf_build()) and found in one pass. */
+static struct mfind mf_autoreply, mf_challenge, mf_bsubj;
+static pthread_once_t mf_autoreply_once = PTHREAD_ONCE_INIT;
+static pthread_once_t mf_challenge_once = PTHREAD_ONCE_INIT;
+static pthread_once_t mf_bsubj_once = PTHREAD_ONCE_INIT;
+
+static void
+mf_autoreply_build(void)
+{
+	mf_build(&mf_autoreply, AUTOREPLY_SUBJECTS, false);
+}
+
 static bool
 is_autoreply(struct st_msg *m, const char *subject)
 {
-	size_t k;
+	uint64_t found[2];
 
 	if (hdr_has(m, "Auto-Submitted", "auto-replied") ||
 	    hdr_has(m, "X-Autoreply", NULL) ||
@@ -1489,11 +1880,9 @@ is_autoreply(struct st_msg *m, const char *subject)
 	    hdr_has(m, "Precedence", "auto_reply") ||
 	    hdr_has(m, "X-Precedence", "auto_reply"))
 		return true;
-	for (k = 0; AUTOREPLY_SUBJECTS[k] != NULL; k++)
-		if (memcasestr(subject, strlen(subject),
-		    AUTOREPLY_SUBJECTS[k]) != NULL)
-			return true;
-	return false;
+	pthread_once(&mf_autoreply_once, mf_autoreply_build);
+	return mf_scan(&mf_autoreply, subject, strlen(subject), found,
+	    true) > 0;
 }
 
 static const char *const CHALLENGE_PHRASES[] = {
@@ -1511,25 +1900,30 @@ static const char *const CHALLENGE_PHRASES[] = {
 	NULL
 };
 
+static void
+mf_challenge_build(void)
+{
+	mf_build(&mf_challenge, CHALLENGE_PHRASES, false);
+}
+
 static bool
 is_challenge(struct st_msg *m, const char *subject, const char *t,
     size_t len)
 {
-	size_t k;
-	int score = 0;
+	uint64_t found[2];
+	size_t score;
 
 	if (hdr_has(m, "X-TMDA-Fingerprint", NULL) ||
 	    hdr_has(m, "X-Boxbe-Activity", NULL) ||
 	    hdr_has(m, "X-Challenge", NULL) ||
 	    hdr_has(m, "X-Challenge-Response", NULL))
 		return true;
-	for (k = 0; CHALLENGE_PHRASES[k] != NULL; k++) {
-		if (memcasestr(subject, strlen(subject), CHALLENGE_PHRASES[k]))
-			score += 2;
-		if (memcasestr(t, len < 16384 ? len : 16384,
-		    CHALLENGE_PHRASES[k]))
-			score++;
-	}
+	/* each phrase counts 2 in the subject, 1 in the text */
+	pthread_once(&mf_challenge_once, mf_challenge_build);
+	score = 2 * mf_scan(&mf_challenge, subject, strlen(subject), found,
+	    false);
+	score += mf_scan(&mf_challenge, t, len < 16384 ? len : 16384, found,
+	    false);
 	return score >= 3;
 }
 
@@ -1550,6 +1944,12 @@ static const char *const BOUNCE_SUBJECTS[] = {
 	NULL
 };
 
+static void
+mf_bsubj_build(void)
+{
+	mf_build(&mf_bsubj, BOUNCE_SUBJECTS, false);
+}
+
 static bool
 sender_is_system(const char *from, const char *from_display,
     const char *rp, bool rp_present)
@@ -1564,8 +1964,11 @@ sender_is_system(const char *from, const char *from_display,
 	if (rp_present && (rp == NULL || *rp == '\0' || strcmp(rp, "<>") == 0))
 		return true;
 	for (k = 0; LOCALS[k] != NULL && from != NULL; k++) {
-		size_t n = strlen(LOCALS[k]);
+		size_t n;
 
+		if ((from[0] | 0x20) != LOCALS[k][0])
+			continue;	/* (all start with a letter) */
+		n = strlen(LOCALS[k]);
 		if (strncasecmp(from, LOCALS[k], n) == 0 &&
 		    (from[n] == '@' || from[n] == '\0'))
 			return true;
@@ -1577,6 +1980,18 @@ sender_is_system(const char *from, const char *from_display,
 	    || memcasestr(from_display, strlen(from_display), "mail system")))
 		return true;
 	return false;
+}
+
+/* Bare address of a field (NULL: none), "" when none. */
+static const char *
+addr_of(struct st_msg *m, const struct st_header *h)
+{
+	char *a;
+
+	if (h == NULL)
+		return "";
+	a = st_addr_extract(m->arena, h->value, h->value_len);
+	return a ? a : "";
 }
 
 /* Bare address of the first field name, "" when none. */
@@ -1617,17 +2032,15 @@ received_for(struct st_arena *a, const char *v, size_t n)
 }
 
 static void
-arrival(struct st_msg *m, struct st_bounce *b)
+arrival(const struct hdr_set *hs, struct st_bounce *b)
 {
-	const struct st_header *h = st_msg_get(m, "Received", 0);
+	const struct st_header *h = hs->received;
 	struct st_date d;
 
 	if (h != NULL) {
-		const char *semi = NULL, *p;
+		/* the date after the last ';' */
+		const char *semi = memrchr(h->value, ';', h->value_len);
 
-		for (p = h->value; p < h->value + h->value_len; p++)
-			if (*p == ';')
-				semi = p;
 		if (semi != NULL && st_date_parse(semi + 1,
 		    (size_t)(h->value + h->value_len - semi - 1), &d)) {
 			b->has_arrival = true;
@@ -1635,7 +2048,7 @@ arrival(struct st_msg *m, struct st_bounce *b)
 			return;
 		}
 	}
-	if ((h = st_msg_get(m, "Date", 0)) != NULL &&
+	if ((h = hs->date) != NULL &&
 	    st_date_parse(h->value, h->value_len, &d)) {
 		b->has_arrival = true;
 		b->arrival = d.utc;
@@ -1643,22 +2056,39 @@ arrival(struct st_msg *m, struct st_bounce *b)
 }
 
 /* The bouncing system's name when no Reporting-MTA says it. */
+static const char *const INTRO[] = {
+	"this is the qmail-send program at ",
+	"this is the mail system at host ",
+	"this is the mail delivery agent at ",
+	"the mail server at ", NULL };
+static struct mfind mf_intro;
+static pthread_once_t mf_intro_once = PTHREAD_ONCE_INIT;
+
+static void
+mf_intro_build(void)
+{
+	mf_build(&mf_intro, INTRO, false);
+}
+
 static const char *
 guess_reporter(struct bctx *c, const char *from, const char *text,
     size_t len)
 {
-	static const char *const INTRO[] = {
-		"this is the qmail-send program at ",
-		"this is the mail system at host ",
-		"this is the mail delivery agent at ",
-		"the mail server at ", NULL };
 	size_t k;
 	const char *at;
+	uint64_t found[2];
 
+	/* which introductions the text has, in one pass; then where */
+	pthread_once(&mf_intro_once, mf_intro_build);
+	if (mf_scan(&mf_intro, text, len < 8192 ? len : 8192, found,
+	    false) == 0)
+		found[0] = found[1] = 0;
 	for (k = 0; INTRO[k] != NULL; k++) {
-		const char *f = memcasestr(text, len < 8192 ? len : 8192,
-		    INTRO[k]), *s, *e;
+		const char *f, *s, *e;
 
+		if (!mf_has(found, k))
+			continue;
+		f = memcasestr(text, len < 8192 ? len : 8192, INTRO[k]);
 		if (f == NULL)
 			continue;
 		s = f + strlen(INTRO[k]);
@@ -1677,6 +2107,74 @@ guess_reporter(struct bctx *c, const char *from, const char *text,
 }
 
 /* --- the entry point ---------------------------------------------------------- */
+
+/*
+ * Where the text quotes the original (st_bounce_find_inline()), once:
+ * the original when no MIME part gave it, and the bounce's own text
+ * (tc->len) ends there.  In quick mode, with the original from a MIME
+ * part, only the steps that read tc->len ask for it.
+ */
+static void
+find_quoted(struct bctx *c, struct text_ctx *tc)
+{
+	size_t start;
+
+	if (c->quoted_done)
+		return;
+	c->quoted_done = true;
+	if (c->text.p != NULL && st_bounce_find_inline(c->text.p, c->text.len,
+	    &start)) {
+		c->have_inline = true;
+		c->inline_start = start;
+		/* DSN fields written inline are not the original */
+		if (c->orig == NULL)
+			set_orig(c, c->text.p + start, c->text.len - start,
+			    "inline");
+		tc->len = start;
+	}
+}
+
+/* The subject decoded for display, "" when none (the rules that read it
+ * come after the report's: not decoded for most bounces). */
+static const char *
+decoded_subject(struct st_msg *m, const struct hdr_set *hs)
+{
+	const char *s = hs->subject ? st_hdr_decode(m->arena,
+	    hs->subject->value, hs->subject->value_len) : NULL;
+
+	return s != NULL ? s : "";
+}
+
+/* Hotmail's feedback loop: its subject, or a hotmail.com sender.  (Asked
+ * only when the original names the field that JMRP adds: most bounces
+ * then need no decoded subject.) */
+static bool
+jmrp_sender(struct st_msg *m, const struct hdr_set *hs, const char *from)
+{
+	const char *subject = decoded_subject(m, hs);
+
+	return memcasestr(subject, strlen(subject),
+	    "complaint about message from") != NULL || (strlen(from) > 12 &&
+	    strcasecmp(from + strlen(from) - 12, "@hotmail.com") == 0);
+}
+
+/* st_bounce_text_score() of the bounce's own text, once (*score < 0:
+ * not yet) */
+static int
+text_score(int *score, const struct text_ctx *tc)
+{
+	if (*score < 0)
+		*score = st_bounce_text_score(tc->text, tc->len);
+	return *score;
+}
+
+/* guess_reporter() on the bounce's own text */
+static const char *
+reporter(struct bctx *c, struct text_ctx *tc, const char *from)
+{
+	find_quoted(c, tc);
+	return guess_reporter(c, from, tc->text, tc->len);
+}
 
 static bool mbox_line_before(const char *text, size_t pos);
 
@@ -1797,7 +2295,7 @@ ses_json(struct bctx *c, const char *text, size_t len)
 			r->action = c->b->kind == ST_BOUNCE_DSN && resp ?
 			    "delivered" : "failed";
 		if (!c->quick)
-			st_bounce_classify(c->a, r, NULL, 0, NULL);
+			st_bounce_classify(c->a, r, NULL, NULL, false);
 	}
 	if (mta != NULL) {
 		const char *semi = strchr(mta, ';');
@@ -1851,12 +2349,12 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 	struct bctx c;
 	struct text_ctx tc;
 	struct st_msg lm;
+	struct hdr_set hs;
 	const char *lf, *from, *from_disp, *subject, *rp = NULL;
-	size_t lflen, body_off, text_len, start, k, inline_start = 0;
-	bool rp_present, sys, bounce = false, have_inline = false;
+	size_t lflen, body_off, start, k;
+	bool rp_present, sys, bounce = false;
 	char code[16];
 	const struct st_header *h;
-	const char *orig_from = "";
 	int score;
 
 	st_library_init();
@@ -1884,26 +2382,25 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 		body_off = lm.body_off;
 
 	/* who sent it, to whom, when */
-	from = hdr_addr(m, "From");
-	from_disp = st_msg_decoded(m, "From");
-	subject = st_msg_decoded(m, "Subject");
-	if (subject == NULL)
-		subject = "";
-	rp_present = (h = st_msg_get(m, "Return-Path", 0)) != NULL;
+	hdr_set_fill(m, &hs);
+	c.hs = &hs;
+	from = addr_of(m, hs.from);
+	rp_present = (h = hs.return_path) != NULL;
 	if (rp_present)
 		rp = st_addr_extract(m->arena, h->value, h->value_len);
-	b->to_addr = hdr_addr(m, "To");
-	b->delivered_to = hdr_addr(m, "Delivered-To");
+	b->to_addr = addr_of(m, hs.to);
+	b->delivered_to = addr_of(m, hs.delivered_to);
 	if (*b->delivered_to == '\0')
-		b->delivered_to = hdr_addr(m, "X-Original-To");
+		b->delivered_to = addr_of(m, hs.x_original_to);
 	if (*b->delivered_to == '\0')
-		b->delivered_to = hdr_addr(m, "Envelope-To");
-	if (*b->delivered_to == '\0' && (h = st_msg_get(m, "Received", 0)))
+		b->delivered_to = addr_of(m, hs.envelope_to);
+	if (*b->delivered_to == '\0' && (h = hs.received))
 		b->delivered_to = received_for(m->arena, h->value,
 		    h->value_len);
-	if (*b->in_reply_to == '\0')
-		b->in_reply_to = hdr_addr(m, "In-Reply-To");
-	if (*b->in_reply_to == '\0' && (h = st_msg_get(m, "References", 0))) {
+	/* (not in quick mode: the campaign's, not the trace's) */
+	if (!c.quick)
+		b->in_reply_to = addr_of(m, hs.in_reply_to);
+	if (!c.quick && *b->in_reply_to == '\0' && (h = hs.references)) {
 		/* the last id */
 		const char *p = h->value + h->value_len, *lt;
 
@@ -1917,72 +2414,50 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 				    (size_t)(gt - lt));
 		}
 	}
-	arrival(m, b);
+	arrival(&hs, b);
 
 	/* the body */
 	read_body(&c, lf, lflen, body_off);
-	text_len = c.text.len;
-	if (c.text.p != NULL && st_bounce_find_inline(c.text.p, c.text.len,
-	    &start)) {
-		have_inline = true;
-		inline_start = start;
-		/* DSN fields written inline are not the original */
-		if (c.orig == NULL)
-			set_orig(&c, c.text.p + start, c.text.len - start,
-			    "inline");
-		text_len = start;
-	}
+	memset(&tc, 0, sizeof(tc));
+	tc.a = m->arena;
+	tc.text = c.text.p ? c.text.p : "";
+	tc.len = c.text.len;
+	if (!c.quick || c.orig == NULL)
+		find_quoted(&c, &tc);
 	if (c.orig != NULL) {
 		b->orig = c.orig;
 		b->orig_len = c.orig_len;
 		b->orig_where = c.orig_where;
-		{
-			struct st_msg om;
-
-			if (st_msg_parse(&om, m->arena, c.orig, c.orig_len) ==
-			    ST_OK) {
-				const struct st_header *oh = st_msg_get(&om,
-				    "From", 0);
-
-				if (oh != NULL) {
-					char *fa = st_addr_extract(m->arena,
-					    oh->value, oh->value_len);
-
-					orig_from = fa ? fa : "";
-				}
-			}
-		}
 	}
-	(void)have_inline;
-
-	memset(&tc, 0, sizeof(tc));
-	tc.a = m->arena;
-	tc.text = c.text.p ? c.text.p : "";
-	tc.len = text_len;
 	tc.exclude[tc.nexclude++] = from;
 	tc.exclude[tc.nexclude++] = b->to_addr;
 	tc.exclude[tc.nexclude++] = rp;
-	tc.exclude[tc.nexclude++] = orig_from;
+	/* the original's sender is not a failed recipient either: read
+	 * from the original when an address is first checked (not in quick
+	 * mode, which checks none) */
+	tc.orig_slot = -1;
+	if (c.orig != NULL && !c.quick) {
+		tc.orig = c.orig;
+		tc.orig_len = c.orig_len;
+		tc.orig_slot = (int)tc.nexclude;
+	}
+	tc.exclude[tc.nexclude++] = "";
 	tc.exclude[tc.nexclude++] = b->delivered_to;
-
-	sys = sender_is_system(from, from_disp, rp, rp_present);
 
 	/* 1. feedback report */
 	if (c.arf.len > 0 || c.report_arf) {
 		b->kind = ST_BOUNCE_ARF;
 		parse_arf(&c, c.arf.p ? c.arf.p : "", c.arf.len);
 		if (*b->reporting_mta == '\0')
-			b->reporting_mta = guess_reporter(&c, from, tc.text,
-			    tc.len);
+			b->reporting_mta = reporter(&c, &tc, from);
 		goto done;
 	}
 	/* 1b. Hotmail's feedback loop (JMRP) in its older form: no
 	 * feedback-report part, a "complaint about message from IP" from
 	 * staff@hotmail.com carrying the message, whose header names the
 	 * complaining recipient (X-HmXmrOriginalRecipient) */
-	if (c.orig != NULL && (memcasestr(subject, strlen(subject),
-	    "complaint about message from") != NULL || (strlen(from) > 12 &&
-	    strcasecmp(from + strlen(from) - 12, "@hotmail.com") == 0))) {
+	if (c.orig != NULL && memcasestr(c.orig, c.orig_len,
+	    "x-hmxmroriginalrecipient") != NULL && jmrp_sender(m, &hs, from)) {
 		struct st_msg om;
 		const struct st_header *oh;
 
@@ -2002,8 +2477,7 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 					r->feedback_type = "abuse";
 					r->diagnostic = "";
 				}
-				b->reporting_mta = guess_reporter(&c, from,
-				    tc.text, tc.len);
+				b->reporting_mta = reporter(&c, &tc, from);
 				goto done;
 			}
 		}
@@ -2016,8 +2490,7 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 			b->orig_where = c.orig_where;
 		}
 		if (*b->reporting_mta == '\0')
-			b->reporting_mta = guess_reporter(&c, from, tc.text,
-			    tc.len);
+			b->reporting_mta = reporter(&c, &tc, from);
 		goto done;
 	}
 	/* 2. delivery status notification */
@@ -2029,40 +2502,48 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 		b->kind = ST_BOUNCE_DSN;
 	if (b->kind == ST_BOUNCE_DSN) {
 		if (*b->reporting_mta == '\0')
-			b->reporting_mta = guess_reporter(&c, from, tc.text,
-			    tc.len);
+			b->reporting_mta = reporter(&c, &tc, from);
 		goto done;
 	}
+	/* (who sent it, and the subject, matter from here on only) */
+	subject = decoded_subject(m, &hs);
+	from_disp = hs.from ? st_hdr_decode(m->arena, hs.from->value,
+	    hs.from->value_len) : NULL;
+	sys = sender_is_system(from, from_disp, rp, rp_present);
 	/* 3. a plain-text bounce; but not a notice that a program other
 	 * than an MTA (a mailbox filter, a provider's script) wrote about a
 	 * message it had accepted: one that quotes the message as it lies
 	 * in an mbox (its "From " line) and gives no SMTP code at all.  An
 	 * MTA returns the message as received, never with an mbox line. */
-	if (have_inline && !c.report_dsn && mbox_line_before(c.text.p,
-	    inline_start) && st_msg_get(m, "X-Failed-Recipients", 0) == NULL &&
+	find_quoted(&c, &tc);
+	if (c.have_inline && !c.report_dsn && mbox_line_before(c.text.p,
+	    c.inline_start) &&
+	    st_msg_get(m, "X-Failed-Recipients", 0) == NULL &&
 	    !st_bounce_find_status(tc.text, tc.len, code, sizeof(code)) &&
 	    !st_bounce_find_reply_code(tc.text, tc.len, code, sizeof(code)))
 		goto not_bounce;
-	score = st_bounce_text_score(tc.text, tc.len);
-	{
-		bool subj = false;
+	/* (the text's score and the subject's words only when asked) */
+	score = -1;
+	if ((h = st_msg_get(m, "X-Failed-Recipients", 0)) != NULL)
+		bounce = true;
+	else if (c.report_dsn)
+		bounce = true;
+	else {
+		uint64_t found[2];
+		bool subj;
 
-		for (k = 0; BOUNCE_SUBJECTS[k] != NULL; k++)
-			if (memcasestr(subject, strlen(subject),
-			    BOUNCE_SUBJECTS[k]) != NULL)
-				subj = true;
-		if ((h = st_msg_get(m, "X-Failed-Recipients", 0)) != NULL)
+		pthread_once(&mf_bsubj_once, mf_bsubj_build);
+		subj = mf_scan(&mf_bsubj, subject, strlen(subject), found,
+		    true) > 0;
+		if (sys && (subj || text_score(&score, &tc) >= 1))
 			bounce = true;
-		else if (c.report_dsn)
+		else if (subj && text_score(&score, &tc) >= 2)
 			bounce = true;
-		else if (sys && (subj || score >= 1))
-			bounce = true;
-		else if (subj && score >= 2)
-			bounce = true;
-		else if (score >= 4 && c.orig != NULL)
+		else if (text_score(&score, &tc) >= 4 && c.orig != NULL)
 			bounce = true;
 	}
-	if (bounce && !(is_autoreply(m, subject) && !sys && score < 2)) {
+	if (bounce && !(is_autoreply(m, subject) && !sys &&
+	    text_score(&score, &tc) < 2)) {
 		b->kind = ST_BOUNCE_VENDOR;
 		if (c.quick)
 			goto done;
@@ -2099,13 +2580,13 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 				}
 			}
 		}
-		b->reporting_mta = guess_reporter(&c, from, tc.text, tc.len);
+		b->reporting_mta = reporter(&c, &tc, from);
 		for (k = 0; k < b->nrcpts; k++) {
 			if (b->rcpts[k].diagnostic == NULL)
 				b->rcpts[k].diagnostic = "";
 			b->rcpts[k].action = "failed";
-			st_bounce_classify(m->arena, &b->rcpts[k], tc.text,
-			    tc.len, NULL);
+			st_bounce_classify(m->arena, &b->rcpts[k], &tc, NULL,
+			    false);
 		}
 		goto done;
 	}
@@ -2141,7 +2622,7 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 			r->diagnostic = st_bounce_oneline(m->arena, subject,
 			    strlen(subject));
 		}
-		b->reporting_mta = guess_reporter(&c, from, tc.text, tc.len);
+		b->reporting_mta = reporter(&c, &tc, from);
 		goto done;
 	}
 	if (is_autoreply(m, subject)) {
@@ -2155,7 +2636,7 @@ st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b, unsigned flags,
 			r->diagnostic = st_bounce_oneline(m->arena, subject,
 			    strlen(subject));
 		}
-		b->reporting_mta = guess_reporter(&c, from, tc.text, tc.len);
+		b->reporting_mta = reporter(&c, &tc, from);
 		goto done;
 	}
 	/* not a bounce: no original either */

@@ -46,13 +46,16 @@
  *	substrings (no regular expressions: nothing to blow up).
  */
 #include <ctype.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "spamtrace/bounce.h"
+#include "bounce/bounce_int.h"
 #include "spamtrace/limits.h"
 
 struct phrase {
@@ -870,36 +873,93 @@ static const struct {
 	{ "504", "syntaxerror" },	/* command parameter not implemented */
 };
 
-/* Lower-case, single-spaced copy of text (at most ST_MAX_REASON_TEXT). */
-static char *
-normalise(const char *text, size_t len, size_t *outlen)
+/*
+ * Lower-case, single-spaced copy of text (at most ST_MAX_REASON_TEXT bytes
+ * of it) into s, which has room for ST_MAX_REASON_TEXT + 1; returns its
+ * length.
+ */
+size_t
+st_bounce_reason_norm(const char *text, size_t len, char *s)
 {
-	char *s, *o;
-	size_t i;
+	char *o;
+	size_t i, first = SIZE_MAX;
 	bool sp = true;
 
 	if (len > ST_MAX_REASON_TEXT)
 		len = ST_MAX_REASON_TEXT;
-	if ((s = malloc(len + 1)) == NULL)
-		return NULL;
 	for (i = 0, o = s; i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
+		unsigned char c;
 
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
-		    c == '\0') {
+#if defined(__SSE2__)
+		/* sixteen at a time while no white space follows white
+		 * space (nothing to collapse): mapped byte for byte */
+		while (len - i >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)
+			    (const void *)(text + i));
+			__m128i ws = _mm_or_si128(_mm_or_si128(
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))),
+			    _mm_or_si128(_mm_or_si128(
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
+			    _mm_cmpeq_epi8(v, _mm_setzero_si128())));
+			__m128i up = _mm_and_si128(
+			    _mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+			    _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+			__m128i dg = _mm_or_si128(_mm_or_si128(
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('<')),
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('>'))),
+			    _mm_and_si128(
+			    _mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+			    _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1))));
+			unsigned w = (unsigned)_mm_movemask_epi8(ws);
+			unsigned after = (w << 1) | (sp ? 1u : 0u);
+			unsigned d;
+
+			if ((w & after) != 0)
+				break;		/* a run to collapse */
+			v = _mm_or_si128(v, _mm_and_si128(up,
+			    _mm_set1_epi8(0x20)));
+			v = _mm_or_si128(_mm_andnot_si128(ws, v),
+			    _mm_and_si128(ws, _mm_set1_epi8(' ')));
+			_mm_storeu_si128((__m128i *)(void *)o, v);
+			d = (unsigned)_mm_movemask_epi8(dg) & after & 0xffffu;
+			if (first == SIZE_MAX && d != 0)
+				first = (size_t)(o - s) +
+				    (size_t)__builtin_ctz(d);
+			o += 16;
+			i += 16;
+			sp = (w & 0x8000u) != 0;
+		}
+		if (i >= len)
+			break;
+#endif
+		c = (unsigned char)text[i];
+
+		if (c <= ' ' && (c == ' ' || c == '\t' || c == '\r' ||
+		    c == '\n' || c == '\0')) {
 			if (!sp)
 				*o++ = ' ';
 			sp = true;
 			continue;
 		}
-		*o++ = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		if (c >= 'A' && c <= 'Z')
+			c += 32;
+		/* where the second pass below has something to do: a word
+		 * that starts with '<', '>' or a digit */
+		else if (sp && first == SIZE_MAX && (c == '<' || c == '>' ||
+		    (c >= '0' && c <= '9')))
+			first = (size_t)(o - s);
+		*o++ = (char)c;
 		sp = false;
 	}
 	*o = '\0';
+	if (first == SIZE_MAX)
+		return (size_t)(o - s);
 	/* multi-line SMTP replies quoted as one line carry "550-5.7.1" (or
 	 * "550 5.7.1") in the middle of sentences: drop them */
 	{
-		char *r = s, *w = s;
+		char *r = s + first, *w = s + first;
 
 		while (*r) {
 			if ((r == s || r[-1] == ' ') && (r[0] == '<' ||
@@ -927,8 +987,7 @@ normalise(const char *text, size_t len, size_t *outlen)
 		*w = '\0';
 		o = w;
 	}
-	*outlen = (size_t)(o - s);
-	return s;
+	return (size_t)(o - s);
 }
 
 /*
@@ -960,7 +1019,21 @@ struct pindex {
 	unsigned short child[PX_NODES], sibling[PX_NODES], term[PX_NODES];
 	unsigned char label[PX_NODES];
 	bool	overflow;		/* a phrase did not fit: px_slow */
+	/* every phrase has three bytes or more before any '#': then the
+	 * first three bytes of a match are looked up first (tri, one bit
+	 * per hashed triple of the trie's first three levels) */
+	bool	short_seen, long_only;
+	uint64_t tri[512];
 };
+
+/* The bit of tri for three bytes: a hash that rolls, the next one
+ * being ((h << 5) ^ next byte) & 0x7fff. */
+static unsigned
+px_tri(unsigned char a, unsigned char b, unsigned char c)
+{
+	return (((unsigned)a << 10) ^ ((unsigned)b << 5) ^ (unsigned)c) &
+	    0x7fffu;
+}
 
 struct pfound {
 	uint64_t bits[PX_MAX / 64];
@@ -1005,6 +1078,14 @@ px_add(struct pindex *x, const struct phrase *t, size_t n)
 
 		x->text[k] = s;
 		x->digits[k] = strchr(s, '#') != NULL;
+		if (strcspn(s, "#") < 3)
+			x->short_seen = true;
+		else {
+			unsigned h = px_tri((unsigned char)s[0],
+			    (unsigned char)s[1], (unsigned char)s[2]);
+
+			x->tri[h >> 6] |= (uint64_t)1 << (h & 63);
+		}
 		for (; *s != '\0' && *s != '#'; s++)
 			if ((node = px_child(x, node, (unsigned char)*s)) == 0)
 				break;
@@ -1082,11 +1163,30 @@ px_scan(const struct pindex *x, const char *s, size_t n, struct pfound *fd)
 
 	memset(fd, 0, sizeof(*fd));
 	for (i = 0; i < n; i++) {
-		unsigned r = x->row[(unsigned char)s[i]], node;
+		unsigned r, node;
 
-		if (r == 0)
+		if (x->long_only) {
+			/* no phrase ends before its third byte: the three
+			 * bytes here first (most positions end there) */
+			const unsigned char *u = (const unsigned char *)s;
+			const uint64_t *tri = x->tri;
+			unsigned h;
+
+			if (i + 2 >= n)
+				break;
+			h = px_tri(u[i], u[i + 1], u[i + 2]);
+			while (!((tri[h >> 6] >> (h & 63)) & 1)) {
+				if (++i + 2 >= n)
+					break;
+				h = ((h << 5) ^ u[i + 2]) & 0x7fffu;
+			}
+			if (i + 2 >= n)
+				break;
+		}
+		if ((r = x->row[(unsigned char)s[i]]) == 0)
 			continue;
-		if (x->term[x->root[(unsigned char)s[i]] - 1] != 0)
+		if (!x->long_only &&
+		    x->term[x->root[(unsigned char)s[i]] - 1] != 0)
 			px_term(x, x->root[(unsigned char)s[i]], s, n, i, fd);
 		if (i + 1 >= n || (node = x->pair[r - 1][(unsigned char)
 		    s[i + 1]]) == 0)
@@ -1152,6 +1252,8 @@ px_build(void)
 	px_rows(&px_strong);
 	px_add(&px_weak, PHRASES_WEAK, NWEAK);
 	px_rows(&px_weak);
+	px_strong.long_only = !px_strong.short_seen;
+	px_weak.long_only = !px_weak.short_seen;
 }
 
 /* The reason of the phrase table entry k of px_strong. */
@@ -1213,6 +1315,37 @@ match_weak(const char *s, size_t n)
 	return k != SIZE_MAX ? PHRASES_WEAK[k].reason : NULL;
 }
 
+/* Is a table code 5 bytes long (an exact "C.S.D")? */
+static bool
+code_len5(const char *c)
+{
+	return c[0] && c[1] && c[2] && c[3] && c[4] && !c[5];
+}
+
+/* STATUS_TABLE by the first byte of its codes (indices, in table order),
+ * the exact "C.S.D" codes apart: built once. */
+#define NSTATUS	(sizeof(STATUS_TABLE) / sizeof(STATUS_TABLE[0]))
+_Static_assert(NSTATUS <= 256, "STATUS_TABLE: indices are bytes");
+static unsigned char st_exact[NSTATUS], st_by[10][NSTATUS];
+static size_t st_nexact, st_nby[10];
+static pthread_once_t st_once = PTHREAD_ONCE_INIT;
+
+static void
+status_index(void)
+{
+	size_t i;
+
+	for (i = 0; i < NSTATUS; i++) {
+		const char *c = STATUS_TABLE[i].code;
+
+		if (code_len5(c))
+			st_exact[st_nexact++] = (unsigned char)i;
+		else if (c[0] >= '0' && c[0] <= '9')
+			st_by[c[0] - '0'][st_nby[c[0] - '0']++] =
+			    (unsigned char)i;
+	}
+}
+
 static const char *
 status_reason(const char *status)
 {
@@ -1224,14 +1357,21 @@ status_reason(const char *status)
 		return NULL;
 	/* Sisimai's private 5.0.9xx codes and x.0.0 say nothing */
 	sd = status + 2;
-	for (i = 0; i < sizeof(STATUS_TABLE) / sizeof(STATUS_TABLE[0]); i++)
-		if (strlen(STATUS_TABLE[i].code) == 5 &&
-		    strcmp(STATUS_TABLE[i].code, status) == 0)
-			return STATUS_TABLE[i].reason;
-	for (i = 0; i < sizeof(STATUS_TABLE) / sizeof(STATUS_TABLE[0]); i++)
-		if (strlen(STATUS_TABLE[i].code) != 5 &&
-		    strcmp(STATUS_TABLE[i].code, sd) == 0)
-			return STATUS_TABLE[i].reason;
+	/* (only the entries that can match: this runs for every
+	 * recipient) */
+	pthread_once(&st_once, status_index);
+	for (i = 0; i < st_nexact; i++)
+		if (strcmp(STATUS_TABLE[st_exact[i]].code, status) == 0)
+			return STATUS_TABLE[st_exact[i]].reason;
+	if (sd[0] < '0' || sd[0] > '9')
+		return NULL;
+	for (i = 0; i < st_nby[sd[0] - '0']; i++) {
+		const struct status_map *e = &STATUS_TABLE[st_by[sd[0] -
+		    '0'][i]];
+
+		if (e->code[1] == sd[1] && strcmp(e->code, sd) == 0)
+			return e->reason;
+	}
 	return NULL;
 }
 
@@ -1239,15 +1379,20 @@ const char *
 st_bounce_reason_phrase(const char *text, size_t len, bool weak,
     const char *prefer)
 {
-	char *s;
+	char s[ST_MAX_REASON_TEXT + 1];
 	size_t n;
-	const char *r;
 
-	if (text == NULL || len == 0 || (s = normalise(text, len, &n)) == NULL)
+	if (text == NULL || len == 0)
 		return NULL;
-	r = weak ? match_weak(s, n) : match_strong(s, n, prefer);
-	free(s);
-	return r;
+	n = st_bounce_reason_norm(text, len, s);
+	return st_bounce_reason_phrase_norm(s, n, weak, prefer);
+}
+
+const char *
+st_bounce_reason_phrase_norm(const char *s, size_t n, bool weak,
+    const char *prefer)
+{
+	return weak ? match_weak(s, n) : match_strong(s, n, prefer);
 }
 
 const char *
@@ -1272,19 +1417,20 @@ const char *
 st_bounce_reason(const char *status, const char *reply_code,
     const char *text, size_t len)
 {
-	char *s = NULL;
+	char s[ST_MAX_REASON_TEXT + 1];
 	size_t n = 0;
 	const char *r = NULL;
+	bool have = text != NULL && len > 0;
 
 	if (status != NULL && status[0] == '2')
 		return "delivered";
-	if (text != NULL && len > 0)
-		s = normalise(text, len, &n);
-	if (s != NULL)
+	if (have) {
+		n = st_bounce_reason_norm(text, len, s);
 		r = match_strong(s, n, status_reason(status));
+	}
 	if (r == NULL)
 		r = status_reason(status);
-	if (r == NULL && s != NULL)
+	if (r == NULL && have)
 		r = match_weak(s, n);
 	if (r == NULL && reply_code != NULL && *reply_code) {
 		size_t i;
@@ -1294,7 +1440,6 @@ st_bounce_reason(const char *status, const char *reply_code,
 			if (strcmp(REPLY_TABLE[i].code, reply_code) == 0)
 				r = REPLY_TABLE[i].reason;
 	}
-	free(s);
 	if (r != NULL)
 		return r;
 	if ((status != NULL && *status) || (reply_code != NULL &&

@@ -31,6 +31,9 @@
  *	(header field syntax of the quoted original).
  */
 #include <ctype.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -103,12 +106,29 @@ lc(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
-/* The first byte is found with memchr (both cases), the rest compared
- * through a table: this runs over every line of every bounce. */
+/* The text bytes that read as needle byte x (lc(byte) == x): two for a
+ * lower-case letter, none for an upper-case one (but the first byte of a
+ * needle is taken as it is), else x itself. */
+static unsigned
+case_pair(unsigned char x, bool first, unsigned char *a, unsigned char *b)
+{
+	if (x >= 'A' && x <= 'Z' && !first)
+		return 0;
+	*a = x;
+	*b = x >= 'a' && x <= 'z' ? (unsigned char)(x - 32) : x;
+	return 1;
+}
+
+/*
+ * The first two bytes are looked for sixteen places at a time (both
+ * cases), the rest compared through lc() where both are there; short
+ * texts and needles byte by byte (first byte through memchr): this runs
+ * over every line of every bounce.
+ */
 const char *
 memcasestr(const char *p, size_t n, const char *needle)
 {
-	size_t k = strlen(needle), i;
+	size_t k = strlen(needle), i = 0, j;
 	const char *e, *q, *lo, *up;
 	unsigned char c0, c1;
 
@@ -116,6 +136,41 @@ memcasestr(const char *p, size_t n, const char *needle)
 		return p;
 	if (n < k)
 		return NULL;
+#if defined(__SSE2__)
+	if (k >= 2) {
+		unsigned char a0, b0, a1, b1;
+		size_t last = n - k;	/* the last place it can start */
+
+		if (!case_pair((unsigned char)needle[0], true, &a0, &b0) ||
+		    !case_pair((unsigned char)needle[1], false, &a1, &b1))
+			return NULL;	/* lc() gives no upper case */
+		for (; last >= 15 && i <= last - 15; i += 16) {
+			__m128i v0 = _mm_loadu_si128((const __m128i *)
+			    (const void *)(p + i));
+			__m128i v1 = _mm_loadu_si128((const __m128i *)
+			    (const void *)(p + i + 1));
+			unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+			    _mm_or_si128(_mm_cmpeq_epi8(v0,
+			    _mm_set1_epi8((char)a0)), _mm_cmpeq_epi8(v0,
+			    _mm_set1_epi8((char)b0))), _mm_or_si128(
+			    _mm_cmpeq_epi8(v1, _mm_set1_epi8((char)a1)),
+			    _mm_cmpeq_epi8(v1, _mm_set1_epi8((char)b1)))));
+
+			for (; m != 0; m &= m - 1) {
+				q = p + i + (size_t)__builtin_ctz(m);
+				for (j = 2; j < k; j++)
+					if (lc((unsigned char)q[j]) !=
+					    (unsigned char)needle[j])
+						break;
+				if (j == k)
+					return q;
+			}
+		}
+		/* the places left: as below */
+		p += i;
+		n -= i;
+	}
+#endif
 	c0 = (unsigned char)needle[0];
 	c1 = (c0 >= 'a' && c0 <= 'z') ? (unsigned char)(c0 - 32) : c0;
 	e = p + n - k + 1;	/* last possible start + 1 */
@@ -139,32 +194,7 @@ memcasestr(const char *p, size_t n, const char *needle)
 	return NULL;
 }
 
-/*
- * Many needles at once: which of a list of lower-case needles occur in a
- * text, ASCII letters compared without case (as memcasestr does), in one
- * pass over the text.  Each position is looked up by its first byte in a
- * table of the needles that start with it (built once per list), so a
- * text is read once instead of once per needle: these lists are tried on
- * every line or every text of every bounce.
- */
-#define MF_MAX	128
-
-struct mfind {
-	const char *const *nd;	/* NULL-terminated, lower case, non-empty */
-	size_t	n;
-	size_t	len[MF_MAX];
-	uint8_t	head[256];	/* 1 + first needle starting with the byte */
-	uint64_t pair[1024];	/* bit b0 * 256 + b1 (bytes of the text as
-				 * they are): a needle starts so */
-	uint8_t	next[MF_MAX];	/* 1 + the next one, 0 = end */
-	unsigned char map[256];	/* a byte of the text as the needles see it:
-				 * lower case (NUL as a space: nul_space) */
-	/* Wu-Manber: the shortest needle's length, and how far a window
-	 * of that length may move on when it ends with a pair of (mapped)
-	 * bytes (hashed; colliding pairs keep the smallest move) */
-	size_t	minlen;
-	uint8_t	shift[4096];
-};
+/* Many needles at once (struct mfind, bounce_int.h). */
 
 static unsigned
 mf_hash(unsigned char a, unsigned char b)
@@ -172,17 +202,22 @@ mf_hash(unsigned char a, unsigned char b)
 	return (((unsigned)a << 5) ^ (unsigned)b) & 4095u;
 }
 
-static void
+void
 mf_build(struct mfind *m, const char *const *nd, bool nul_space)
 {
-	size_t k;
+	size_t k, i, j;
 	unsigned b0, b1;
+	/* the bytes of the text that map to each byte (two at most) */
+	unsigned char pre[256][2], npre[256];
 
 	m->nd = nd;
-	for (k = 0; k < 256; k++)
+	memset(npre, 0, sizeof(npre));
+	for (k = 0; k < 256; k++) {
 		m->map[k] = lc((unsigned char)k);
-	if (nul_space)
-		m->map[0] = ' ';	/* as a lower-cased copy had it */
+		if (nul_space && k == 0)
+			m->map[0] = ' ';	/* as a lower-cased copy had */
+		pre[m->map[k]][npre[m->map[k]]++] = (unsigned char)k;
+	}
 	for (k = 0; nd[k] != NULL && k < MF_MAX; k++) {
 		unsigned char c = lc((unsigned char)nd[k][0]);
 		unsigned char c1;
@@ -191,14 +226,19 @@ mf_build(struct mfind *m, const char *const *nd, bool nul_space)
 		c1 = m->len[k] > 1 ? lc((unsigned char)nd[k][1]) : 0;
 		/* every pair of text bytes that maps to the needle's first
 		 * two (a one-byte needle: any second byte) */
-		for (b0 = 0; b0 < 256; b0++) {
-			if (m->map[b0] != c)
+		for (i = 0; i < npre[c]; i++) {
+			b0 = pre[c][i];
+			if (m->len[k] == 1) {
+				for (b1 = 0; b1 < 256; b1 += 64)
+					m->pair[(b0 * 256u + b1) >> 6] =
+					    ~(uint64_t)0;
 				continue;
-			for (b1 = 0; b1 < 256; b1++)
-				if (m->len[k] == 1 || m->map[b1] == c1)
-					m->pair[(b0 * 256u + b1) >> 6] |=
-					    (uint64_t)1 << ((b0 * 256u + b1) &
-					    63);
+			}
+			for (j = 0; j < npre[c1]; j++) {
+				b1 = pre[c1][j];
+				m->pair[(b0 * 256u + b1) >> 6] |=
+				    (uint64_t)1 << ((b0 * 256u + b1) & 63);
+			}
 		}
 		m->next[k] = m->head[c];
 		m->head[c] = (uint8_t)(k + 1);
@@ -212,7 +252,7 @@ mf_build(struct mfind *m, const char *const *nd, bool nul_space)
 	if (m->minlen < 3 || m->minlen > 255)
 		m->minlen = 0;		/* byte by byte */
 	else {
-		size_t j, ml = m->minlen;
+		size_t ml = m->minlen;
 
 		memset(m->shift, (int)(ml - 1), sizeof(m->shift));
 		for (k = 0; k < m->n; k++)
@@ -226,11 +266,42 @@ mf_build(struct mfind *m, const char *const *nd, bool nul_space)
 	}
 }
 
+void
+mf_wide(struct mfind *m)
+{
+	size_t k, j, ml = m->minlen, a, b;
+	unsigned char pre[256][2], npre[256];
+	uint8_t *s2;
+
+	if (ml == 0 || (s2 = malloc(65536)) == NULL)
+		return;
+	memset(npre, 0, sizeof(npre));
+	for (k = 0; k < 256; k++)
+		pre[m->map[k]][npre[m->map[k]]++] = (unsigned char)k;
+	memset(s2, (int)(ml - 1), 65536);
+	for (k = 0; k < m->n; k++)
+		for (j = 1; j < ml; j++) {
+			unsigned char x = lc((unsigned char)m->nd[k][j - 1]);
+			unsigned char y = lc((unsigned char)m->nd[k][j]);
+
+			/* every pair of text bytes that reads as x, y */
+			for (a = 0; a < npre[x]; a++)
+				for (b = 0; b < npre[y]; b++) {
+					uint8_t *e = &s2[pre[x][a] * 256u +
+					    pre[y][b]];
+
+					if (*e > ml - 1 - j)
+						*e = (uint8_t)(ml - 1 - j);
+				}
+		}
+	m->shift2 = s2;
+}
+
 /* Set bit k of found[k / 64] for each needle k found in t[0..n).  With
  * first_only, stop at the first needle found (the one that starts first;
  * *at, when not NULL, gets where).  Returns the number of distinct
  * needles found. */
-static size_t
+size_t
 mf_scan_at(const struct mfind *m, const char *t, size_t n, uint64_t found[2],
     bool first_only, size_t *at)
 {
@@ -249,12 +320,26 @@ mf_scan_at(const struct mfind *m, const char *t, size_t n, uint64_t found[2],
 
 			if (n - i < m->minlen)
 				break;
-			while ((sh = m->shift[mf_hash(m->map[(unsigned char)
-			    t[i + m->minlen - 2]], m->map[(unsigned char)
-			    t[i + m->minlen - 1]])]) != 0) {
-				i += sh;
-				if (n - i < m->minlen)
-					return nf;
+			if (m->shift2 != NULL) {
+				const uint8_t *s2 = m->shift2;
+				const unsigned char *u =
+				    (const unsigned char *)t + m->minlen - 2;
+				size_t last = n - m->minlen;
+
+				while ((sh = s2[u[i] * 256u + u[i + 1]]) != 0) {
+					i += sh;
+					if (i > last)
+						return nf;
+				}
+			} else {
+				while ((sh = m->shift[mf_hash(m->map[
+				    (unsigned char)t[i + m->minlen - 2]],
+				    m->map[(unsigned char)t[i + m->minlen -
+				    1]])]) != 0) {
+					i += sh;
+					if (n - i < m->minlen)
+						return nf;
+				}
 			}
 		}
 		/* the pair of bytes first: it rules out most positions */
@@ -291,14 +376,14 @@ mf_scan_at(const struct mfind *m, const char *t, size_t n, uint64_t found[2],
 	return nf;
 }
 
-static size_t
+size_t
 mf_scan(const struct mfind *m, const char *t, size_t n, uint64_t found[2],
     bool first_only)
 {
 	return mf_scan_at(m, t, n, found, first_only, NULL);
 }
 
-static bool
+bool
 mf_has(const uint64_t found[2], size_t k)
 {
 	return (found[k >> 6] >> (k & 63)) & 1;
@@ -307,9 +392,27 @@ mf_has(const uint64_t found[2], size_t k)
 bool
 line_is_field(const char *l, size_t n)
 {
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < n; i++) {
+#if defined(__SSE2__)
+	/* sixteen at a time up to the first ':', control, space or 8-bit
+	 * byte */
+	for (; n - i >= 16; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
+		    (l + i));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v,
+		    _mm_set1_epi8(32)), v), _mm_cmpeq_epi8(_mm_max_epu8(v,
+		    _mm_set1_epi8(127)), v)), _mm_cmpeq_epi8(v,
+		    _mm_set1_epi8(':'))));
+
+		if (m != 0) {
+			i += (size_t)__builtin_ctz(m);
+			return l[i] == ':' && i > 0;
+		}
+	}
+#endif
+	for (; i < n; i++) {
 		unsigned char c = (unsigned char)l[i];
 
 		if (c == ':')
@@ -320,12 +423,6 @@ line_is_field(const char *l, size_t n)
 	return false;
 }
 
-bool
-addr_char(unsigned char c)
-{
-	return isalnum(c) || c >= 0x80 || strchr(".!#$%&'*+-/=?^_`{|}~",
-	    c) != NULL;
-}
 
 static bool
 blank(const char *l, size_t n)
@@ -348,18 +445,52 @@ st_bounce_oneline(struct st_arena *a, const char *p, size_t n)
 	if ((s = st_arena_alloc_raw(a, (n < ST_MAX_DIAGNOSTIC ? n :
 	    ST_MAX_DIAGNOSTIC) + 1)) == NULL)
 		return NULL;
-	for (i = 0, o = s; i < n && (size_t)(o - s) < ST_MAX_DIAGNOSTIC;
-	    i++) {
-		unsigned char c = (unsigned char)p[i];
+	for (i = 0, o = s; i < n && (size_t)(o - s) < ST_MAX_DIAGNOSTIC; ) {
+		unsigned char c;
+		size_t room, lim;
 
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-		    c == '\0' || c < 0x20 || c == 0x7f) {
+#if defined(__SSE2__)
+		/* sixteen at a time while no white space follows white
+		 * space and there is room: byte for byte */
+		while (n - i >= 16 &&
+		    (size_t)(o - s) + 16 <= ST_MAX_DIAGNOSTIC) {
+			__m128i v = _mm_loadu_si128((const __m128i *)
+			    (const void *)(p + i));
+			__m128i ws = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v,
+			    _mm_set1_epi8(0x20)), v), _mm_cmpeq_epi8(v,
+			    _mm_set1_epi8(0x7f)));
+			unsigned w = (unsigned)_mm_movemask_epi8(ws);
+
+			if ((w & ((w << 1) | (sp ? 1u : 0u))) != 0)
+				break;		/* a run to collapse */
+			_mm_storeu_si128((__m128i *)(void *)o, _mm_or_si128(
+			    _mm_andnot_si128(ws, v), _mm_and_si128(ws,
+			    _mm_set1_epi8(' '))));
+			o += 16;
+			i += 16;
+			sp = (w & 0x8000u) != 0;
+		}
+		if (i >= n || (size_t)(o - s) >= ST_MAX_DIAGNOSTIC)
+			break;
+#endif
+		c = (unsigned char)p[i];
+		/* white space and control characters: one space */
+		if (c <= 0x20 || c == 0x7f) {
 			if (!sp)
 				*o++ = ' ';
 			sp = true;
+			i++;
 			continue;
 		}
-		*o++ = (char)c;
+		/* a run of other bytes, as far as there is room */
+		room = ST_MAX_DIAGNOSTIC - (size_t)(o - s);
+		lim = n - i < room ? n : i + room;
+		for (; i < lim; i++) {
+			c = (unsigned char)p[i];
+			if (c <= 0x20 || c == 0x7f)
+				break;
+			*o++ = (char)c;
+		}
 		sp = false;
 	}
 	/* do not cut a UTF-8 sequence in two */
@@ -414,10 +545,30 @@ addr_at(const char *p, size_t n, size_t at, size_t *s, size_t *e)
 	return true;
 }
 
+/* The original's sender into the exclusion list, once. */
+static void
+orig_sender(struct text_ctx *c)
+{
+	struct st_msg om;
+	const struct st_header *oh;
+	int slot = c->orig_slot;
+
+	c->orig_slot = -1;
+	if (st_msg_parse(&om, c->a, c->orig, c->orig_len) == ST_OK &&
+	    (oh = st_msg_get(&om, "From", 0)) != NULL) {
+		char *fa = st_addr_extract(c->a, oh->value, oh->value_len);
+
+		c->exclude[slot] = fa ? fa : "";
+	}
+}
+
 static bool
-excluded(const struct text_ctx *c, const char *p, size_t n, int tier)
+excluded(struct text_ctx *c, const char *p, size_t n, int tier)
 {
 	size_t i;
+
+	if (tier > 1 && c->orig_slot >= 0)
+		orig_sender(c);
 
 	/* an address on a line of its own is the failed recipient even when
 	 * it is the sender's own (mail to oneself) */
@@ -448,11 +599,21 @@ static const char *const RCPT_LABELS[] = {
 	"e-mail address", "email address", "mail address", NULL
 };
 
+static struct mfind mf_labels;
+static pthread_once_t mf_labels_once = PTHREAD_ONCE_INIT;
+
+static void
+mf_labels_build(void)
+{
+	mf_build(&mf_labels, RCPT_LABELS, false);
+}
+
 static int
 tier_of(const char *t, size_t line, size_t s, size_t line_end)
 {
 	size_t i = line;
 	size_t k;
+	uint64_t found[2];
 
 	/* an address that starts the line (after white space, quotes,
 	 * bullets, '<') */
@@ -473,9 +634,19 @@ tier_of(const char *t, size_t line, size_t s, size_t line_end)
 		if (j == s)
 			return 1;
 	}
-	/* "Label: <addr>": a known label before it on the line */
-	for (k = 0; RCPT_LABELS[k] != NULL; k++) {
-		const char *f = memcasestr(t + line, s - line, RCPT_LABELS[k]);
+	/* "Label: <addr>": a known label before it on the line (the
+	 * labels there found in one pass, then where each is) */
+	pthread_once(&mf_labels_once, mf_labels_build);
+	if (mf_scan(&mf_labels, t + line, s - line, found, false) == 0)
+		k = sizeof(RCPT_LABELS) / sizeof(RCPT_LABELS[0]) - 1;
+	else
+		k = 0;
+	for (; RCPT_LABELS[k] != NULL; k++) {
+		const char *f;
+
+		if (!mf_has(found, k))
+			continue;
+		f = memcasestr(t + line, s - line, RCPT_LABELS[k]);
 
 		if (f != NULL && (size_t)(f - (t + line)) < 80)
 			return strncmp(RCPT_LABELS[k], "rcpt", 4) == 0 ||
@@ -552,7 +723,7 @@ skip_line(const char *l, size_t n)
 
 /* Collect the candidate addresses of the text, best tier first. */
 static size_t
-collect(const struct text_ctx *c, struct cand *cv, size_t max, int *best)
+collect(struct text_ctx *c, struct cand *cv, size_t max, int *best)
 {
 	const char *t = c->text;
 	size_t pos = 0, lpos, ll, n = 0, i, s, e;
@@ -565,23 +736,29 @@ collect(const struct text_ctx *c, struct cand *cv, size_t max, int *best)
 
 		if (at == NULL)
 			break;
-		for (lpos = (size_t)(at - t); lpos > pos && t[lpos - 1] != '\n';
-		    lpos--)
-			;
+		{
+			const char *bol = memrchr(t + pos, '\n',
+			    (size_t)(at - (t + pos)));
+
+			lpos = bol != NULL ? (size_t)(bol - t) + 1 : pos;
+		}
 		nl = memchr(at, '\n', c->len - (size_t)(at - t));
 		l = t + lpos;
 		ll = nl ? (size_t)(nl - l) : c->len - lpos;
 		pos = nl ? (size_t)(nl - t) + 1 : c->len;
 		if (skip_line(l, ll))
 			continue;
-		for (i = 0; i < ll; i++) {
+		/* from one '@' of the line to the next (none before at) */
+		for (i = (size_t)(at - l); i < ll; i++) {
 			int tier;
 			size_t k;
 			bool dup = false;
+			const char *a2 = memchr(l + i, '@', ll - i);
 
-			if (l[i] != '@')
-				continue;
-			if (!addr_at(t, c->len, lpos + i, &s, &e)) 
+			if (a2 == NULL)
+				break;
+			i = (size_t)(a2 - l);
+			if (!addr_at(t, c->len, lpos + i, &s, &e))
 				continue;
 			if (e > lpos + ll)
 				continue;
@@ -617,6 +794,8 @@ next:
 	}
 	return n;
 }
+
+static int key_field(const char *l, size_t n);
 
 /* Does a span say anything (a code or a reason word)? */
 static bool
@@ -687,7 +866,9 @@ diagnostic(struct st_arena *a, const struct text_ctx *c,
 		    &l, &ll)) {
 			if (blank(l, ll))
 				continue;
-			if (st_bounce_find_inline(l, ll, &(size_t){ 0 }))
+			/* (st_bounce_find_inline() of the line alone: a
+			 * Received field is a header block of one line) */
+			if (key_field(l, ll) == 1 && line_is_field(l, ll))
 				break;
 			gbuf_put(&g, l, ll);
 			gbuf_put(&g, "\n", 1);
@@ -814,7 +995,8 @@ st_bounce_text_rcpts(struct text_ctx *c, struct st_bounce *b)
 
 	if (c->len == 0)
 		return ST_OK;
-	if ((cv = calloc(max, sizeof(*cv))) == NULL)
+	/* collect() writes each entry before it is read: no need to clear */
+	if ((cv = malloc(max * sizeof(*cv))) == NULL)
 		return ST_ENOMEM;
 	n = collect(c, cv, max, &best);
 	if (best == 3) {
@@ -846,7 +1028,7 @@ st_bounce_text_rcpts(struct text_ctx *c, struct st_bounce *b)
 /* Find the diagnostic for an address named elsewhere (a header, the DSN)
  * in the text: the lines around where the text names it. */
 static char *
-diag_for(struct st_arena *a, const struct text_ctx *c, const char *addr)
+diag_for(struct st_arena *a, struct text_ctx *c, const char *addr)
 {
 	struct cand cv[64];
 	size_t n, k;
@@ -885,7 +1067,6 @@ st_bounce_header_rcpts(struct text_ctx *c, struct st_bounce *b, const char *v)
 }
 
 /* Diagnostic for a DSN recipient that had no Diagnostic-Code. */
-char   *st_bounce_text_diag(struct text_ctx *c, const char *addr);
 char *
 st_bounce_text_diag(struct text_ctx *c, const char *addr)
 {
@@ -894,16 +1075,34 @@ st_bounce_text_diag(struct text_ctx *c, const char *addr)
 
 /* --- remote MTA in a diagnostic --------------------------------------------- */
 
+static const char *const MTA_KEYS[] = { "remote host ", "host ",
+	"while talking to ", "remote server ", "server ", "mx ", NULL };
+static struct mfind mf_mta;
+static pthread_once_t mf_mta_once = PTHREAD_ONCE_INIT;
+
+static void
+mf_mta_build(void)
+{
+	mf_build(&mf_mta, MTA_KEYS, false);
+}
+
 static const char *
 remote_mta(struct st_arena *a, const char *d)
 {
-	static const char *const KEYS[] = { "remote host ", "host ",
-		"while talking to ", "remote server ", "server ", "mx ",
-		NULL };
+	const char *const *KEYS = MTA_KEYS;
 	size_t k, n = strlen(d);
+	uint64_t found[2];
 
+	/* the keys the diagnostic has, in one pass */
+	pthread_once(&mf_mta_once, mf_mta_build);
+	if (mf_scan(&mf_mta, d, n, found, false) == 0)
+		return "";
 	for (k = 0; KEYS[k] != NULL; k++) {
-		const char *f = memcasestr(d, n, KEYS[k]), *s, *e;
+		const char *f, *s, *e;
+
+		if (!mf_has(found, k))
+			continue;
+		f = memcasestr(d, n, KEYS[k]);
 
 		while (f != NULL) {
 			s = f + strlen(KEYS[k]);
@@ -992,14 +1191,33 @@ reason_in(const char *reason, const char *list)
 	return false;
 }
 
+/* What the phrase tables (strong or weak) say of the whole text: looked
+ * up once for all the recipients of a bounce. */
+static const char *
+whole_phrase(struct text_ctx *tc, bool weak)
+{
+	if (weak && !tc->weak_done) {
+		tc->weak = st_bounce_reason_phrase(tc->text, tc->len, true,
+		    NULL);
+		tc->weak_done = true;
+	} else if (!weak && !tc->strong_done) {
+		tc->strong = st_bounce_reason_phrase(tc->text, tc->len, false,
+		    NULL);
+		tc->strong_done = true;
+	}
+	return weak ? tc->weak : tc->strong;
+}
+
 void
 st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
-    const char *whole, size_t whole_len, const char *context)
+    struct text_ctx *tc, const char *context, bool ctx_later)
 {
-	char b[16];
+	char b[16], norm[ST_MAX_REASON_TEXT + 1];
 	const char *d = r->diagnostic ? r->diagnostic : "";
-	size_t dn = strlen(d);
+	size_t dn = strlen(d), nn = 0;
 	const char *reason = NULL, *sr;
+	const char *whole = tc != NULL ? tc->text : NULL;
+	size_t whole_len = tc != NULL ? tc->len : 0;
 	bool phrase = false;
 	int cmd;
 
@@ -1053,21 +1271,23 @@ st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
 	sr = st_bounce_reason_status(r->status);
 	/* X.7.1 ("delivery not authorized") is what most refusals carry:
 	 * it decides only when no phrase does */
-	if ((reason = st_bounce_reason_phrase(d, dn, false, r->status[0] &&
-	    strcmp(r->status + 1, ".7.1") == 0 ? NULL : sr)) != NULL)
+	/* (the diagnostic normalised once for both tables) */
+	if (dn > 0)
+		nn = st_bounce_reason_norm(d, dn, norm);
+	if (dn > 0 && (reason = st_bounce_reason_phrase_norm(norm, nn, false,
+	    r->status[0] && strcmp(r->status + 1, ".7.1") == 0 ? NULL :
+	    sr)) != NULL)
 		phrase = true;
 	else if (sr != NULL)
 		reason = sr;
-	else if (whole != NULL && (reason = st_bounce_reason_phrase(whole,
-	    whole_len, false, NULL)) != NULL)
+	else if (whole != NULL && (reason = whole_phrase(tc, false)) != NULL)
 		phrase = true;
-	else if ((reason = st_bounce_reason_phrase(d, dn, true, NULL)) !=
-	    NULL)
+	else if (dn > 0 && (reason = st_bounce_reason_phrase_norm(norm, nn,
+	    true, NULL)) != NULL)
 		phrase = true;
 	else if ((reason = st_bounce_reason_reply(r->reply_code)) != NULL)
 		;
-	else if (whole != NULL && (reason = st_bounce_reason_phrase(whole,
-	    whole_len, true, NULL)) != NULL)
+	else if (whole != NULL && (reason = whole_phrase(tc, true)) != NULL)
 		phrase = true;
 	else if ((reason = st_bounce_reason_vendor(whole, whole_len)) != NULL ||
 	    (reason = st_bounce_reason_vendor(r->address,
@@ -1079,6 +1299,12 @@ st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
 	/* "user unknown" answered to DATA, or with a mailbox-status code:
 	 * the address exists, the message was refused: filtered */
 	cmd = smtp_command(d, dn, NULL, 0);
+	/* (the command changes only these reasons below: the context is
+	 * looked for when one of them stands) */
+	if (cmd == 0 && ctx_later && context == NULL && tc != NULL &&
+	    reason_in(reason, "userunknown hostunknown filtered rejected "
+	    "onhold undefined systemerror expired"))
+		context = st_bounce_text_diag(tc, r->address);
 	if (cmd == 0 && context != NULL)
 		cmd = smtp_command(context, strlen(context), NULL, 0);
 	if (strcmp(reason, "userunknown") == 0 && strcmp(r->status + (
@@ -1141,6 +1367,7 @@ static void
 mf_sep_build(void)
 {
 	mf_build(&mf_sep, SEPARATORS, true);
+	mf_wide(&mf_sep);
 }
 
 /* The next line (from pos, a line start) that is a separator: at most
@@ -1200,6 +1427,19 @@ key_field(const char *l, size_t n)
 	return 0;
 }
 
+/* Can a key field (key_field()) start with c? */
+static bool
+key_first(char c)
+{
+	switch (c | 0x20) {
+	case 'r': case 'f': case 't': case 's': case 'd': case 'm': case 'c':
+	case 'x':
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* A header block starts at pos: at least two key fields (distinct) among
  * its first lines, or one Received. */
 static bool
@@ -1228,9 +1468,11 @@ block_at(const char *t, size_t len, size_t pos)
 			keys++;
 			if (k == 1 && nf == 1)
 				keys++;
+			if (keys >= 2)
+				return true;	/* nothing below undoes it */
 		}
 	}
-	return keys >= 2;
+	return false;
 }
 
 bool
@@ -1262,15 +1504,32 @@ st_bounce_find_inline(const char *t, size_t len, size_t *start)
 		}
 		(void)lp;
 	}
-	/* then: any convincing header block in the text */
+	/* then: any convincing header block in the text.  A key field's
+	 * line has its first colon in its first 13 bytes: the lines are
+	 * found through their colons (most lines of prose have none) */
 	pos = 0;
-	while (next_line(t, len, &pos, &l, &ll)) {
-		lp = (size_t)(l - t);
-		if (line_is_field(l, ll) && key_field(l, ll) != 0 &&
+	while (pos < len) {
+		const char *colon = memchr(t + pos, ':', len - pos), *nl;
+		size_t cp;
+
+		if (colon == NULL)
+			break;
+		cp = (size_t)(colon - t);
+		/* its line (pos is a line start: the line starts there or
+		 * later) */
+		for (lp = cp; lp > pos && t[lp - 1] != '\n' && cp - lp <= 12;
+		    lp--)
+			;
+		nl = memchr(colon, '\n', len - cp);
+		ll = (nl != NULL ? (size_t)(nl - t) : len) - lp;
+		l = t + lp;
+		if ((lp == pos || t[lp - 1] == '\n') && key_first(l[0]) &&
+		    key_field(l, ll) != 0 && line_is_field(l, ll) &&
 		    block_at(t, len, lp)) {
 			*start = lp;
 			return true;
 		}
+		pos = nl != NULL ? (size_t)(nl - t) + 1 : len;
 	}
 	return false;
 }
@@ -1311,6 +1570,7 @@ static void
 mf_phrases_build(void)
 {
 	mf_build(&mf_phrases, BOUNCE_PHRASES, false);
+	mf_wide(&mf_phrases);
 }
 
 int
