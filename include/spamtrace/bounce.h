@@ -82,9 +82,14 @@ struct st_bounce {
 enum st_status st_bounce_parse(struct st_msg *m, struct st_bounce *b,
 	    struct st_error *err);
 
-/* The same with flags: ST_BOUNCE_QUICK tells bounce from not-bounce and
- * finds the original (kind, orig, to_addr, delivered_to, arrival) but
- * reads no recipients: what a learning pass over a mailbox needs. */
+/*
+ * The same with flags: ST_BOUNCE_QUICK tells bounce from not-bounce and
+ * finds the original (kind, orig, orig_where, reporting_mta, to_addr,
+ * delivered_to) and nothing the trace of that original does not read: at
+ * most one recipient, with only its address; no reasons, diagnostics,
+ * DSN fields past the addresses, original's sender or in_reply_to.  What
+ * `spamtrace trace` needs for every message that may be a bounce.
+ */
 #define ST_BOUNCE_QUICK	0x01
 enum st_status st_bounce_parse_ex(struct st_msg *m, struct st_bounce *b,
 	    unsigned flags, struct st_error *err);
