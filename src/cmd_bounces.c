@@ -17,14 +17,17 @@
  * (learn, then judge) would give, and the input is read only once, so
  * standard input needs no copy.
  *
- * Messages go through the ordered pool of pool.h: read in batches
- * (bounded in count and bytes) and worked on by -j threads (default: one
- * per core), each message in its own slot with its own arena; what must
- * follow input order happens in the main thread as each batch is handed
- * back: the learning, the warnings and the spooling.  Memory stays
- * bounded: two batches at a time, one record at a time when
- * reading back; the spool grows with the output on disk; the summary
- * grows with distinct origins and days only.
+ * Messages go through the ordered pool of pool.h: read into a ring of
+ * slots (bounded in count and bytes) and worked on by -j threads (default:
+ * one per core), each message in its own slot with its own arena.  A
+ * worker makes the whole spool record; what must follow input order
+ * happens in the main thread as each message is handed back: the
+ * learning, the warning, and appending the record to the spool.  Reading
+ * back, a worker judges a run of records and adds them to the summary
+ * while the main thread writes out the run before.  Memory stays bounded:
+ * the ring, two runs of records when reading back; the spool grows with
+ * the output on disk; the summary grows with distinct origins and days
+ * only.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -105,6 +108,7 @@ spool_open(void)
 /* --- the spool record --------------------------------------------------------
  * Native byte order (the file lives only as long as the process):
  *	uint64 outlen, verdict_at, factslen; out bytes; facts bytes.
+ * verdict_at counts from the start of the out bytes.
  * The facts: flags, then fixed-width numbers, then NUL-terminated
  * strings, then per hop two flags and three strings. */
 
@@ -276,26 +280,32 @@ struct item {
 	struct st_error err;
 	struct bounce_rec r;
 	struct st_campaign_facts f;
-	struct st_buf out;	/* the record, verdict left out */
-	struct st_buf facts;	/* f, packed for the spool */
+	struct st_buf rec;	/* its spool record: head, the record
+				 * (verdict left out), f packed */
 };
 
 #define BATCH_BYTES	(16u * 1024 * 1024)
 
-/* Render the record (its verdict deferred) and keep its facts. */
+/* Render the record (its verdict deferred), make its facts, and the whole
+ * spool record of both: the main thread only appends it. */
 static void
 finish_one(struct bopts *o, struct pool_msg *pm)
 {
 	struct item *s = pm->item;
 	struct bounce_rec *r = &s->r;
 	struct st_campaign_item it;
+	struct rec_head h;
+	size_t outlen;
 
 	r->defer = r->error == NULL;
-	st_buf_reset(&s->out);
+	st_buf_reset(&s->rec);
+	memset(&h, 0, sizeof(h));
+	st_buf_put(&s->rec, (const char *)&h, sizeof(h));
 	if (o->json)
-		out_bounce_json(&s->out, r);
+		out_bounce_json(&s->rec, r);
 	else
-		out_bounce_text(&s->out, r);
+		out_bounce_text(&s->rec, r);
+	outlen = s->rec.len - sizeof(h);
 	memset(&it, 0, sizeof(it));
 	it.path = s->shown;
 	it.index = pm->rm.index;
@@ -305,8 +315,15 @@ finish_one(struct bopts *o, struct pool_msg *pm)
 	/* on ENOMEM the facts made so far stand (an original without its
 	 * hops, at worst) */
 	(void)st_campaign_facts_make(&o->cfg, pm->a, &it, &s->f);
-	st_buf_reset(&s->facts);
-	facts_pack(&s->facts, &s->f);
+	facts_pack(&s->rec, &s->f);
+	if (s->rec.failed)
+		return;		/* the main thread says so */
+	h.outlen = outlen;
+	/* the writers count verdict_at in the buffer, after the head */
+	h.verdict_at = r->verdict_at == SIZE_MAX ? UINT64_MAX :
+	    (uint64_t)(r->verdict_at - sizeof(h));
+	h.factslen = s->rec.len - sizeof(h) - outlen;
+	memcpy(s->rec.p, &h, sizeof(h));
 }
 
 /* In a worker: the record of one message. */
@@ -368,20 +385,10 @@ spool_one(void *ctx, struct pool_msg *pm)
 {
 	struct bopts *o = ctx;
 	struct item *s = pm->item;
-	struct rec_head h;
 
 	st_campaign_learn_facts(o->camp, &s->f);
-	cli_buf_check(&s->out);
-	cli_buf_check(&s->facts);
-	h.outlen = s->out.len;
-	h.verdict_at = s->r.verdict_at == SIZE_MAX ? UINT64_MAX :
-	    (uint64_t)s->r.verdict_at;
-	h.factslen = s->facts.len;
-	if (fwrite(&h, sizeof(h), 1, o->spool) != 1 ||
-	    (s->out.len && fwrite(s->out.p, 1, s->out.len,
-	    o->spool) != s->out.len) ||
-	    (s->facts.len && fwrite(s->facts.p, 1, s->facts.len,
-	    o->spool) != s->facts.len))
+	cli_buf_check(&s->rec);
+	if (fwrite(s->rec.p, 1, s->rec.len, o->spool) != s->rec.len)
 		o->spool_err = true;
 	if (s->r.error != NULL) {
 		cli_warn("%s: message %zu: %s", s->shown, pm->rm.index,
@@ -396,93 +403,172 @@ free_item(void *item)
 {
 	struct item *s = item;
 
-	st_buf_free(&s->out);
-	st_buf_free(&s->facts);
+	st_buf_free(&s->rec);
+}
+
+/*
+ * The spool is read back in runs of records (chunks): while the main
+ * thread writes out the records of one chunk and reads the next, a worker
+ * (pool_async) judges the records of that next chunk and adds them to the
+ * summary, in order, so that the campaign is only ever touched by one
+ * thread at a time.  Memory: two chunks.
+ */
+#define CHUNK_BYTES	(1u << 20)
+#define CHUNK_RECS	1024
+
+struct chunk {
+	struct bopts *o;
+	struct st_buf buf;		/* the records, heads included */
+	size_t	nrec;
+	size_t	at[CHUNK_RECS];		/* where each record's head is */
+	/* the worker's: */
+	size_t	nok;			/* records judged; fewer than nrec:
+					 * the next is damaged */
+	signed char bs[CHUNK_RECS];	/* the verdicts */
+	const char *why[CHUNK_RECS];	/* static strings */
+	struct st_campaign_hopfacts *hops;
+	size_t	caphops;
+};
+
+/* Reads the next records of the spool into ch; false when the spool is
+ * damaged (the records read before it stand). */
+static bool
+chunk_read(struct chunk *ch, FILE *spool)
+{
+	struct rec_head h;
+
+	ch->nrec = 0;
+	st_buf_reset(&ch->buf);
+	while (ch->nrec < CHUNK_RECS && ch->buf.len < CHUNK_BYTES) {
+		size_t n, at = ch->buf.len;
+
+		if (fread(&h, sizeof(h), 1, spool) != 1)
+			return !ferror(spool);
+		if (h.outlen > SIZE_MAX / 4 || h.factslen > SIZE_MAX / 4 ||
+		    (h.verdict_at != UINT64_MAX && h.verdict_at > h.outlen))
+			return false;
+		n = (size_t)(h.outlen + h.factslen);
+		if (!st_buf_reserve(&ch->buf, sizeof(h) + n))
+			cli_buf_check(&ch->buf);	/* out of memory: exits */
+		memcpy(ch->buf.p + at, &h, sizeof(h));
+		if (n > 0 && fread(ch->buf.p + at + sizeof(h), 1, n, spool) !=
+		    n)
+			return false;
+		ch->buf.len = at + sizeof(h) + n;
+		ch->at[ch->nrec++] = at;
+	}
+	return true;
+}
+
+/* In a worker (pool_async): judge each record of ch and add it to the
+ * summary, in order. */
+static void
+chunk_judge(void *arg)
+{
+	struct chunk *ch = arg;
+	size_t k;
+
+	for (ch->nok = 0, k = 0; k < ch->nrec; k++) {
+		const char *rec = ch->buf.p + ch->at[k];
+		struct st_campaign_facts f;
+		struct rec_head h;
+		int bs;
+
+		memcpy(&h, rec, sizeof(h));
+		if (!facts_unpack(rec + sizeof(h) + h.outlen,
+		    (size_t)h.factslen, &f, &ch->hops, &ch->caphops))
+			return;
+		bs = st_campaign_judge_facts(ch->o->camp, &f, &ch->why[k]);
+		st_campaign_add_facts(ch->o->camp, &f, bs);
+		ch->bs[k] = (signed char)bs;
+		ch->nok = k + 1;
+	}
+}
+
+/* Writes the records of ch that were judged, each with its verdict. */
+static void
+chunk_write(struct chunk *ch, struct st_buf *v)
+{
+	size_t k;
+
+	for (k = 0; k < ch->nok; k++) {
+		const char *rec = ch->buf.p + ch->at[k];
+		const char *out = rec + sizeof(struct rec_head);
+		struct rec_head h;
+
+		memcpy(&h, rec, sizeof(h));
+		if (h.verdict_at == UINT64_MAX) {
+			fwrite(out, 1, (size_t)h.outlen, stdout);
+			continue;
+		}
+		st_buf_reset(v);
+		if (ch->o->json)
+			out_bounce_verdict_json(v, ch->bs[k], ch->why[k]);
+		else
+			out_bounce_verdict_text(v, ch->bs[k]);
+		cli_buf_check(v);
+		fwrite(out, 1, (size_t)h.verdict_at, stdout);
+		fwrite(v->p, 1, v->len, stdout);
+		fwrite(out + h.verdict_at, 1,
+		    (size_t)(h.outlen - h.verdict_at), stdout);
+	}
 }
 
 /* Read the spool back in input order: judge each record, write it with
  * its verdict, add it to the summary.  false on a damaged spool. */
 static bool
-replay(struct bopts *o)
+replay(struct bopts *o, struct pool *pl)
 {
-	struct st_buf buf = { 0 }, v = { 0 };
-	struct st_campaign_hopfacts *hops = NULL;
-	size_t caphops = 0;
-	struct rec_head h;
-	bool ok = true;
+	struct chunk chs[2], *ch[2] = { &chs[0], &chs[1] };
+	struct st_buf v = { 0 };
+	bool ok = true, more;
+	int cur = 0, i;
 
 	st_campaign_learn_done(o->camp);
 	if (fflush(o->spool) != 0 || fseek(o->spool, 0, SEEK_SET) != 0)
 		return false;
-	while (fread(&h, sizeof(h), 1, o->spool) == 1) {
-		struct st_campaign_facts f;
-		const char *why = NULL;
-		size_t n;
-		int bs;
-
-		if (h.outlen > SIZE_MAX / 2 || h.factslen > SIZE_MAX / 2 ||
-		    (h.verdict_at != UINT64_MAX && h.verdict_at > h.outlen)) {
+	memset(chs, 0, sizeof(chs));
+	chs[0].o = chs[1].o = o;
+	more = chunk_read(ch[cur], o->spool);
+	if (ch[cur]->nrec > 0)
+		pool_async(pl, chunk_judge, ch[cur]);
+	while (ch[cur]->nrec > 0) {
+		/* the next records while the worker judges these */
+		ch[!cur]->nrec = 0;
+		if (more)
+			more = chunk_read(ch[!cur], o->spool);
+		pool_async_wait(pl);
+		if (ch[cur]->nok < ch[cur]->nrec) {
+			/* a damaged record: what comes before it goes out */
+			chunk_write(ch[cur], &v);
 			ok = false;
 			break;
 		}
-		n = (size_t)(h.outlen + h.factslen);
-		st_buf_reset(&buf);
-		if (!st_buf_reserve(&buf, n))
-			cli_buf_check(&buf);	/* out of memory: exits */
-		if (n > 0 && fread(buf.p, 1, n, o->spool) != n) {
-			ok = false;
-			break;
-		}
-		if (!facts_unpack(buf.p + h.outlen, (size_t)h.factslen, &f,
-		    &hops, &caphops)) {
-			ok = false;
-			break;
-		}
-		bs = st_campaign_judge_facts(o->camp, &f, &why);
-		if (h.verdict_at == UINT64_MAX)
-			fwrite(buf.p, 1, (size_t)h.outlen, stdout);
-		else {
-			st_buf_reset(&v);
-			if (o->json)
-				out_bounce_verdict_json(&v, bs, why);
-			else
-				out_bounce_verdict_text(&v, bs);
-			cli_buf_check(&v);
-			fwrite(buf.p, 1, (size_t)h.verdict_at, stdout);
-			fwrite(v.p, 1, v.len, stdout);
-			fwrite(buf.p + h.verdict_at, 1,
-			    (size_t)(h.outlen - h.verdict_at), stdout);
-		}
-		st_campaign_add_facts(o->camp, &f, bs);
+		if (ch[!cur]->nrec > 0)
+			pool_async(pl, chunk_judge, ch[!cur]);
+		chunk_write(ch[cur], &v);
+		cur = !cur;
 	}
-	if (ferror(o->spool))
+	pool_async_wait(pl);
+	if (!more)
 		ok = false;
-	st_buf_free(&buf);
+	for (i = 0; i < 2; i++) {
+		st_buf_free(&chs[i].buf);
+		free(chs[i].hops);
+	}
 	st_buf_free(&v);
-	free(hops);
 	return ok;
 }
 
-/* The one pass over every PATH; returns the exit status so far. */
+/* The one pass over every PATH, through pl; returns the exit status so
+ * far. */
 static int
-run_pass(struct bopts *o, int argc, char **argv, int first)
+run_pass(struct bopts *o, struct pool *pl, int argc, char **argv, int first)
 {
-	static const struct pool_ops ops = {
-		.item_size = sizeof(struct item),
-		.batch_bytes = BATCH_BYTES,
-		.work = bounce_one,
-		.done = spool_one,
-		.item_free = free_item,
-	};
 	struct progress prog;
-	struct pool *pl;
 	int i;
 
 	o->rc = EXIT_OK;
-	if ((pl = pool_new(&ops, o, o->jobs)) == NULL) {
-		cli_warn("out of memory");
-		return EXIT_PARTIAL;
-	}
 	progress_init(&prog);
 	for (i = first; i < argc; i++) {
 		int r;
@@ -492,7 +578,6 @@ run_pass(struct bopts *o, int argc, char **argv, int first)
 			o->rc = r;
 	}
 	progress_done(&prog);
-	pool_free(pl);
 	return o->rc;
 }
 
@@ -506,8 +591,16 @@ cmd_bounces(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		CLI_OPTS_LONG_END
 	};
+	static const struct pool_ops ops = {
+		.item_size = sizeof(struct item),
+		.batch_bytes = BATCH_BYTES,
+		.work = bounce_one,
+		.done = spool_one,
+		.item_free = free_item,
+	};
 	struct bopts o;
 	struct cli_opts co;
+	struct pool *pl;
 	struct st_buf out = { 0 };
 	int c, rc, i, nstdin = 0;
 
@@ -549,17 +642,26 @@ cmd_bounces(int argc, char **argv)
 		st_config_free(&o.cfg);
 		return EXIT_PARTIAL;
 	}
-	rc = run_pass(&o, argc, argv, optind);
-	if (o.spool_err || !replay(&o)) {
-		/* the records cannot be given whole: say so, no summary */
-		cli_warn("cannot keep the records in a temporary file "
-		    "(TMPDIR): %s", strerror(errno));
-		fflush(stdout);
+	if ((pl = pool_new(&ops, &o, o.jobs)) == NULL) {
+		cli_warn("out of memory");
 		fclose(o.spool);
 		st_campaign_free(o.camp);
 		st_config_free(&o.cfg);
 		return EXIT_PARTIAL;
 	}
+	rc = run_pass(&o, pl, argc, argv, optind);
+	if (o.spool_err || !replay(&o, pl)) {
+		/* the records cannot be given whole: say so, no summary */
+		cli_warn("cannot keep the records in a temporary file "
+		    "(TMPDIR): %s", strerror(errno));
+		fflush(stdout);
+		pool_free(pl);
+		fclose(o.spool);
+		st_campaign_free(o.camp);
+		st_config_free(&o.cfg);
+		return EXIT_PARTIAL;
+	}
+	pool_free(pl);
 	fclose(o.spool);
 	{
 		const struct st_campaign_summary *s =
