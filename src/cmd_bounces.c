@@ -279,9 +279,12 @@ struct item {
 	struct st_trace t;
 	struct st_error err;
 	struct bounce_rec r;
-	struct st_campaign_facts f;
+	struct st_campaign_facts f;	/* for the learning: points into rec
+					 * and hops (the arena is gone by then) */
+	struct st_campaign_hopfacts *hops;
+	size_t	caphops;
 	struct st_buf rec;	/* its spool record: head, the record
-				 * (verdict left out), f packed */
+				 * (verdict left out), the facts packed */
 };
 
 #define BATCH_BYTES	(16u * 1024 * 1024)
@@ -324,6 +327,10 @@ finish_one(struct bopts *o, struct pool_msg *pm)
 	    (uint64_t)(r->verdict_at - sizeof(h));
 	h.factslen = s->rec.len - sizeof(h) - outlen;
 	memcpy(s->rec.p, &h, sizeof(h));
+	/* the facts again, out of the arena, for the main thread */
+	if (!facts_unpack(s->rec.p + sizeof(h) + outlen, (size_t)h.factslen,
+	    &s->f, &s->hops, &s->caphops))
+		s->rec.failed = true;	/* out of memory */
 }
 
 /* In a worker: the record of one message. */
@@ -386,8 +393,8 @@ spool_one(void *ctx, struct pool_msg *pm)
 	struct bopts *o = ctx;
 	struct item *s = pm->item;
 
-	st_campaign_learn_facts(o->camp, &s->f);
 	cli_buf_check(&s->rec);
+	st_campaign_learn_facts(o->camp, &s->f);
 	if (fwrite(s->rec.p, 1, s->rec.len, o->spool) != s->rec.len)
 		o->spool_err = true;
 	if (s->r.error != NULL) {
@@ -404,6 +411,7 @@ free_item(void *item)
 	struct item *s = item;
 
 	st_buf_free(&s->rec);
+	free(s->hops);
 }
 
 /*
@@ -528,7 +536,12 @@ replay(struct bopts *o, struct pool *pl)
 	if (fflush(o->spool) != 0 || fseek(o->spool, 0, SEEK_SET) != 0)
 		return false;
 	memset(chs, 0, sizeof(chs));
-	chs[0].o = chs[1].o = o;
+	for (i = 0; i < 2; i++) {
+		chs[i].o = o;
+		/* room for a run at once, not grown by copies */
+		if (!st_buf_reserve(&chs[i].buf, CHUNK_BYTES + 65536))
+			cli_buf_check(&chs[i].buf);	/* exits */
+	}
 	more = chunk_read(ch[cur], o->spool);
 	if (ch[cur]->nrec > 0)
 		pool_async(pl, chunk_judge, ch[cur]);

@@ -54,6 +54,7 @@ struct pool {
 	uint64_t taken;			/* of them, taken by a thread */
 	bool	fin[POOL_SLOTS];	/* worked on, not handed back yet */
 	uint64_t handed;		/* handed back */
+	struct st_arena *arena;		/* the caller's */
 	/* the batch submitted (between step), under lock */
 	struct pool_msg *cur;		/* NULL: none */
 	size_t	n, next, ndone;
@@ -64,14 +65,21 @@ struct pool {
 	bool	jobbusy;		/* started or not, not ended */
 };
 
-/* The work on one message, in any thread. */
+/*
+ * The work on one message, in any thread, in *a: the slot's arena in
+ * batches (the between step and finish read it after the work), else the
+ * thread's own.  A thread that reuses its arena message after message
+ * keeps it in its core's cache; a slot's is cold by the time the ring
+ * comes round to it.
+ */
 static void
-work_one(struct pool *p, struct pool_msg *m)
+work_one(struct pool *p, struct pool_msg *m, struct st_arena **a)
 {
-	if (m->a == NULL)
-		m->a = st_arena_new(0);
+	if (*a == NULL)
+		*a = st_arena_new(0);
 	else
-		st_arena_reset(m->a);
+		st_arena_reset(*a);
+	m->a = *a;
 	p->ops.work(p->ctx, m);
 }
 
@@ -81,7 +89,7 @@ work_one(struct pool *p, struct pool_msg *m)
  * go meanwhile.  false when there was nothing.
  */
 static bool
-run_one(struct pool *p, bool jobs)
+run_one(struct pool *p, bool jobs, struct st_arena **ta)
 {
 	if (jobs && p->job != NULL) {
 		void (*fn)(void *) = p->job;
@@ -101,7 +109,8 @@ run_one(struct pool *p, bool jobs)
 		size_t k = (size_t)(i % POOL_SLOTS);
 
 		pthread_mutex_unlock(&p->lock);
-		work_one(p, &p->msgs[k]);
+		work_one(p, &p->msgs[k], ta);
+		p->msgs[k].a = NULL;	/* the thread's: not the slot's */
 		pthread_mutex_lock(&p->lock);
 		p->fin[k] = true;
 		/* the caller waits only for the next to hand back */
@@ -115,7 +124,7 @@ run_one(struct pool *p, bool jobs)
 
 		pthread_mutex_unlock(&p->lock);
 		if (ph == PHASE_WORK)
-			work_one(p, m);
+			work_one(p, m, &m->a);
 		else
 			p->ops.finish(p->ctx, m);
 		pthread_mutex_lock(&p->lock);
@@ -130,16 +139,18 @@ static void *
 worker(void *arg)
 {
 	struct pool *p = arg;
+	struct st_arena *a = NULL;	/* this thread's */
 
 	pthread_mutex_lock(&p->lock);
 	while (!p->quit) {
-		if (run_one(p, true))
+		if (run_one(p, true, &a))
 			continue;
 		p->idle++;
 		pthread_cond_wait(&p->work, &p->lock);
 		p->idle--;
 	}
 	pthread_mutex_unlock(&p->lock);
+	st_arena_free(a);
 	return NULL;
 }
 
@@ -170,7 +181,7 @@ static void
 help_and_wait(struct pool *p)
 {
 	pthread_mutex_lock(&p->lock);
-	while (run_one(p, false))
+	while (run_one(p, false, &p->arena))
 		;
 	while (p->ndone < p->n)
 		wait_done(p);
@@ -355,7 +366,7 @@ run_ring(struct pool *p, struct st_input *in, struct progress *prog)
 			break;
 		if (p->idle > 0 && p->taken < p->filled)
 			pthread_cond_broadcast(&p->work);
-		if (!run_one(p, false))
+		if (!run_one(p, false, &p->arena))
 			wait_done(p);
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -450,6 +461,7 @@ pool_free(struct pool *p)
 			st_arena_free(m->a);
 		free(m->data);
 	}
+	st_arena_free(p->arena);
 	free(p->items);
 	free(p->msgs);
 	free(p);

@@ -21,8 +21,10 @@
 /* One message, in its slot. */
 struct pool_msg {
 	struct st_rawmsg rm;	/* rm.data points to data, the slot's copy */
-	struct st_arena *a;	/* reset for each message; NULL when out of
-				 * memory */
+	struct st_arena *a;	/* for work, fresh; NULL when out of memory.
+				 * Without a between step it is the thread's
+				 * and gone after work: what done reads must
+				 * not be in it. */
 	void   *item;		/* the command's state (item_size bytes,
 				 * zeroed once, kept from message to message) */
 	char   *data;		/* the pool's */
