@@ -81,10 +81,14 @@ spool_open_in(const char *dir)
 			close(fd);
 	}
 	free(path);
-	if (f != NULL)
-		setvbuf(f, NULL, _IOFBF, 1u << 20);
 	return f;
 }
+
+/* The spool's buffer: the records go to the file and come back in big
+ * reads and writes (glibc ignores setvbuf's size without a buffer, and
+ * uses 4 KiB). */
+#define SPOOL_BUF	(1u << 20)
+static char spool_buf[SPOOL_BUF];
 
 /* The spool: in $TMPDIR, else /tmp, else /var/tmp; NULL (errno set). */
 static FILE *
@@ -94,15 +98,29 @@ spool_open(void)
 	FILE *f = NULL;
 	int e = 0;
 
-	if (dir != NULL && *dir != '\0') {
-		if ((f = spool_open_in(dir)) != NULL)
-			return f;
+	if (dir != NULL && *dir != '\0' &&
+	    (f = spool_open_in(dir)) == NULL)
 		e = errno;
-	}
-	if ((f = spool_open_in("/tmp")) == NULL &&
+	if (f == NULL && (f = spool_open_in("/tmp")) == NULL &&
 	    (f = spool_open_in("/var/tmp")) == NULL && e != 0)
 		errno = e;
+	if (f != NULL)
+		setvbuf(f, spool_buf, _IOFBF, sizeof(spool_buf));
 	return f;
+}
+
+/*
+ * Standard output in big writes when it is not a terminal: a record is a
+ * few KiB, and a 4 KiB buffer means a write(2) for each.  The buffer
+ * stays until exit, when stdout is flushed.
+ */
+static void
+stdout_buffer(void)
+{
+	static char buf[256 * 1024];
+
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, buf, _IOFBF, sizeof(buf));
 }
 
 /* --- the spool record --------------------------------------------------------
@@ -641,6 +659,7 @@ cmd_bounces(int argc, char **argv)
 		return rc;
 	o.jobs = co.jobs;
 	cli_color_setup(o.json ? "never" : co.color);
+	stdout_buffer();
 	st_library_init();
 
 	if ((o.spool = spool_open()) == NULL) {
