@@ -54,6 +54,7 @@ struct pool {
 	uint64_t taken;			/* of them, taken by a thread */
 	bool	fin[POOL_SLOTS];	/* worked on, not handed back yet */
 	uint64_t handed;		/* handed back */
+	size_t	capsum;			/* bytes of the slots' copies */
 	struct st_arena *arena;		/* the caller's */
 	/* the batch submitted (between step), under lock */
 	struct pool_msg *cur;		/* NULL: none */
@@ -227,7 +228,8 @@ pool_new(const struct pool_ops *ops, void *ctx, int jobs)
  * copy); false, with *st what stopped it, at the end or on an error.
  */
 static bool
-read_one(struct st_input *in, struct pool_msg *m, enum st_status *st)
+read_one(struct pool *p, struct st_input *in, struct pool_msg *m,
+    enum st_status *st)
 {
 	struct st_rawmsg rm;
 
@@ -242,6 +244,7 @@ read_one(struct st_input *in, struct pool_msg *m, enum st_status *st)
 			    "out of memory");
 			rm.len = 0;
 		} else {
+			p->capsum += rm.len - m->cap;
 			m->data = nd;
 			m->cap = rm.len;
 		}
@@ -265,7 +268,7 @@ read_batch(struct pool *p, struct st_input *in, struct pool_msg *msgs,
 
 	*st = ST_OK;
 	while (n < POOL_BATCH && bytes < p->ops.batch_bytes &&
-	    read_one(in, &msgs[n], st))
+	    read_one(p, in, &msgs[n], st))
 		bytes += msgs[n++].rm.len;
 	return n;
 }
@@ -340,6 +343,14 @@ run_ring(struct pool *p, struct st_input *in, struct progress *prog)
 			pthread_mutex_unlock(&p->lock);
 			p->ops.done(p->ctx, m);
 			inring -= m->rm.len;
+			/* the copies kept in free slots stay under two
+			 * batches' bytes in all, whatever the sizes */
+			if (p->capsum > 2 * p->ops.batch_bytes) {
+				p->capsum -= m->cap;
+				free(m->data);
+				m->data = NULL;
+				m->cap = 0;
+			}
 			progress_update(prog, ++p->nmsg,
 			    p->bytes + st_input_bytes_read(in));
 			pthread_mutex_lock(&p->lock);
@@ -352,7 +363,7 @@ run_ring(struct pool *p, struct st_input *in, struct progress *prog)
 
 			/* a free slot: no other thread looks at it */
 			pthread_mutex_unlock(&p->lock);
-			if (!read_one(in, m, &st))
+			if (!read_one(p, in, m, &st))
 				eof = true;
 			else
 				inring += m->rm.len;
@@ -400,6 +411,7 @@ pool_run(struct pool *p, const char *path, struct progress *prog)
 		struct pool_msg *m = &p->msgs[k];
 
 		if (m->cap > POOL_KEEP_BYTES) {
+			p->capsum -= m->cap;
 			free(m->data);
 			m->data = NULL;
 			m->cap = 0;

@@ -1,14 +1,16 @@
 /*
  * pool.h - the ordered worker pool of the trace and bounces commands.
  *
- * The messages of an input are each copied into a slot of their own with
- * its own arena, worked on by -j threads (the calling thread helps when it
- * has nothing else to do) and handed back in input order by the calling
- * thread, which then reads the next message into the slot.  Memory: at
- * most 2 * POOL_BATCH messages, and about two batches' bytes (2 *
- * batch_bytes), at a time.  With a between step the messages go in
- * batches (at most POOL_BATCH messages and about batch_bytes bytes): a
- * batch is worked on while the batch before is handed back.
+ * The messages of an input are each copied into a slot of their own,
+ * worked on by -j threads, each in an arena of its own (the calling thread
+ * helps when it has nothing else to do), and handed back in input order by
+ * the calling thread, which then reads the next message into the slot.
+ * Memory: at most 2 * POOL_BATCH messages, and about two batches' bytes (2
+ * * batch_bytes), at a time; the copies kept in free slots for reuse,
+ * under two batches' bytes.  With a between step the messages go in
+ * batches (at most POOL_BATCH messages and about batch_bytes bytes), each
+ * message with its slot's arena: a batch is worked on while the batch
+ * before is handed back.
  */
 #ifndef SPAMTRACE_POOL_H
 #define SPAMTRACE_POOL_H
