@@ -19,15 +19,15 @@
  *
  * Messages go through the ordered pool of pool.h: read into a ring of
  * slots (bounded in count and bytes) and worked on by -j threads (default:
- * one per core), each message in its own slot with its own arena.  A
- * worker makes the whole spool record; what must follow input order
- * happens in the main thread as each message is handed back: the
- * learning, the warning, and appending the record to the spool.  Reading
- * back, a worker judges a run of records and adds them to the summary
- * while the main thread writes out the run before.  Memory stays bounded:
- * the ring, two runs of records when reading back; the spool grows with
- * the output on disk; the summary grows with distinct origins and days
- * only.
+ * one per core), each message in its own slot.  A worker makes the whole
+ * spool record; as each message is handed back, in input order, the main
+ * thread warns and copies its record into a run; each run goes to the
+ * spool and to the learning in a worker, one run after the other.
+ * Reading back, a worker judges a run of records and adds them to the
+ * summary while the main thread writes out the run before.  The campaign
+ * is only ever used by one thread at a time, in input order.  Memory
+ * stays bounded: the ring, two runs of records; the spool grows with the
+ * output on disk; the summary grows with distinct origins and days only.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,14 +39,28 @@
 #include "out_bounces.h"
 #include "pool.h"
 
+/* A run of spool records handed back, for the spool and the learning. */
+struct run {
+	struct bopts *o;
+	struct st_buf buf;		/* whole spool records */
+	struct st_campaign_hopfacts *hops;
+	size_t	caphops;
+};
+
 struct bopts {
 	bool	json;
 	const char *html;
 	struct st_config cfg;
 	struct st_campaign *camp;
 	int	jobs;		/* threads */
-	FILE   *spool;		/* the records, until the verdicts are known */
+	struct pool *pl;
+	FILE   *spool;		/* the records, until the verdicts are known:
+				 * written with write(2), read back with
+				 * stdio */
 	bool	spool_err;
+	int	spool_errno;	/* the worker's errno when it failed */
+	struct run runs[2];	/* one filled while the other is written */
+	int	currun;
 	bool	is_stdin;	/* the PATH being read is - */
 	int	rc;		/* the exit status so far */
 };
@@ -297,10 +311,7 @@ struct item {
 	struct st_trace t;
 	struct st_error err;
 	struct bounce_rec r;
-	struct st_campaign_facts f;	/* for the learning: points into rec
-					 * and hops (the arena is gone by then) */
-	struct st_campaign_hopfacts *hops;
-	size_t	caphops;
+	struct st_campaign_facts f;
 	struct st_buf rec;	/* its spool record: head, the record
 				 * (verdict left out), the facts packed */
 };
@@ -345,10 +356,6 @@ finish_one(struct bopts *o, struct pool_msg *pm)
 	    (uint64_t)(r->verdict_at - sizeof(h));
 	h.factslen = s->rec.len - sizeof(h) - outlen;
 	memcpy(s->rec.p, &h, sizeof(h));
-	/* the facts again, out of the arena, for the main thread */
-	if (!facts_unpack(s->rec.p + sizeof(h) + outlen, (size_t)h.factslen,
-	    &s->f, &s->hops, &s->caphops))
-		s->rec.failed = true;	/* out of memory */
 }
 
 /* In a worker: the record of one message. */
@@ -404,17 +411,97 @@ bounce_one(void *ctx, struct pool_msg *pm)
 	finish_one(o, pm);
 }
 
-/* In the main thread, in input order: learn, warn, spool. */
+/*
+ * The records go to the spool, and their facts to the learning, a run at
+ * a time, in a worker (pool_async): the main thread only copies each
+ * record into the current run.  A run is about RUN_BYTES.
+ */
+#define RUN_BYTES	(1u << 20)
+
+/* All of p to fd; false (errno set) on an error. */
+static bool
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* In a worker, one run at a time, in input order: write (at once, not
+ * through stdio's buffer: no copy), learn. */
+static void
+run_spool(void *arg)
+{
+	struct run *r = arg;
+	struct bopts *o = r->o;
+	size_t at = 0;
+
+	if (!o->spool_err && !write_all(fileno(o->spool), r->buf.p,
+	    r->buf.len)) {
+		o->spool_errno = errno;
+		o->spool_err = true;
+	}
+	while (at < r->buf.len) {
+		struct st_campaign_facts f;
+		struct rec_head h;
+
+		memcpy(&h, r->buf.p + at, sizeof(h));
+		at += sizeof(h) + (size_t)h.outlen;
+		if (!facts_unpack(r->buf.p + at, (size_t)h.factslen, &f,
+		    &r->hops, &r->caphops)) {
+			o->spool_errno = ENOMEM;
+			o->spool_err = true;
+		} else
+			st_campaign_learn_facts(o->camp, &f);
+		at += (size_t)h.factslen;
+	}
+	st_buf_reset(&r->buf);
+	if (r->buf.cap > 4 * RUN_BYTES)
+		st_buf_free(&r->buf);	/* a huge record's room */
+}
+
+/* The run being filled to the worker; returns when the run before is
+ * done with. */
+static void
+run_submit(struct bopts *o)
+{
+	pool_async(o->pl, run_spool, &o->runs[o->currun]);
+	o->currun = !o->currun;
+}
+
+static void
+runs_free(struct bopts *o)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		st_buf_free(&o->runs[i].buf);
+		free(o->runs[i].hops);
+	}
+}
+
+/* In the main thread, in input order: spool (and learn), warn. */
 static void
 spool_one(void *ctx, struct pool_msg *pm)
 {
 	struct bopts *o = ctx;
 	struct item *s = pm->item;
+	struct run *r = &o->runs[o->currun];
 
 	cli_buf_check(&s->rec);
-	st_campaign_learn_facts(o->camp, &s->f);
-	if (fwrite(s->rec.p, 1, s->rec.len, o->spool) != s->rec.len)
-		o->spool_err = true;
+	st_buf_put(&r->buf, s->rec.p, s->rec.len);
+	cli_buf_check(&r->buf);
+	if (r->buf.len >= RUN_BYTES)
+		run_submit(o);
 	if (s->r.error != NULL) {
 		cli_warn("%s: message %zu: %s", s->shown, pm->rm.index,
 		    s->r.error);
@@ -429,7 +516,6 @@ free_item(void *item)
 	struct item *s = item;
 
 	st_buf_free(&s->rec);
-	free(s->hops);
 }
 
 /*
@@ -609,6 +695,9 @@ run_pass(struct bopts *o, struct pool *pl, int argc, char **argv, int first)
 			o->rc = r;
 	}
 	progress_done(&prog);
+	/* the last run, and every run spooled and learnt */
+	run_submit(o);
+	pool_async_wait(pl);
 	return o->rc;
 }
 
@@ -681,19 +770,25 @@ cmd_bounces(int argc, char **argv)
 		st_config_free(&o.cfg);
 		return EXIT_PARTIAL;
 	}
+	o.pl = pl;
+	o.runs[0].o = o.runs[1].o = &o;
 	rc = run_pass(&o, pl, argc, argv, optind);
+	if (o.spool_err)
+		errno = o.spool_errno;	/* for the message */
 	if (o.spool_err || !replay(&o, pl)) {
 		/* the records cannot be given whole: say so, no summary */
 		cli_warn("cannot keep the records in a temporary file "
 		    "(TMPDIR): %s", strerror(errno));
 		fflush(stdout);
 		pool_free(pl);
+		runs_free(&o);
 		fclose(o.spool);
 		st_campaign_free(o.camp);
 		st_config_free(&o.cfg);
 		return EXIT_PARTIAL;
 	}
 	pool_free(pl);
+	runs_free(&o);
 	fclose(o.spool);
 	{
 		const struct st_campaign_summary *s =
