@@ -420,6 +420,29 @@ pool_run(struct pool *p, const char *path, struct progress *prog)
 	return st == ST_EOF ? EXIT_OK : EXIT_PARTIAL;
 }
 
+/*
+ * Under lock: until the job is over.  One no worker has started yet is
+ * run here (a worker may be busy, or not on a CPU, for longer than the job
+ * takes); while a worker runs it, the caller works on messages.
+ */
+static void
+job_finish(struct pool *p)
+{
+	while (p->jobbusy) {
+		if (p->job != NULL) {
+			void (*fn)(void *) = p->job;
+			void *arg = p->jobarg;
+
+			p->job = NULL;
+			pthread_mutex_unlock(&p->lock);
+			fn(arg);
+			pthread_mutex_lock(&p->lock);
+			p->jobbusy = false;
+		} else if (!run_one(p, false, &p->arena))
+			wait_done(p);
+	}
+}
+
 void
 pool_async(struct pool *p, void (*fn)(void *), void *arg)
 {
@@ -428,8 +451,7 @@ pool_async(struct pool *p, void (*fn)(void *), void *arg)
 		return;
 	}
 	pthread_mutex_lock(&p->lock);
-	while (p->jobbusy)
-		wait_done(p);
+	job_finish(p);
 	p->job = fn;
 	p->jobarg = arg;
 	p->jobbusy = true;
@@ -442,8 +464,7 @@ void
 pool_async_wait(struct pool *p)
 {
 	pthread_mutex_lock(&p->lock);
-	while (p->jobbusy)
-		wait_done(p);
+	job_finish(p);
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -66,9 +66,11 @@ struct pool *pool_new(const struct pool_ops *ops, void *ctx, int jobs);
 int	pool_run(struct pool *p, const char *path, struct progress *prog);
 /*
  * Runs fn(arg) in one of the pool's threads while the caller goes on (in
- * the calling thread, at once, when there is no other); one job at a time:
- * a second call waits for the first to end.  pool_async_wait() waits for
- * the job to end; call it before pool_free().
+ * the calling thread, at once, when there is no other); one job at a time,
+ * in order: a second call first sees the first to its end (running it
+ * itself if no worker has started it yet, working on messages while a
+ * worker runs it).  pool_async_wait() does the same; call it before
+ * pool_free().  May be called from done.
  */
 void	pool_async(struct pool *p, void (*fn)(void *), void *arg);
 void	pool_async_wait(struct pool *p);
