@@ -17,14 +17,17 @@
  * (learn, then judge) would give, and the input is read only once, so
  * standard input needs no copy.
  *
- * Messages go through the ordered pool of pool.h: read in batches
- * (bounded in count and bytes) and worked on by -j threads (default: one
- * per core), each message in its own slot with its own arena; what must
- * follow input order happens in the main thread as each batch is handed
- * back: the learning, the warnings and the spooling.  Memory stays
- * bounded: two batches at a time, one record at a time when
- * reading back; the spool grows with the output on disk; the summary
- * grows with distinct origins and days only.
+ * Messages go through the ordered pool of pool.h: read into a ring of
+ * slots (bounded in count and bytes) and worked on by -j threads (default:
+ * one per core), each message in its own slot.  A worker makes the whole
+ * spool record; as each message is handed back, in input order, the main
+ * thread warns and copies its record into a run; each run goes to the
+ * spool and to the learning in a worker, one run after the other.
+ * Reading back, a worker judges a run of records and adds them to the
+ * summary while the main thread writes out the run before.  The campaign
+ * is only ever used by one thread at a time, in input order.  Memory
+ * stays bounded: the ring, two runs of records; the spool grows with the
+ * output on disk; the summary grows with distinct origins and days only.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,14 +39,28 @@
 #include "out_bounces.h"
 #include "pool.h"
 
+/* A run of spool records handed back, for the spool and the learning. */
+struct run {
+	struct bopts *o;
+	struct st_buf buf;		/* whole spool records */
+	struct st_campaign_hopfacts *hops;
+	size_t	caphops;
+};
+
 struct bopts {
 	bool	json;
 	const char *html;
 	struct st_config cfg;
 	struct st_campaign *camp;
 	int	jobs;		/* threads */
-	FILE   *spool;		/* the records, until the verdicts are known */
+	struct pool *pl;
+	FILE   *spool;		/* the records, until the verdicts are known:
+				 * written with write(2), read back with
+				 * stdio */
 	bool	spool_err;
+	int	spool_errno;	/* the worker's errno when it failed */
+	struct run runs[2];	/* one filled while the other is written */
+	int	currun;
 	bool	is_stdin;	/* the PATH being read is - */
 	int	rc;		/* the exit status so far */
 };
@@ -78,10 +95,14 @@ spool_open_in(const char *dir)
 			close(fd);
 	}
 	free(path);
-	if (f != NULL)
-		setvbuf(f, NULL, _IOFBF, 1u << 20);
 	return f;
 }
+
+/* The spool's buffer: the records go to the file and come back in big
+ * reads and writes (glibc ignores setvbuf's size without a buffer, and
+ * uses 4 KiB). */
+#define SPOOL_BUF	(1u << 20)
+static char spool_buf[SPOOL_BUF];
 
 /* The spool: in $TMPDIR, else /tmp, else /var/tmp; NULL (errno set). */
 static FILE *
@@ -91,20 +112,35 @@ spool_open(void)
 	FILE *f = NULL;
 	int e = 0;
 
-	if (dir != NULL && *dir != '\0') {
-		if ((f = spool_open_in(dir)) != NULL)
-			return f;
+	if (dir != NULL && *dir != '\0' &&
+	    (f = spool_open_in(dir)) == NULL)
 		e = errno;
-	}
-	if ((f = spool_open_in("/tmp")) == NULL &&
+	if (f == NULL && (f = spool_open_in("/tmp")) == NULL &&
 	    (f = spool_open_in("/var/tmp")) == NULL && e != 0)
 		errno = e;
+	if (f != NULL)
+		setvbuf(f, spool_buf, _IOFBF, sizeof(spool_buf));
 	return f;
+}
+
+/*
+ * Standard output in big writes when it is not a terminal: a record is a
+ * few KiB, and a 4 KiB buffer means a write(2) for each.  The buffer
+ * stays until exit, when stdout is flushed.
+ */
+static void
+stdout_buffer(void)
+{
+	static char buf[256 * 1024];
+
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, buf, _IOFBF, sizeof(buf));
 }
 
 /* --- the spool record --------------------------------------------------------
  * Native byte order (the file lives only as long as the process):
  *	uint64 outlen, verdict_at, factslen; out bytes; facts bytes.
+ * verdict_at counts from the start of the out bytes.
  * The facts: flags, then fixed-width numbers, then NUL-terminated
  * strings, then per hop two flags and three strings. */
 
@@ -276,26 +312,32 @@ struct item {
 	struct st_error err;
 	struct bounce_rec r;
 	struct st_campaign_facts f;
-	struct st_buf out;	/* the record, verdict left out */
-	struct st_buf facts;	/* f, packed for the spool */
+	struct st_buf rec;	/* its spool record: head, the record
+				 * (verdict left out), the facts packed */
 };
 
 #define BATCH_BYTES	(16u * 1024 * 1024)
 
-/* Render the record (its verdict deferred) and keep its facts. */
+/* Render the record (its verdict deferred), make its facts, and the whole
+ * spool record of both: the main thread only appends it. */
 static void
 finish_one(struct bopts *o, struct pool_msg *pm)
 {
 	struct item *s = pm->item;
 	struct bounce_rec *r = &s->r;
 	struct st_campaign_item it;
+	struct rec_head h;
+	size_t outlen;
 
 	r->defer = r->error == NULL;
-	st_buf_reset(&s->out);
+	st_buf_reset(&s->rec);
+	memset(&h, 0, sizeof(h));
+	st_buf_put(&s->rec, (const char *)&h, sizeof(h));
 	if (o->json)
-		out_bounce_json(&s->out, r);
+		out_bounce_json(&s->rec, r);
 	else
-		out_bounce_text(&s->out, r);
+		out_bounce_text(&s->rec, r);
+	outlen = s->rec.len - sizeof(h);
 	memset(&it, 0, sizeof(it));
 	it.path = s->shown;
 	it.index = pm->rm.index;
@@ -305,8 +347,15 @@ finish_one(struct bopts *o, struct pool_msg *pm)
 	/* on ENOMEM the facts made so far stand (an original without its
 	 * hops, at worst) */
 	(void)st_campaign_facts_make(&o->cfg, pm->a, &it, &s->f);
-	st_buf_reset(&s->facts);
-	facts_pack(&s->facts, &s->f);
+	facts_pack(&s->rec, &s->f);
+	if (s->rec.failed)
+		return;		/* the main thread says so */
+	h.outlen = outlen;
+	/* the writers count verdict_at in the buffer, after the head */
+	h.verdict_at = r->verdict_at == SIZE_MAX ? UINT64_MAX :
+	    (uint64_t)(r->verdict_at - sizeof(h));
+	h.factslen = s->rec.len - sizeof(h) - outlen;
+	memcpy(s->rec.p, &h, sizeof(h));
 }
 
 /* In a worker: the record of one message. */
@@ -362,27 +411,97 @@ bounce_one(void *ctx, struct pool_msg *pm)
 	finish_one(o, pm);
 }
 
-/* In the main thread, in input order: learn, warn, spool. */
+/*
+ * The records go to the spool, and their facts to the learning, a run at
+ * a time, in a worker (pool_async): the main thread only copies each
+ * record into the current run.  A run is about RUN_BYTES.
+ */
+#define RUN_BYTES	(1u << 20)
+
+/* All of p to fd; false (errno set) on an error. */
+static bool
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* In a worker, one run at a time, in input order: write (at once, not
+ * through stdio's buffer: no copy), learn. */
+static void
+run_spool(void *arg)
+{
+	struct run *r = arg;
+	struct bopts *o = r->o;
+	size_t at = 0;
+
+	if (!o->spool_err && !write_all(fileno(o->spool), r->buf.p,
+	    r->buf.len)) {
+		o->spool_errno = errno;
+		o->spool_err = true;
+	}
+	while (at < r->buf.len) {
+		struct st_campaign_facts f;
+		struct rec_head h;
+
+		memcpy(&h, r->buf.p + at, sizeof(h));
+		at += sizeof(h) + (size_t)h.outlen;
+		if (!facts_unpack(r->buf.p + at, (size_t)h.factslen, &f,
+		    &r->hops, &r->caphops)) {
+			o->spool_errno = ENOMEM;
+			o->spool_err = true;
+		} else
+			st_campaign_learn_facts(o->camp, &f);
+		at += (size_t)h.factslen;
+	}
+	st_buf_reset(&r->buf);
+	if (r->buf.cap > 4 * RUN_BYTES)
+		st_buf_free(&r->buf);	/* a huge record's room */
+}
+
+/* The run being filled to the worker; returns when the run before is
+ * done with. */
+static void
+run_submit(struct bopts *o)
+{
+	pool_async(o->pl, run_spool, &o->runs[o->currun]);
+	o->currun = !o->currun;
+}
+
+static void
+runs_free(struct bopts *o)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		st_buf_free(&o->runs[i].buf);
+		free(o->runs[i].hops);
+	}
+}
+
+/* In the main thread, in input order: spool (and learn), warn. */
 static void
 spool_one(void *ctx, struct pool_msg *pm)
 {
 	struct bopts *o = ctx;
 	struct item *s = pm->item;
-	struct rec_head h;
+	struct run *r = &o->runs[o->currun];
 
-	st_campaign_learn_facts(o->camp, &s->f);
-	cli_buf_check(&s->out);
-	cli_buf_check(&s->facts);
-	h.outlen = s->out.len;
-	h.verdict_at = s->r.verdict_at == SIZE_MAX ? UINT64_MAX :
-	    (uint64_t)s->r.verdict_at;
-	h.factslen = s->facts.len;
-	if (fwrite(&h, sizeof(h), 1, o->spool) != 1 ||
-	    (s->out.len && fwrite(s->out.p, 1, s->out.len,
-	    o->spool) != s->out.len) ||
-	    (s->facts.len && fwrite(s->facts.p, 1, s->facts.len,
-	    o->spool) != s->facts.len))
-		o->spool_err = true;
+	cli_buf_check(&s->rec);
+	st_buf_put(&r->buf, s->rec.p, s->rec.len);
+	cli_buf_check(&r->buf);
+	if (r->buf.len >= RUN_BYTES)
+		run_submit(o);
 	if (s->r.error != NULL) {
 		cli_warn("%s: message %zu: %s", s->shown, pm->rm.index,
 		    s->r.error);
@@ -396,93 +515,177 @@ free_item(void *item)
 {
 	struct item *s = item;
 
-	st_buf_free(&s->out);
-	st_buf_free(&s->facts);
+	st_buf_free(&s->rec);
+}
+
+/*
+ * The spool is read back in runs of records (chunks): while the main
+ * thread writes out the records of one chunk and reads the next, a worker
+ * (pool_async) judges the records of that next chunk and adds them to the
+ * summary, in order, so that the campaign is only ever touched by one
+ * thread at a time.  Memory: two chunks.
+ */
+#define CHUNK_BYTES	(1u << 20)
+#define CHUNK_RECS	1024
+
+struct chunk {
+	struct bopts *o;
+	struct st_buf buf;		/* the records, heads included */
+	size_t	nrec;
+	size_t	at[CHUNK_RECS];		/* where each record's head is */
+	/* the worker's: */
+	size_t	nok;			/* records judged; fewer than nrec:
+					 * the next is damaged */
+	signed char bs[CHUNK_RECS];	/* the verdicts */
+	const char *why[CHUNK_RECS];	/* static strings */
+	struct st_campaign_hopfacts *hops;
+	size_t	caphops;
+};
+
+/* Reads the next records of the spool into ch; false when the spool is
+ * damaged (the records read before it stand). */
+static bool
+chunk_read(struct chunk *ch, FILE *spool)
+{
+	struct rec_head h;
+
+	ch->nrec = 0;
+	st_buf_reset(&ch->buf);
+	while (ch->nrec < CHUNK_RECS && ch->buf.len < CHUNK_BYTES) {
+		size_t n, at = ch->buf.len;
+
+		if (fread(&h, sizeof(h), 1, spool) != 1)
+			return !ferror(spool);
+		if (h.outlen > SIZE_MAX / 4 || h.factslen > SIZE_MAX / 4 ||
+		    (h.verdict_at != UINT64_MAX && h.verdict_at > h.outlen))
+			return false;
+		n = (size_t)(h.outlen + h.factslen);
+		if (!st_buf_reserve(&ch->buf, sizeof(h) + n))
+			cli_buf_check(&ch->buf);	/* out of memory: exits */
+		memcpy(ch->buf.p + at, &h, sizeof(h));
+		if (n > 0 && fread(ch->buf.p + at + sizeof(h), 1, n, spool) !=
+		    n)
+			return false;
+		ch->buf.len = at + sizeof(h) + n;
+		ch->at[ch->nrec++] = at;
+	}
+	return true;
+}
+
+/* In a worker (pool_async): judge each record of ch and add it to the
+ * summary, in order. */
+static void
+chunk_judge(void *arg)
+{
+	struct chunk *ch = arg;
+	size_t k;
+
+	for (ch->nok = 0, k = 0; k < ch->nrec; k++) {
+		const char *rec = ch->buf.p + ch->at[k];
+		struct st_campaign_facts f;
+		struct rec_head h;
+		int bs;
+
+		memcpy(&h, rec, sizeof(h));
+		if (!facts_unpack(rec + sizeof(h) + h.outlen,
+		    (size_t)h.factslen, &f, &ch->hops, &ch->caphops))
+			return;
+		bs = st_campaign_judge_facts(ch->o->camp, &f, &ch->why[k]);
+		st_campaign_add_facts(ch->o->camp, &f, bs);
+		ch->bs[k] = (signed char)bs;
+		ch->nok = k + 1;
+	}
+}
+
+/* Writes the records of ch that were judged, each with its verdict. */
+static void
+chunk_write(struct chunk *ch, struct st_buf *v)
+{
+	size_t k;
+
+	for (k = 0; k < ch->nok; k++) {
+		const char *rec = ch->buf.p + ch->at[k];
+		const char *out = rec + sizeof(struct rec_head);
+		struct rec_head h;
+
+		memcpy(&h, rec, sizeof(h));
+		if (h.verdict_at == UINT64_MAX) {
+			fwrite(out, 1, (size_t)h.outlen, stdout);
+			continue;
+		}
+		st_buf_reset(v);
+		if (ch->o->json)
+			out_bounce_verdict_json(v, ch->bs[k], ch->why[k]);
+		else
+			out_bounce_verdict_text(v, ch->bs[k]);
+		cli_buf_check(v);
+		fwrite(out, 1, (size_t)h.verdict_at, stdout);
+		fwrite(v->p, 1, v->len, stdout);
+		fwrite(out + h.verdict_at, 1,
+		    (size_t)(h.outlen - h.verdict_at), stdout);
+	}
 }
 
 /* Read the spool back in input order: judge each record, write it with
  * its verdict, add it to the summary.  false on a damaged spool. */
 static bool
-replay(struct bopts *o)
+replay(struct bopts *o, struct pool *pl)
 {
-	struct st_buf buf = { 0 }, v = { 0 };
-	struct st_campaign_hopfacts *hops = NULL;
-	size_t caphops = 0;
-	struct rec_head h;
-	bool ok = true;
+	struct chunk chs[2], *ch[2] = { &chs[0], &chs[1] };
+	struct st_buf v = { 0 };
+	bool ok = true, more;
+	int cur = 0, i;
 
 	st_campaign_learn_done(o->camp);
 	if (fflush(o->spool) != 0 || fseek(o->spool, 0, SEEK_SET) != 0)
 		return false;
-	while (fread(&h, sizeof(h), 1, o->spool) == 1) {
-		struct st_campaign_facts f;
-		const char *why = NULL;
-		size_t n;
-		int bs;
-
-		if (h.outlen > SIZE_MAX / 2 || h.factslen > SIZE_MAX / 2 ||
-		    (h.verdict_at != UINT64_MAX && h.verdict_at > h.outlen)) {
-			ok = false;
-			break;
-		}
-		n = (size_t)(h.outlen + h.factslen);
-		st_buf_reset(&buf);
-		if (!st_buf_reserve(&buf, n))
-			cli_buf_check(&buf);	/* out of memory: exits */
-		if (n > 0 && fread(buf.p, 1, n, o->spool) != n) {
-			ok = false;
-			break;
-		}
-		if (!facts_unpack(buf.p + h.outlen, (size_t)h.factslen, &f,
-		    &hops, &caphops)) {
-			ok = false;
-			break;
-		}
-		bs = st_campaign_judge_facts(o->camp, &f, &why);
-		if (h.verdict_at == UINT64_MAX)
-			fwrite(buf.p, 1, (size_t)h.outlen, stdout);
-		else {
-			st_buf_reset(&v);
-			if (o->json)
-				out_bounce_verdict_json(&v, bs, why);
-			else
-				out_bounce_verdict_text(&v, bs);
-			cli_buf_check(&v);
-			fwrite(buf.p, 1, (size_t)h.verdict_at, stdout);
-			fwrite(v.p, 1, v.len, stdout);
-			fwrite(buf.p + h.verdict_at, 1,
-			    (size_t)(h.outlen - h.verdict_at), stdout);
-		}
-		st_campaign_add_facts(o->camp, &f, bs);
+	memset(chs, 0, sizeof(chs));
+	for (i = 0; i < 2; i++) {
+		chs[i].o = o;
+		/* room for a run at once, not grown by copies */
+		if (!st_buf_reserve(&chs[i].buf, CHUNK_BYTES + 65536))
+			cli_buf_check(&chs[i].buf);	/* exits */
 	}
-	if (ferror(o->spool))
+	more = chunk_read(ch[cur], o->spool);
+	if (ch[cur]->nrec > 0)
+		pool_async(pl, chunk_judge, ch[cur]);
+	while (ch[cur]->nrec > 0) {
+		/* the next records while the worker judges these */
+		ch[!cur]->nrec = 0;
+		if (more)
+			more = chunk_read(ch[!cur], o->spool);
+		pool_async_wait(pl);
+		if (ch[cur]->nok < ch[cur]->nrec) {
+			/* a damaged record: what comes before it goes out */
+			chunk_write(ch[cur], &v);
+			ok = false;
+			break;
+		}
+		if (ch[!cur]->nrec > 0)
+			pool_async(pl, chunk_judge, ch[!cur]);
+		chunk_write(ch[cur], &v);
+		cur = !cur;
+	}
+	pool_async_wait(pl);
+	if (!more)
 		ok = false;
-	st_buf_free(&buf);
+	for (i = 0; i < 2; i++) {
+		st_buf_free(&chs[i].buf);
+		free(chs[i].hops);
+	}
 	st_buf_free(&v);
-	free(hops);
 	return ok;
 }
 
-/* The one pass over every PATH; returns the exit status so far. */
+/* The one pass over every PATH, through pl; returns the exit status so
+ * far. */
 static int
-run_pass(struct bopts *o, int argc, char **argv, int first)
+run_pass(struct bopts *o, struct pool *pl, int argc, char **argv, int first)
 {
-	static const struct pool_ops ops = {
-		.item_size = sizeof(struct item),
-		.batch_bytes = BATCH_BYTES,
-		.work = bounce_one,
-		.done = spool_one,
-		.item_free = free_item,
-	};
 	struct progress prog;
-	struct pool *pl;
 	int i;
 
 	o->rc = EXIT_OK;
-	if ((pl = pool_new(&ops, o, o->jobs)) == NULL) {
-		cli_warn("out of memory");
-		return EXIT_PARTIAL;
-	}
 	progress_init(&prog);
 	for (i = first; i < argc; i++) {
 		int r;
@@ -492,7 +695,9 @@ run_pass(struct bopts *o, int argc, char **argv, int first)
 			o->rc = r;
 	}
 	progress_done(&prog);
-	pool_free(pl);
+	/* the last run, and every run spooled and learnt */
+	run_submit(o);
+	pool_async_wait(pl);
 	return o->rc;
 }
 
@@ -506,8 +711,16 @@ cmd_bounces(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		CLI_OPTS_LONG_END
 	};
+	static const struct pool_ops ops = {
+		.item_size = sizeof(struct item),
+		.batch_bytes = BATCH_BYTES,
+		.work = bounce_one,
+		.done = spool_one,
+		.item_free = free_item,
+	};
 	struct bopts o;
 	struct cli_opts co;
+	struct pool *pl;
 	struct st_buf out = { 0 };
 	int c, rc, i, nstdin = 0;
 
@@ -535,6 +748,7 @@ cmd_bounces(int argc, char **argv)
 		return rc;
 	o.jobs = co.jobs;
 	cli_color_setup(o.json ? "never" : co.color);
+	stdout_buffer();
 	st_library_init();
 
 	if ((o.spool = spool_open()) == NULL) {
@@ -549,17 +763,32 @@ cmd_bounces(int argc, char **argv)
 		st_config_free(&o.cfg);
 		return EXIT_PARTIAL;
 	}
-	rc = run_pass(&o, argc, argv, optind);
-	if (o.spool_err || !replay(&o)) {
-		/* the records cannot be given whole: say so, no summary */
-		cli_warn("cannot keep the records in a temporary file "
-		    "(TMPDIR): %s", strerror(errno));
-		fflush(stdout);
+	if ((pl = pool_new(&ops, &o, o.jobs)) == NULL) {
+		cli_warn("out of memory");
 		fclose(o.spool);
 		st_campaign_free(o.camp);
 		st_config_free(&o.cfg);
 		return EXIT_PARTIAL;
 	}
+	o.pl = pl;
+	o.runs[0].o = o.runs[1].o = &o;
+	rc = run_pass(&o, pl, argc, argv, optind);
+	if (o.spool_err)
+		errno = o.spool_errno;	/* for the message */
+	if (o.spool_err || !replay(&o, pl)) {
+		/* the records cannot be given whole: say so, no summary */
+		cli_warn("cannot keep the records in a temporary file "
+		    "(TMPDIR): %s", strerror(errno));
+		fflush(stdout);
+		pool_free(pl);
+		runs_free(&o);
+		fclose(o.spool);
+		st_campaign_free(o.camp);
+		st_config_free(&o.cfg);
+		return EXIT_PARTIAL;
+	}
+	pool_free(pl);
+	runs_free(&o);
 	fclose(o.spool);
 	{
 		const struct st_campaign_summary *s =
