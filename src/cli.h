@@ -82,6 +82,9 @@ void	cli_color_setup(const char *mode);
 /* --- diagnostics: one line to standard error, prefixed "spamtrace: " -- */
 void	cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Standard output in big writes (256 KiB) when it is not a terminal. */
+void	cli_stdout_buffer(void);
+
 /* --- progress on a terminal (messages, MB, rate); silent otherwise ---- */
 struct progress {
 	bool	on;

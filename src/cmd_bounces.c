@@ -123,20 +123,6 @@ spool_open(void)
 	return f;
 }
 
-/*
- * Standard output in big writes when it is not a terminal: a record is a
- * few KiB, and a 4 KiB buffer means a write(2) for each.  The buffer
- * stays until exit, when stdout is flushed.
- */
-static void
-stdout_buffer(void)
-{
-	static char buf[256 * 1024];
-
-	if (!isatty(STDOUT_FILENO))
-		setvbuf(stdout, buf, _IOFBF, sizeof(buf));
-}
-
 /* --- the spool record --------------------------------------------------------
  * Native byte order (the file lives only as long as the process):
  *	uint64 outlen, verdict_at, factslen; out bytes; facts bytes.
@@ -748,7 +734,7 @@ cmd_bounces(int argc, char **argv)
 		return rc;
 	o.jobs = co.jobs;
 	cli_color_setup(o.json ? "never" : co.color);
-	stdout_buffer();
+	cli_stdout_buffer();
 	st_library_init();
 
 	if ((o.spool = spool_open()) == NULL) {

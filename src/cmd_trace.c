@@ -210,20 +210,6 @@ struct item {
 	bool	ok;
 };
 
-/*
- * Standard output in big writes when it is not a terminal: a record is a
- * few KiB, and glibc's 4 KiB buffer means a write(2) for each.  The buffer
- * stays until exit, when stdout is flushed.
- */
-static void
-stdout_buffer(void)
-{
-	static char buf[256 * 1024];
-
-	if (!isatty(STDOUT_FILENO))
-		setvbuf(stdout, buf, _IOFBF, sizeof(buf));
-}
-
 /* Phase 3, in a worker. */
 static void
 format_item(void *ctx, struct pool_msg *pm)
@@ -351,7 +337,7 @@ cmd_trace(int argc, char **argv)
 	if ((rc = cli_opts_finish(&co, argc, &o.cfg)) != EXIT_OK)
 		return rc;
 	cli_color_setup(o.json ? "never" : co.color);
-	stdout_buffer();
+	cli_stdout_buffer();
 	if (want_dns && st_dns_new(&o.dns, &o.cfg, &err) != ST_OK) {
 		cli_warn("--dns: %s", err.msg);
 		st_config_free(&o.cfg);

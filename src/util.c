@@ -668,6 +668,20 @@ cli_warn(const char *fmt, ...)
 	funlockfile(stderr);
 }
 
+/*
+ * A record is a few KiB, and glibc's 4 KiB buffer means a write(2) for
+ * each.  The buffer stays until exit, when stdout is flushed.  On a
+ * terminal, stdout stays line-buffered for people.
+ */
+void
+cli_stdout_buffer(void)
+{
+	static char buf[256 * 1024];
+
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+}
+
 static double
 now(void)
 {
