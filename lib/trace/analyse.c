@@ -92,27 +92,45 @@ org(struct st_analysis *an, const char *host)
 
 /*
  * st_org_of() for the analysis: the findings ask about the same few names
- * (a hop's by, helo and client, the sender's domain) again and again, so
- * the last ST_ORG_MEMO answers are kept, found by the caller's pointer
- * and checked against a copy of the name (a pointer may be reused for
- * other text).
+ * (a hop's by, helo and client, the sender's domain) again and again, from
+ * copies as often as from the hop itself, so the answers are kept in a
+ * table found by the name's text: its length and its first and last
+ * eight bytes, mixed; a copy of the name settles it.
  */
+static uint64_t
+name_key(const char *s, size_t n)
+{
+	uint64_t x = 0, y = 0;
+
+	if (n >= 8) {
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+	} else
+		memcpy(&x, s, n);
+	x = (x ^ (y * 0x9e3779b97f4a7c15u) ^ n) * 0xff51afd7ed558ccdu;
+	return x ^ (x >> 29);
+}
+
 const char *
 st_an_org(struct st_analysis *an, const char *host)
 {
-	const char *o, *copy;
-	unsigned i, k;
+	const char *o;
+	char *copy;
+	size_t n;
+	uint64_t key;
+	unsigned k;
 
 	if (host == NULL || *host == '\0')
 		return st_org_of(an->a, host);
-	for (i = 0; i < ST_ORG_MEMO; i++)
-		if (an->org_memo[i].key == host &&
-		    strcmp(an->org_memo[i].name, host) == 0)
-			return an->org_memo[i].org;
+	n = strlen(host);
+	key = name_key(host, n);
+	k = (unsigned)(key >> 58) & (ST_ORG_MEMO - 1);
+	if (an->org_memo[k].key == key && an->org_memo[k].name != NULL &&
+	    memcmp(an->org_memo[k].name, host, n + 1) == 0)
+		return an->org_memo[k].org;
 	o = st_org_of(an->a, host);
-	if ((copy = st_arena_strdup(an->a, host)) != NULL) {
-		k = an->org_next++ % ST_ORG_MEMO;
-		an->org_memo[k].key = host;
+	if ((copy = st_arena_strndup(an->a, host, n)) != NULL) {
+		an->org_memo[k].key = key;
 		an->org_memo[k].name = copy;
 		an->org_memo[k].org = o;
 	}

@@ -5,6 +5,7 @@
 #define ST_TRACE_INT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "spamtrace/trace.h"
 
@@ -61,14 +62,14 @@ struct st_analysis {
 	int	source_hop;	/* index of the hop the source ip is from */
 	int	believed;	/* deepest hop whose record is believed */
 	size_t	fcap, rcap, ccap;
-	/* st_an_org(): the last few names asked about and their orgs */
-#define ST_ORG_MEMO	16
+	/* st_an_org(): the names asked about and their orgs, a small table
+	 * direct-mapped by a hash of the name's text */
+#define ST_ORG_MEMO	64		/* a power of 2 */
 	struct {
-		const char *key;	/* the caller's pointer */
-		const char *name;	/* a copy of the name it held */
+		uint64_t key;		/* the hash, with the length */
+		const char *name;	/* a copy of the name */
 		const char *org;
 	}	org_memo[ST_ORG_MEMO];
-	unsigned org_next;
 };
 
 void	st_add_finding(struct st_analysis *an, const char *code,
