@@ -61,27 +61,87 @@ ipc_lookup(const char *ip)
 	return e;
 }
 
+/*
+ * Most addresses are dotted quads: read one as inet_pton(AF_INET) does
+ * (four decimal numbers up to 255, no leading zeros, nothing else) and
+ * classify it with the ranges of st_ip_is_private() and
+ * st_ip_is_loopback(), cheaper than hashing the text.  False for anything
+ * else, which goes to the cache.
+ */
+static bool
+quad(const char *s, uint32_t *ap)
+{
+	uint32_t a = 0, v;
+	int parts;
+
+	for (parts = 0; parts < 4; parts++) {
+		if (parts > 0 && *s++ != '.')
+			return false;
+		if (*s < '0' || *s > '9')
+			return false;
+		v = (uint32_t)(*s++ - '0');
+		if (v != 0 && *s >= '0' && *s <= '9') {
+			v = v * 10 + (uint32_t)(*s++ - '0');
+			if (*s >= '0' && *s <= '9')
+				v = v * 10 + (uint32_t)(*s++ - '0');
+		}
+		if (v > 255 || (*s >= '0' && *s <= '9'))
+			return false;
+		a = a << 8 | v;
+	}
+	if (*s != '\0')
+		return false;
+	*ap = a;
+	return true;
+}
+
+static bool
+quad_private(uint32_t a)
+{
+	return (a >> 24) == 10 || (a >> 20) == (172u << 4 | 1) ||
+	    (a >> 16) == (192u << 8 | 168) || (a >> 22) == (100u << 2 | 1) ||
+	    (a >> 16) == (169u << 8 | 254);
+}
+
+static bool
+quad_loopback(uint32_t a)
+{
+	return (a >> 24) == 127;
+}
+
 bool
 st_ip_private_c(const char *ip)
 {
-	const struct ipc_entry *e = ipc_lookup(ip);
+	const struct ipc_entry *e;
+	uint32_t a;
 
+	if (quad(ip, &a))
+		return quad_private(a);
+	e = ipc_lookup(ip);
 	return e != NULL ? e->priv : st_ip_is_private(ip);
 }
 
 bool
 st_ip_loopback_c(const char *ip)
 {
-	const struct ipc_entry *e = ipc_lookup(ip);
+	const struct ipc_entry *e;
+	uint32_t a;
 
+	if (quad(ip, &a))
+		return quad_loopback(a);
+	e = ipc_lookup(ip);
 	return e != NULL ? e->loop : st_ip_is_loopback(ip);
 }
 
 bool
 st_ip_local_c(const char *ip)
 {
-	const struct ipc_entry *e = ipc_lookup(ip);
+	const struct ipc_entry *e;
+	uint32_t a;
 
+	if (quad(ip, &a))
+		return quad_private(a) || quad_loopback(a);
+	e = ipc_lookup(ip);
 	return e != NULL ? e->priv || e->loop :
 	    st_ip_is_private(ip) || st_ip_is_loopback(ip);
 }
