@@ -75,35 +75,71 @@ static _Thread_local struct reg_entry reg_cache[REG_CACHE];
 
 /*
  * Lower-cases host into buf (size bytes), strips trailing dots and hashes
- * what is left (FNV-1a), in one pass: every st_org_of() call comes here,
+ * what is left, eight bytes at a time: every st_org_of() call comes here,
  * most of them for names the cache already holds.  Returns the length, or
  * (size_t)-1 when the name does not fit; *dot tells whether host has a
  * dot at all (trailing dots count).
  */
+#define ONES	0x0101010101010101u
+
+/* ASCII capitals of the eight bytes x lowered, other bytes as they are. */
+static uint64_t
+lower8(uint64_t x)
+{
+	uint64_t low7 = x & (0x7f * ONES);
+	uint64_t gt_z = low7 + (0x7f - 'Z') * ONES;	/* bit 7: above 'Z' */
+	uint64_t ge_a = low7 + (0x80 - 'A') * ONES;	/* bit 7: 'A' or above */
+	uint64_t upper = ~x & (ge_a ^ gt_z) & (0x80 * ONES);
+
+	return x | upper >> 2;
+}
+
+/* Bit 7 of each byte of x that is a dot. */
+static uint64_t
+dots8(uint64_t x)
+{
+	uint64_t y = x ^ ('.' * ONES);
+
+	return (y - ONES) & ~y & (0x80 * ONES);
+}
+
 static size_t
 lower_name(const char *host, char *buf, size_t size, uint32_t *hashp,
     bool *dot)
 {
-	uint32_t h = 2166136261u, h_kept = h;
-	size_t i, kept = 0;
+	uint64_t x, anydot = 0, h = 0;
+	size_t len = strlen(host), i, kept, rest;
 
 	*dot = false;
-	for (i = 0; host[i] != '\0'; i++) {
-		unsigned char c = st_ascii_lower((unsigned char)host[i]);
-
-		if (i + 1 >= size)
-			return (size_t)-1;
-		buf[i] = (char)c;
-		h = (h ^ c) * 16777619u;
-		if (c == '.')
-			*dot = true;
-		else {
-			kept = i + 1;
-			h_kept = h;
-		}
+	if (len >= size)
+		return (size_t)-1;
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&x, host + i, 8);
+		x = lower8(x);
+		anydot |= dots8(x);
+		memcpy(buf + i, &x, 8);
 	}
+	if ((rest = len - i) > 0) {
+		x = 0;
+		memcpy(&x, host + i, rest);
+		x = lower8(x);
+		anydot |= dots8(x);	/* the zero bytes past the end are
+					 * no dots */
+		memcpy(buf + i, &x, rest);
+	}
+	*dot = anydot != 0;
+	for (kept = len; kept > 0 && buf[kept - 1] == '.'; kept--)
+		;
 	buf[kept] = '\0';
-	*hashp = h_kept;
+	/* the hash of buf[0..kept), the last word padded with zeros */
+	for (i = 0; i < kept; i += 8) {
+		x = 0;
+		memcpy(&x, buf + i, kept - i < 8 ? kept - i : 8);
+		h = (h ^ x) * 0x9e3779b97f4a7c15u;
+		h ^= h >> 32;
+	}
+	h = (h ^ kept) * 0xff51afd7ed558ccdu;
+	*hashp = (uint32_t)(h ^ h >> 29);
 	return kept;
 }
 
