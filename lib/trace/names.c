@@ -516,10 +516,13 @@ is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 /*
  * st_name_is_dynamic() answered from a per-thread cache: the analysis and
  * the findings ask about the same names, and the answer costs six
- * regexec() calls and a public-suffix walk.  Direct-mapped on an FNV-1a
- * hash of name and address; longer pairs are not cached.
+ * regexec() calls and a public-suffix walk.  Found by an FNV-1a hash of
+ * name and address in a set of DYN_WAYS entries, the newest first (two
+ * names of one set do not evict each other at every message); longer
+ * pairs are not cached.
  */
-#define DYN_CACHE	512		/* a power of 2 */
+#define DYN_CACHE	1024		/* a power of 2 */
+#define DYN_WAYS	4		/* entries per set */
 #define DYN_KEY		160
 struct dyn_entry {
 	uint32_t hash;
@@ -548,8 +551,8 @@ bool
 st_name_is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 {
 	uint32_t h = 2166136261u;
-	struct dyn_entry *e;
-	size_t rn, in, i;
+	struct dyn_entry *set, *e;
+	size_t rn, in, i, w;
 
 	if (rdns == NULL)
 		return is_dynamic(rdns, ip, why, size);
@@ -562,15 +565,21 @@ st_name_is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 	h = (h ^ (ip != NULL ? 1u : 0u)) * 16777619u;
 	for (i = 0; i < in; i++)
 		h = (h ^ (unsigned char)ip[i]) * 16777619u;
-	e = &dyn_cache[h & (DYN_CACHE - 1)];
-	if (e->len == rn + 1 + in + 1 && e->hash == h &&
-	    memcmp(e->key, rdns, rn + 1) == 0 &&
-	    (ip == NULL ? e->key[rn + 1] == '\x01' :
-	    memcmp(e->key + rn + 1, ip, in + 1) == 0)) {
-		if (e->dynamic)
-			why_copy(why, size, e->why);
-		return e->dynamic;
+	set = &dyn_cache[h & (DYN_CACHE - DYN_WAYS)];
+	for (w = 0; w < DYN_WAYS; w++) {
+		e = &set[w];
+		if (e->len == rn + 1 + in + 1 && e->hash == h &&
+		    memcmp(e->key, rdns, rn + 1) == 0 &&
+		    (ip == NULL ? e->key[rn + 1] == '\x01' :
+		    memcmp(e->key + rn + 1, ip, in + 1) == 0)) {
+			if (e->dynamic)
+				why_copy(why, size, e->why);
+			return e->dynamic;
+		}
 	}
+	/* a miss: the oldest entry goes, the new one is first */
+	memmove(&set[1], &set[0], (DYN_WAYS - 1) * sizeof(*set));
+	e = &set[0];
 	e->why[0] = '\0';
 	e->dynamic = is_dynamic(rdns, ip, e->why, sizeof(e->why));
 	e->hash = h;
