@@ -177,6 +177,19 @@ st_name_is_ip_literal(const char *name, char *ip, size_t size)
 
 	if (name == NULL || *name == '\0')
 		return false;
+	/* Most names are host names: with no colon before a '%' (a zone
+	 * id), text can only be a dotted quad (IPv6, "IPv6:" and a port
+	 * glued on all have one), and a letter there rules that out. */
+	{
+		const char *p;
+		bool letter = false;
+
+		for (p = name; *p != '\0' && *p != '%' && *p != ':'; p++)
+			if ((unsigned char)((*p | 0x20) - 'a') < 26)
+				letter = true;
+		if (letter && *p != ':')
+			return false;
+	}
 	n = strlen(name);
 	if (name[0] == '[' && n > 2 && name[n - 1] == ']')
 		return st_ip_normalise(name + 1, n - 2, ip, size);
