@@ -20,9 +20,6 @@
 #include "spamtrace/date.h"
 #include "util/ascii.h"
 
-static const char *const months[] = { "jan", "feb", "mar", "apr", "may",
-    "jun", "jul", "aug", "sep", "oct", "nov", "dec" };
-
 static const struct { const char *name; int min; } zones[] = {
 	{ "UT", 0 }, { "UTC", 0 }, { "GMT", 0 }, { "Z", 0 },
 	{ "EST", -300 }, { "EDT", -240 }, { "CST", -360 }, { "CDT", -300 },
@@ -50,15 +47,25 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
 static int
 month_of(const char *w, size_t n)
 {
-	int i;
-
 	if (n < 3 || !isalpha((unsigned char)w[0]))
 		return -1;
-	/* every word of a date comes here: the first letter settles most */
-	for (i = 0; i < 12; i++)
-		if ((w[0] | 0x20) == (months[i][0] | 0x20) &&
-		    st_ascii_ieq(w, months[i], 3))
-			return i + 1;
+	/* every word of a date comes here: its three letters, folded
+	 * (exact for letters: only 'A' and 'a' fold to 'a'), as one key */
+	switch ((unsigned)(w[0] | 0x20) << 16 | (unsigned)(w[1] | 0x20) << 8 |
+	    (unsigned)(w[2] | 0x20)) {
+	case 'j' << 16 | 'a' << 8 | 'n':	return 1;
+	case 'f' << 16 | 'e' << 8 | 'b':	return 2;
+	case 'm' << 16 | 'a' << 8 | 'r':	return 3;
+	case 'a' << 16 | 'p' << 8 | 'r':	return 4;
+	case 'm' << 16 | 'a' << 8 | 'y':	return 5;
+	case 'j' << 16 | 'u' << 8 | 'n':	return 6;
+	case 'j' << 16 | 'u' << 8 | 'l':	return 7;
+	case 'a' << 16 | 'u' << 8 | 'g':	return 8;
+	case 's' << 16 | 'e' << 8 | 'p':	return 9;
+	case 'o' << 16 | 'c' << 8 | 't':	return 10;
+	case 'n' << 16 | 'o' << 8 | 'v':	return 11;
+	case 'd' << 16 | 'e' << 8 | 'c':	return 12;
+	}
 	return -1;
 }
 
