@@ -45,6 +45,9 @@ from_part(struct st_analysis *an, const struct st_hop *h)
 
 	if (r == NULL)
 		return "";
+	/* several rules quote the same hop: the last one is kept */
+	if (an->from_part_hop == h && an->from_part != NULL)
+		return an->from_part;
 	by = st_ascii_strcasestr(r, " by ");
 	if (by != NULL) {
 		const char *host = by + 4;
@@ -56,7 +59,8 @@ from_part(struct st_analysis *an, const struct st_hop *h)
 		n = strlen(r);
 	if (n > 300)
 		n = 300;
-	return st_arena_strndup(an->a, r, n);
+	an->from_part_hop = h;
+	return an->from_part = st_arena_strndup(an->a, r, n);
 }
 
 /* Hops whose client spoke over the public internet to the next host. */

@@ -70,6 +70,9 @@ struct st_analysis {
 		const char *name;	/* a copy of the name */
 		const char *org;
 	}	org_memo[ST_ORG_MEMO];
+	/* findings.c: the evidence text last quoted and its hop */
+	const struct st_hop *from_part_hop;
+	const char *from_part;
 };
 
 void	st_add_finding(struct st_analysis *an, const char *code,
