@@ -535,12 +535,21 @@ is_me(const struct st_config *cfg, const char *addr)
 	return cfg != NULL && has(addr) && st_strlist_has_ci(&cfg->me, addr);
 }
 
+/* The evidence of the sender rules, "From: ...", made only for a
+ * finding (most messages have none). */
+static const char *
+from_evidence(struct st_analysis *an, const char *from)
+{
+	const char *ev = st_msg_unfolded(an->m, "From");
+
+	return st_arena_printf(an->a, "From: %s", ev ? ev : from);
+}
+
 static void
 rule_sender(struct st_analysis *an)
 {
 	struct st_trace *t = an->t;
 	const char *from = t->sum.from_addr, *dom, *prov, *dorg;
-	char *ev;
 	bool me;
 
 	if (!has(from) || an->boundary < 0 || t->nhops == 0)
@@ -551,19 +560,18 @@ rule_sender(struct st_analysis *an)
 	me = is_me(an->cfg, from) || is_me(an->cfg, t->sum.return_path);
 	prov = st_provider_of_addr_domain(dom);
 	dorg = st_an_org(an, dom);
-	ev = st_msg_unfolded(an->m, "From");
-	ev = st_arena_printf(an->a, "From: %s", ev ? ev : from);
 	if (prov != NULL && !system_sender(t) && !path_has_org_of(an, prov, NULL) &&
 	    st_msg_get(an->m, "List-Id", 0) == NULL &&
 	    !(an->boundary >= 0 && has(t->hops[an->boundary].auth)))
 		st_add_findingf(an, "FREEMAIL_NOT_VIA_PROVIDER", ST_SEV_HIGH,
-		    0, ev,
+		    0, from_evidence(an, from),
 		    "The sender address is at %s, a large mailbox provider, "
 		    "yet the message never passed through %s's servers: "
 		    "whoever sent it only wrote that address.", dom,
 		    st_provider_display(prov));
 	if (me) {
-		st_add_findingf(an, "SENDER_FORGED", ST_SEV_HIGH, 0, ev,
+		st_add_findingf(an, "SENDER_FORGED", ST_SEV_HIGH, 0,
+		    from_evidence(an, from),
 		    "The sender address is yours (%s), but you did not send "
 		    "this: the message came from %s. Someone forged your "
 		    "address (a joe-job); bounces of it will come back to "
@@ -574,7 +582,8 @@ rule_sender(struct st_analysis *an)
 	if (prov != NULL || path_has_org_of(an, NULL, dorg))
 		return;
 	if (dmarc_failed(an, dom)) {
-		st_add_findingf(an, "SENDER_FORGED", ST_SEV_MEDIUM, 0, ev,
+		st_add_findingf(an, "SENDER_FORGED", ST_SEV_MEDIUM, 0,
+		    from_evidence(an, from),
 		    "The receiving server's DMARC check failed for %s: the "
 		    "domain's owner did not authorise this sender, and no "
 		    "server of %s handled the message.", dom, dorg);
@@ -584,7 +593,8 @@ rule_sender(struct st_analysis *an)
 	if (st_has_finding(t, "THIRD_PARTY_RELAY") ||
 	    st_has_finding(t, "DYNAMIC_SENDER") ||
 	    st_has_finding(t, "PRIVATE_NETWORK_SENDER"))
-		st_add_findingf(an, "SENDER_FORGED", ST_SEV_MEDIUM, 0, ev,
+		st_add_findingf(an, "SENDER_FORGED", ST_SEV_MEDIUM, 0,
+		    from_evidence(an, from),
 		    "The sender address is at %s, but no server of %s handled "
 		    "the message, which came from %s: the address is very "
 		    "likely spoofed, and its owner a victim.", dom, dorg,
