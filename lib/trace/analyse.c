@@ -315,17 +315,21 @@ static void
 add_contact(struct st_analysis *an, const char *domain, const char *for_,
     const char *what)
 {
-	static const char *const boxes[] = { "abuse", "postmaster" };
+	static const char *const boxes[] = { "abuse@", "postmaster@" };
 	struct st_trace *t = an->t;
-	size_t i, k;
+	size_t i, k, dn;
 
 	if (!has(domain))
 		return;
+	dn = strlen(domain);
 	for (k = 0; k < 2; k++) {
-		char *addr = st_arena_printf(an->a, "%s@%s", boxes[k], domain);
+		size_t bn = strlen(boxes[k]);
+		char *addr = st_arena_alloc_raw(an->a, bn + dn + 1);
 
 		if (addr == NULL)
 			return;
+		memcpy(addr, boxes[k], bn);
+		memcpy(addr + bn, domain, dn + 1);
 		for (i = 0; i < t->ncontacts; i++)
 			if (strcasecmp(t->contacts[i].address, addr) == 0)
 				break;
