@@ -174,7 +174,7 @@ ip_trusted(const struct st_config *cfg, const char *ip)
  * 1 yes, 0 no, -1 cannot tell (no receiving host recorded).
  */
 static int
-chain_match(struct st_analysis *an, const struct st_hop *above,
+chain_match_1(struct st_analysis *an, const struct st_hop *above,
     const struct st_hop *below)
 {
 	char lit[64];
@@ -227,6 +227,28 @@ chain_match(struct st_analysis *an, const struct st_hop *above,
 		return -1;
 	}
 	return 0;
+}
+
+/* chain_match_1(), remembered: the trust walk, the origin's name, the
+ * source and the relays ask about the same pairs (the hops do not change
+ * during an analysis). */
+static int
+chain_match(struct st_analysis *an, const struct st_hop *above,
+    const struct st_hop *below)
+{
+	unsigned i, k;
+	int r;
+
+	for (i = 0; i < ST_CHAIN_MEMO; i++)
+		if (an->chain_memo[i].above == above &&
+		    an->chain_memo[i].below == below)
+			return an->chain_memo[i].match;
+	r = chain_match_1(an, above, below);
+	k = an->chain_next++ % ST_CHAIN_MEMO;
+	an->chain_memo[k].above = above;
+	an->chain_memo[k].below = below;
+	an->chain_memo[k].match = r;
+	return r;
 }
 
 /* --- findings list -------------------------------------------------------- */

@@ -70,6 +70,13 @@ struct st_analysis {
 		const char *name;	/* a copy of the name */
 		const char *org;
 	}	org_memo[ST_ORG_MEMO];
+	/* chain_match(): the last few pairs of hops asked about */
+#define ST_CHAIN_MEMO	8
+	struct {
+		const struct st_hop *above, *below;
+		int	match;
+	}	chain_memo[ST_CHAIN_MEMO];
+	unsigned chain_next;
 	/* findings.c: the evidence text last quoted and its hop */
 	const struct st_hop *from_part_hop;
 	const char *from_part;
