@@ -26,6 +26,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -125,11 +126,12 @@ st_an_org(struct st_analysis *an, const char *host)
 	n = strlen(host);
 	key = name_key(host, n);
 	k = (unsigned)(key >> 58) & (ST_ORG_MEMO - 1);
-	if (an->org_memo[k].key == key && an->org_memo[k].name != NULL &&
+	if ((an->org_used >> k & 1) && an->org_memo[k].key == key &&
 	    memcmp(an->org_memo[k].name, host, n + 1) == 0)
 		return an->org_memo[k].org;
 	o = st_org_of(an->a, host);
 	if ((copy = st_arena_strndup(an->a, host, n)) != NULL) {
+		an->org_used |= (uint64_t)1 << k;
 		an->org_memo[k].key = key;
 		an->org_memo[k].name = copy;
 		an->org_memo[k].org = o;
@@ -239,7 +241,7 @@ chain_match(struct st_analysis *an, const struct st_hop *above,
 	unsigned i, k;
 	int r;
 
-	for (i = 0; i < ST_CHAIN_MEMO; i++)
+	for (i = 0; i < ST_CHAIN_MEMO && i < an->chain_next; i++)
 		if (an->chain_memo[i].above == above &&
 		    an->chain_memo[i].below == below)
 			return an->chain_memo[i].match;
@@ -1028,7 +1030,8 @@ st_trace_message(struct st_msg *m, const struct st_config *cfg,
 
 	if ((rc = st_trace_hops(m, t)) != ST_OK)
 		return st_error_set(err, rc, "%s", st_strerror(rc));
-	memset(&an, 0, sizeof(an));
+	/* the memos at the end are not cleared (trace_int.h) */
+	memset(&an, 0, offsetof(struct st_analysis, org_memo));
 	an.t = t;
 	an.m = m;
 	an.a = m->arena;

@@ -62,9 +62,19 @@ struct st_analysis {
 	int	source_hop;	/* index of the hop the source ip is from */
 	int	believed;	/* deepest hop whose record is believed */
 	size_t	fcap, rcap, ccap;
+	/* findings.c: the evidence text last quoted and its hop */
+	const struct st_hop *from_part_hop;
+	const char *from_part;
+	/*
+	 * The memos below are not cleared with the rest (st_trace_message()
+	 * clears up to org_memo): an entry counts only when org_used has its
+	 * bit, or when chain_next says it has been written.
+	 */
+	uint64_t org_used;	/* bit k: org_memo[k] is filled */
+	unsigned chain_next;
 	/* st_an_org(): the names asked about and their orgs, a small table
 	 * direct-mapped by a hash of the name's text */
-#define ST_ORG_MEMO	64		/* a power of 2 */
+#define ST_ORG_MEMO	64		/* a power of 2, at most 64 */
 	struct {
 		uint64_t key;		/* the hash, with the length */
 		const char *name;	/* a copy of the name */
@@ -76,10 +86,6 @@ struct st_analysis {
 		const struct st_hop *above, *below;
 		int	match;
 	}	chain_memo[ST_CHAIN_MEMO];
-	unsigned chain_next;
-	/* findings.c: the evidence text last quoted and its hop */
-	const struct st_hop *from_part_hop;
-	const char *from_part;
 };
 
 void	st_add_finding(struct st_analysis *an, const char *code,
