@@ -79,8 +79,9 @@ from_word(struct st_analysis *an, const struct st_hop *h)
 static const char *
 observed_name(const struct st_hop *h)
 {
-	if (!has(h->rdns) || strcasecmp(h->rdns, "unknown") == 0 ||
-	    h->rdns_unverified)
+	/* the first letter settles "unknown" for most names */
+	if (!has(h->rdns) || h->rdns_unverified ||
+	    ((h->rdns[0] | 0x20) == 'u' && strcasecmp(h->rdns, "unknown") == 0))
 		return "";
 	return h->rdns;
 }
@@ -286,12 +287,16 @@ st_add_findingf(struct st_analysis *an, const char *code, enum st_severity sev,
 {
 	va_list ap;
 	char buf[1024];
+	int n;
 
 	va_start(ap, fmt);
-	st_vfmt(buf, sizeof(buf), fmt, ap);
+	n = st_vfmt(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/* what was written: the text, cut at the buffer's end */
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		n = (int)strlen(buf);
 	st_add_finding(an, code, sev, hop, evidence,
-	    st_arena_strdup(an->a, buf));
+	    st_arena_strndup(an->a, buf, (size_t)n));
 }
 
 bool
@@ -440,14 +445,14 @@ spf_boundary(struct st_analysis *an)
 		char *v, ip[64];
 		size_t n;
 
-		if (h->name_len == 8 && strncasecmp(h->name, "Received", 8) == 0) {
+		if (h->name_len == 8 && st_ascii_ieq(h->name, "Received", 8)) {
 			nrcvd++;
 			continue;
 		}
 		if (!((h->name_len == 12 &&
-		    strncasecmp(h->name, "Received-SPF", 12) == 0) ||
+		    st_ascii_ieq(h->name, "Received-SPF", 12)) ||
 		    (h->name_len == 22 &&
-		    strncasecmp(h->name, "Authentication-Results", 22) == 0)))
+		    st_ascii_ieq(h->name, "Authentication-Results", 22))))
 			continue;
 		v = st_hdr_unfold(an->a, h->value, h->value_len, NULL);
 		if (v == NULL)

@@ -30,8 +30,9 @@ has(const char *s)
 static const char *
 observed(const struct st_hop *h)
 {
-	if (!has(h->rdns) || strcasecmp(h->rdns, "unknown") == 0 ||
-	    h->rdns_unverified)
+	/* the first letter settles "unknown" for most names */
+	if (!has(h->rdns) || h->rdns_unverified ||
+	    ((h->rdns[0] | 0x20) == 'u' && strcasecmp(h->rdns, "unknown") == 0))
 		return "";
 	return h->rdns;
 }

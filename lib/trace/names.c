@@ -71,25 +71,35 @@ ipc_lookup(const char *ip)
 static bool
 quad(const char *s, uint32_t *ap)
 {
-	uint32_t a = 0, v;
-	int parts;
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t a = 0;
+	unsigned v, d, parts;
 
-	for (parts = 0; parts < 4; parts++) {
-		if (parts > 0 && *s++ != '.')
+	for (parts = 0;; parts++) {
+		if ((v = (unsigned)p[0] - '0') > 9)
 			return false;
-		if (*s < '0' || *s > '9')
-			return false;
-		v = (uint32_t)(*s++ - '0');
-		if (v != 0 && *s >= '0' && *s <= '9') {
-			v = v * 10 + (uint32_t)(*s++ - '0');
-			if (*s >= '0' && *s <= '9')
-				v = v * 10 + (uint32_t)(*s++ - '0');
+		if ((d = (unsigned)p[1] - '0') > 9)
+			p += 1;
+		else if (v == 0)
+			return false;		/* a leading zero */
+		else {
+			v = v * 10 + d;
+			if ((d = (unsigned)p[2] - '0') > 9)
+				p += 2;
+			else {
+				v = v * 10 + d;
+				p += 3;
+				if (v > 255 || (unsigned)p[0] - '0' <= 9)
+					return false;
+			}
 		}
-		if (v > 255 || (*s >= '0' && *s <= '9'))
-			return false;
 		a = a << 8 | v;
+		if (parts == 3)
+			break;
+		if (*p++ != '.')
+			return false;
 	}
-	if (*s != '\0')
+	if (*p != '\0')
 		return false;
 	*ap = a;
 	return true;
