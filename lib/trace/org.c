@@ -82,18 +82,6 @@ static _Thread_local struct reg_entry reg_cache[REG_CACHE];
  */
 #define ONES	0x0101010101010101u
 
-/* ASCII capitals of the eight bytes x lowered, other bytes as they are. */
-static uint64_t
-lower8(uint64_t x)
-{
-	uint64_t low7 = x & (0x7f * ONES);
-	uint64_t gt_z = low7 + (0x7f - 'Z') * ONES;	/* bit 7: above 'Z' */
-	uint64_t ge_a = low7 + (0x80 - 'A') * ONES;	/* bit 7: 'A' or above */
-	uint64_t upper = ~x & (ge_a ^ gt_z) & (0x80 * ONES);
-
-	return x | upper >> 2;
-}
-
 /* Bit 7 of each byte of x that is a dot. */
 static uint64_t
 dots8(uint64_t x)
@@ -115,17 +103,18 @@ lower_name(const char *host, char *buf, size_t size, uint32_t *hashp,
 		return (size_t)-1;
 	for (i = 0; i + 8 <= len; i += 8) {
 		memcpy(&x, host + i, 8);
-		x = lower8(x);
+		x = st_ascii_lower8(x);
 		anydot |= dots8(x);
 		memcpy(buf + i, &x, 8);
 	}
 	if ((rest = len - i) > 0) {
-		x = 0;
-		memcpy(&x, host + i, rest);
-		x = lower8(x);
+		x = st_ascii_lower8(st_ascii_load8(host + i, rest));
 		anydot |= dots8(x);	/* the zero bytes past the end are
 					 * no dots */
-		memcpy(buf + i, &x, rest);
+		if (i + 8 <= size)
+			memcpy(buf + i, &x, 8);
+		else
+			memcpy(buf + i, &x, rest);
 	}
 	*dot = anydot != 0;
 	for (kept = len; kept > 0 && buf[kept - 1] == '.'; kept--)
@@ -133,8 +122,7 @@ lower_name(const char *host, char *buf, size_t size, uint32_t *hashp,
 	buf[kept] = '\0';
 	/* the hash of buf[0..kept), the last word padded with zeros */
 	for (i = 0; i < kept; i += 8) {
-		x = 0;
-		memcpy(&x, buf + i, kept - i < 8 ? kept - i : 8);
+		x = st_ascii_load8(buf + i, kept - i);
 		h = (h ^ x) * 0x9e3779b97f4a7c15u;
 		h ^= h >> 32;
 	}
