@@ -39,6 +39,7 @@
  *	origins, days and reasons only.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -51,6 +52,12 @@ struct strset {
 	char  **v;
 	size_t	n, cap;
 };
+
+/* The envelope recipients counted while learning: at most TOS_MAX, found
+ * through an open-addressing index of TOS_HT slots (twice as many, so a
+ * probe ends soon). */
+#define TOS_MAX	4096
+#define TOS_HT	8192		/* a power of 2 */
 
 struct addrcount {
 	char   *addr;
@@ -74,6 +81,7 @@ struct st_campaign {
 	/* learning */
 	struct addrcount *tos;
 	size_t	ntos, captos;
+	uint16_t tos_ht[TOS_HT];	/* index into tos + 1, 0 = empty */
 	uint64_t nlearn_bounces;
 	struct sample *samples;
 	size_t	nsamples, capsamples;
@@ -254,16 +262,25 @@ st_campaign_free(struct st_campaign *c)
 static void
 count_to(struct st_campaign *c, const char *addr)
 {
-	size_t i;
+	uint32_t h = 2166136261u;
+	const char *p;
+	size_t i, k;
 
 	if (addr == NULL || strchr(addr, '@') == NULL)
 		return;
-	for (i = 0; i < c->ntos; i++)
+	/* hashed as strcasecmp() compares: ASCII case folded */
+	for (p = addr; *p; p++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*p)) *
+		    16777619u;
+	for (k = h & (TOS_HT - 1); c->tos_ht[k] != 0;
+	    k = (k + 1) & (TOS_HT - 1)) {
+		i = c->tos_ht[k] - 1u;
 		if (strcasecmp(c->tos[i].addr, addr) == 0) {
 			c->tos[i].n++;
 			return;
 		}
-	if (c->ntos >= 4096)
+	}
+	if (c->ntos >= TOS_MAX)
 		return;
 	if (c->ntos == c->captos) {
 		size_t nc = c->captos ? c->captos * 2 : 16;
@@ -277,6 +294,7 @@ count_to(struct st_campaign *c, const char *addr)
 	if ((c->tos[c->ntos].addr = lower_dup(addr)) == NULL)
 		return;
 	c->tos[c->ntos++].n = 1;
+	c->tos_ht[k] = (uint16_t)c->ntos;
 }
 
 /* The domain of a Message-ID ("<x@dom>"), lower case, malloc'd. */
