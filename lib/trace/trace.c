@@ -48,6 +48,15 @@ addr_of(struct st_msg *m, const struct st_header *h)
 
 	if (h == NULL)
 		return "";
+	/* a value on one line (most) is read where it is: unfolding would
+	 * only trim the white space around it, which the extraction skips
+	 * anyway */
+	if (h->value_len <= ST_MAX_HEADER_VALUE &&
+	    memchr(h->value, '\n', h->value_len) == NULL &&
+	    memchr(h->value, '\r', h->value_len) == NULL) {
+		a = st_addr_extract(m->arena, h->value, h->value_len);
+		return or_empty(a);
+	}
 	dec = st_hdr_unfold(m->arena, h->value, h->value_len, &n);
 	if (dec == NULL)
 		return "";
