@@ -37,6 +37,26 @@ observed(const struct st_hop *h)
 	return h->rdns;
 }
 
+/*
+ * The first " by " in r, ignoring case: found as the first "by " with a
+ * space before it (searching for the space itself would stop at every
+ * word).
+ */
+static const char *
+first_by(const char *r)
+{
+	size_t n = strlen(r);
+	const char *p = r, *e = r + n, *q;
+
+	while ((q = st_ascii_memcasemem(p, (size_t)(e - p), "by ", 3)) !=
+	    NULL) {
+		if (q > r && q[-1] == ' ')
+			return q - 1;
+		p = q + 1;
+	}
+	return NULL;
+}
+
 /* The part of a Received value that shows the client: "from ... by X". */
 static const char *
 from_part(struct st_analysis *an, const struct st_hop *h)
@@ -49,7 +69,7 @@ from_part(struct st_analysis *an, const struct st_hop *h)
 	/* several rules quote the same hop: the last one is kept */
 	if (an->from_part_hop == h && an->from_part != NULL)
 		return an->from_part;
-	by = st_ascii_strcasestr(r, " by ");
+	by = first_by(r);
 	if (by != NULL) {
 		const char *host = by + 4;
 
