@@ -799,15 +799,29 @@ rule_auth_results(struct st_analysis *an)
 	static const char *const fails[] = { "spf=fail", "spf=softfail",
 	    "dkim=fail", "dmarc=fail", NULL };
 	char *v;
-	size_t i;
+	const char *p, *q;
+	size_t i, n;
+	unsigned found = 0;
 
 	if (h == NULL || an->t->nhops == 0)
 		return;
 	v = st_hdr_unfold(an->a, h->value, h->value_len, NULL);
 	if (v == NULL)
 		return;
+	n = strlen(v);		/* the text as a string: to a NUL */
+	/* every needle ends in "fail": one pass over its places tells which
+	 * are there; the first in the table's order wins */
+	for (p = v; (q = st_ascii_memcasemem(p, n - (size_t)(p - v), "fail",
+	    4)) != NULL; p = q + 1)
+		for (i = 0; fails[i] != NULL; i++) {
+			size_t k = strlen(fails[i]) - 4;
+
+			if ((size_t)(q - v) >= k &&
+			    st_ascii_ieq(q - k, fails[i], k))
+				found |= 1u << i;
+		}
 	for (i = 0; fails[i] != NULL; i++)
-		if (st_ascii_strcasestr(v, fails[i]) != NULL) {
+		if (found & (1u << i)) {
 			st_add_findingf(an, "AUTH_FAILED", i == 1 ? ST_SEV_LOW :
 			    ST_SEV_MEDIUM, 0, st_arena_printf(an->a,
 			    "Authentication-Results: %s", v),
