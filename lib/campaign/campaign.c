@@ -39,6 +39,7 @@
  *	origins, days and reasons only.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -52,9 +53,25 @@ struct strset {
 	size_t	n, cap;
 };
 
+/* The envelope recipients counted while learning: at most TOS_MAX, found
+ * through an open-addressing index of TOS_HT slots (twice as many, so a
+ * probe ends soon). */
+#define TOS_MAX	4096
+#define TOS_HT	8192		/* a power of 2 */
+
 struct addrcount {
 	char   *addr;
 	uint64_t n;
+};
+
+/*
+ * A hash index of a count list (bump()): slot = position + 1, 0 = empty;
+ * at least twice as many slots as entries.  Dropped when the list is
+ * sorted (st_campaign_result()), made again at the next bump.
+ */
+struct count_index {
+	size_t *ht;
+	size_t	cap;		/* slots, a power of 2; 0: none */
 };
 
 /* What one bounce's original tells about the user's own mail. */
@@ -74,6 +91,7 @@ struct st_campaign {
 	/* learning */
 	struct addrcount *tos;
 	size_t	ntos, captos;
+	uint16_t tos_ht[TOS_HT];	/* index into tos + 1, 0 = empty */
 	uint64_t nlearn_bounces;
 	struct sample *samples;
 	size_t	nsamples, capsamples;
@@ -82,6 +100,7 @@ struct st_campaign {
 	/* summary */
 	struct st_campaign_summary s;
 	size_t	capreasons, capdays;
+	struct count_index reason_ix, day_ix;	/* of s.by_reason, s.per_day */
 	/* origins: the master table (in first-seen order) with a hash
 	 * index; s.origins is a ranked shallow copy made on demand */
 	struct st_campaign_origin *orv;
@@ -229,6 +248,8 @@ st_campaign_free(struct st_campaign *c)
 	for (i = 0; i < c->s.ndays; i++)
 		free(c->s.per_day[i].key);
 	free(c->s.per_day);
+	free(c->reason_ix.ht);
+	free(c->day_ix.ht);
 	for (i = 0; i < c->norv; i++) {
 		struct st_campaign_origin *o = &c->orv[i];
 
@@ -254,16 +275,25 @@ st_campaign_free(struct st_campaign *c)
 static void
 count_to(struct st_campaign *c, const char *addr)
 {
-	size_t i;
+	uint32_t h = 2166136261u;
+	const char *p;
+	size_t i, k;
 
 	if (addr == NULL || strchr(addr, '@') == NULL)
 		return;
-	for (i = 0; i < c->ntos; i++)
+	/* hashed as strcasecmp() compares: ASCII case folded */
+	for (p = addr; *p; p++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*p)) *
+		    16777619u;
+	for (k = h & (TOS_HT - 1); c->tos_ht[k] != 0;
+	    k = (k + 1) & (TOS_HT - 1)) {
+		i = c->tos_ht[k] - 1u;
 		if (strcasecmp(c->tos[i].addr, addr) == 0) {
 			c->tos[i].n++;
 			return;
 		}
-	if (c->ntos >= 4096)
+	}
+	if (c->ntos >= TOS_MAX)
 		return;
 	if (c->ntos == c->captos) {
 		size_t nc = c->captos ? c->captos * 2 : 16;
@@ -277,6 +307,7 @@ count_to(struct st_campaign *c, const char *addr)
 	if ((c->tos[c->ntos].addr = lower_dup(addr)) == NULL)
 		return;
 	c->tos[c->ntos++].n = 1;
+	c->tos_ht[k] = (uint16_t)c->ntos;
 }
 
 /* The domain of a Message-ID ("<x@dom>"), lower case, malloc'd. */
@@ -692,16 +723,63 @@ st_campaign_judge(struct st_campaign *c, struct st_arena *a,
 
 /* --- the summary ------------------------------------------------------------ */
 
-static struct st_campaign_count *
-bump(struct st_campaign_count **v, size_t *n, size_t *cap, const char *key)
+static uint32_t
+key_hash(const char *s)
 {
-	size_t i;
+	uint32_t h = 2166136261u;
 
-	for (i = 0; i < *n; i++)
-		if (strcmp((*v)[i].key, key) == 0) {
-			(*v)[i].n++;
-			return &(*v)[i];
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* ix made anew for v[0..n) with room for one more; false when out of
+ * memory (bump() then scans). */
+static bool
+index_make(struct count_index *ix, const struct st_campaign_count *v,
+    size_t n)
+{
+	size_t cap = ix->cap ? ix->cap : 64, i, k, *ht;
+
+	while (cap < 2 * (n + 1))
+		cap *= 2;
+	if ((ht = calloc(cap, sizeof(*ht))) == NULL)
+		return false;
+	for (i = 0; i < n; i++) {
+		for (k = key_hash(v[i].key) & (cap - 1); ht[k] != 0;
+		    k = (k + 1) & (cap - 1))
+			;
+		ht[k] = i + 1;
+	}
+	free(ix->ht);
+	ix->ht = ht;
+	ix->cap = cap;
+	return true;
+}
+
+static struct st_campaign_count *
+bump(struct st_campaign_count **v, size_t *n, size_t *cap,
+    struct count_index *ix, const char *key)
+{
+	size_t i, k = 0;
+	bool indexed = (ix->cap >= 2 * (*n + 1) && ix->ht != NULL) ||
+	    index_make(ix, *v, *n);
+
+	if (indexed) {
+		for (k = key_hash(key) & (ix->cap - 1); ix->ht[k] != 0;
+		    k = (k + 1) & (ix->cap - 1)) {
+			i = ix->ht[k] - 1;
+			if (strcmp((*v)[i].key, key) == 0) {
+				(*v)[i].n++;
+				return &(*v)[i];
+			}
 		}
+	} else
+		for (i = 0; i < *n; i++)
+			if (strcmp((*v)[i].key, key) == 0) {
+				(*v)[i].n++;
+				return &(*v)[i];
+			}
 	if (*n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 16;
 		struct st_campaign_count *nv = realloc(*v, nc * sizeof(*nv));
@@ -714,6 +792,8 @@ bump(struct st_campaign_count **v, size_t *n, size_t *cap, const char *key)
 	if (((*v)[*n].key = strdup(key)) == NULL)
 		return NULL;
 	(*v)[*n].n = 1;
+	if (indexed)
+		ix->ht[k] = *n + 1;
 	return &(*v)[(*n)++];
 }
 
@@ -886,13 +966,15 @@ st_campaign_add_facts(struct st_campaign *c,
 		c->s.genuine++;
 	else
 		c->s.undetermined++;
-	bump(&c->s.by_reason, &c->s.nreasons, &c->capreasons, f->reason0);
+	bump(&c->s.by_reason, &c->s.nreasons, &c->capreasons, &c->reason_ix,
+	    f->reason0);
 	if (f->has_arrival) {
 		char day[32];
 
 		st_date_iso(f->arrival, day, sizeof(day));
 		day[10] = '\0';
-		bump(&c->s.per_day, &c->s.ndays, &c->capdays, day);
+		bump(&c->s.per_day, &c->s.ndays, &c->capdays, &c->day_ix,
+		    day);
 		if (!c->s.has_first || f->arrival < c->s.first)
 			c->s.first = f->arrival;
 		if (!c->s.has_first || f->arrival > c->s.last)
@@ -961,6 +1043,11 @@ st_campaign_result(struct st_campaign *c)
 		if (c->s.ndays > 1)
 			qsort(c->s.per_day, c->s.ndays, sizeof(*c->s.per_day),
 			    cmp_day);
+		/* the positions moved: the indexes are made again */
+		free(c->reason_ix.ht);
+		free(c->day_ix.ht);
+		memset(&c->reason_ix, 0, sizeof(c->reason_ix));
+		memset(&c->day_ix, 0, sizeof(c->day_ix));
 		free(c->s.origins);
 		c->s.origins = NULL;
 		c->s.norigins = 0;

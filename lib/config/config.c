@@ -157,7 +157,8 @@ st_net_contains(const struct st_net *nets, size_t n, const char *ip)
 	unsigned char b[16];
 	size_t i;
 
-	if (ip == NULL || *ip == '\0' || !ip_bytes(ip, b))
+	/* no networks (the usual case): nothing to read the address for */
+	if (n == 0 || ip == NULL || *ip == '\0' || !ip_bytes(ip, b))
 		return false;
 	for (i = 0; i < n; i++) {
 		int bits = nets[i].prefix, k;

@@ -20,9 +20,6 @@
 #include "spamtrace/date.h"
 #include "util/ascii.h"
 
-static const char *const months[] = { "jan", "feb", "mar", "apr", "may",
-    "jun", "jul", "aug", "sep", "oct", "nov", "dec" };
-
 static const struct { const char *name; int min; } zones[] = {
 	{ "UT", 0 }, { "UTC", 0 }, { "GMT", 0 }, { "Z", 0 },
 	{ "EST", -300 }, { "EDT", -240 }, { "CST", -360 }, { "CDT", -300 },
@@ -50,15 +47,25 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
 static int
 month_of(const char *w, size_t n)
 {
-	int i;
-
 	if (n < 3 || !isalpha((unsigned char)w[0]))
 		return -1;
-	/* every word of a date comes here: the first letter settles most */
-	for (i = 0; i < 12; i++)
-		if ((w[0] | 0x20) == (months[i][0] | 0x20) &&
-		    st_ascii_ieq(w, months[i], 3))
-			return i + 1;
+	/* every word of a date comes here: its three letters, folded
+	 * (exact for letters: only 'A' and 'a' fold to 'a'), as one key */
+	switch ((unsigned)(w[0] | 0x20) << 16 | (unsigned)(w[1] | 0x20) << 8 |
+	    (unsigned)(w[2] | 0x20)) {
+	case 'j' << 16 | 'a' << 8 | 'n':	return 1;
+	case 'f' << 16 | 'e' << 8 | 'b':	return 2;
+	case 'm' << 16 | 'a' << 8 | 'r':	return 3;
+	case 'a' << 16 | 'p' << 8 | 'r':	return 4;
+	case 'm' << 16 | 'a' << 8 | 'y':	return 5;
+	case 'j' << 16 | 'u' << 8 | 'n':	return 6;
+	case 'j' << 16 | 'u' << 8 | 'l':	return 7;
+	case 'a' << 16 | 'u' << 8 | 'g':	return 8;
+	case 's' << 16 | 'e' << 8 | 'p':	return 9;
+	case 'o' << 16 | 'c' << 8 | 't':	return 10;
+	case 'n' << 16 | 'o' << 8 | 'v':	return 11;
+	case 'd' << 16 | 'e' << 8 | 'c':	return 12;
+	}
 	return -1;
 }
 
@@ -364,40 +371,56 @@ st_date_parse(const char *p, size_t len, struct st_date *d)
 void
 st_date_iso(int64_t utc, char *buf, size_t size)
 {
+	/* the dates of a run fall on few days: the last day's "YYYY-MM-DD"
+	 * is kept per thread (-1: none; day numbers here are >= 0) */
+	static _Thread_local int64_t last_day = -1;
+	static _Thread_local char last_ymd[10];
 	int64_t days = utc >= 0 ? utc / 86400 : (utc - 86399) / 86400;
 	int64_t secs = utc - days * 86400;
-	/* civil_from_days */
-	int64_t z = days + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t y = (int64_t)yoe + era * 400;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	unsigned dd = doy - (153 * mp + 2) / 5 + 1;
-	unsigned mo = mp < 10 ? mp + 3 : mp - 9;
+	char *o = buf;
 
-	y += mo <= 2;
-	if (y < 0 || y > 9999 || size < 21) {
-		snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02dZ",
-		    (long long)y, mo, dd, (int)(secs / 3600),
-		    (int)(secs / 60 % 60), (int)(secs % 60));
-		return;
+	if (days != last_day || days < 0 || size < 21) {
+		/* civil_from_days */
+		int64_t z = days + 719468;
+		int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+		unsigned doe = (unsigned)(z - era * 146097);
+		unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) /
+		    365;
+		int64_t y = (int64_t)yoe + era * 400;
+		unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+		unsigned mp = (5 * doy + 2) / 153;
+		unsigned dd = doy - (153 * mp + 2) / 5 + 1;
+		unsigned mo = mp < 10 ? mp + 3 : mp - 9;
+
+		y += mo <= 2;
+		if (y < 0 || y > 9999 || size < 21) {
+			snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02dZ",
+			    (long long)y, mo, dd, (int)(secs / 3600),
+			    (int)(secs / 60 % 60), (int)(secs % 60));
+			return;
+		}
+		/* the hot path of every JSON record: no printf */
+		last_ymd[0] = (char)('0' + y / 1000);
+		last_ymd[1] = (char)('0' + y / 100 % 10);
+		last_ymd[2] = (char)('0' + y / 10 % 10);
+		last_ymd[3] = (char)('0' + y % 10);
+		last_ymd[4] = '-';
+		last_ymd[5] = (char)('0' + mo / 10);
+		last_ymd[6] = (char)('0' + mo % 10);
+		last_ymd[7] = '-';
+		last_ymd[8] = (char)('0' + dd / 10);
+		last_ymd[9] = (char)('0' + dd % 10);
+		last_day = days;
 	}
-	/* the hot path of every JSON record: no printf */
+	memcpy(o, last_ymd, 10);
+	o += 10;
 	{
-		int v[6] = { (int)y, (int)mo, (int)dd, (int)(secs / 3600),
-		    (int)(secs / 60 % 60), (int)(secs % 60) };
-		char *o = buf;
+		int v[3] = { (int)(secs / 3600), (int)(secs / 60 % 60),
+		    (int)(secs % 60) };
+		static const char seps[] = "T::";
 
-		*o++ = (char)('0' + v[0] / 1000);
-		*o++ = (char)('0' + v[0] / 100 % 10);
-		*o++ = (char)('0' + v[0] / 10 % 10);
-		*o++ = (char)('0' + v[0] % 10);
-		static const char seps[] = "--T::";
-
-		for (int k = 1; k < 6; k++) {
-			*o++ = seps[k - 1];
+		for (int k = 0; k < 3; k++) {
+			*o++ = seps[k];
 			*o++ = (char)('0' + v[k] / 10);
 			*o++ = (char)('0' + v[k] % 10);
 		}

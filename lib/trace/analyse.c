@@ -26,6 +26,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -78,8 +79,9 @@ from_word(struct st_analysis *an, const struct st_hop *h)
 static const char *
 observed_name(const struct st_hop *h)
 {
-	if (!has(h->rdns) || strcasecmp(h->rdns, "unknown") == 0 ||
-	    h->rdns_unverified)
+	/* the first letter settles "unknown" for most names */
+	if (!has(h->rdns) || h->rdns_unverified ||
+	    ((h->rdns[0] | 0x20) == 'u' && strcasecmp(h->rdns, "unknown") == 0))
 		return "";
 	return h->rdns;
 }
@@ -92,27 +94,46 @@ org(struct st_analysis *an, const char *host)
 
 /*
  * st_org_of() for the analysis: the findings ask about the same few names
- * (a hop's by, helo and client, the sender's domain) again and again, so
- * the last ST_ORG_MEMO answers are kept, found by the caller's pointer
- * and checked against a copy of the name (a pointer may be reused for
- * other text).
+ * (a hop's by, helo and client, the sender's domain) again and again, from
+ * copies as often as from the hop itself, so the answers are kept in a
+ * table found by the name's text: its length and its first and last
+ * eight bytes, mixed; a copy of the name settles it.
  */
+static uint64_t
+name_key(const char *s, size_t n)
+{
+	uint64_t x = 0, y = 0;
+
+	if (n >= 8) {
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+	} else
+		memcpy(&x, s, n);
+	x = (x ^ (y * 0x9e3779b97f4a7c15u) ^ n) * 0xff51afd7ed558ccdu;
+	return x ^ (x >> 29);
+}
+
 const char *
 st_an_org(struct st_analysis *an, const char *host)
 {
-	const char *o, *copy;
-	unsigned i, k;
+	const char *o;
+	char *copy;
+	size_t n;
+	uint64_t key;
+	unsigned k;
 
 	if (host == NULL || *host == '\0')
 		return st_org_of(an->a, host);
-	for (i = 0; i < ST_ORG_MEMO; i++)
-		if (an->org_memo[i].key == host &&
-		    strcmp(an->org_memo[i].name, host) == 0)
-			return an->org_memo[i].org;
+	n = strlen(host);
+	key = name_key(host, n);
+	k = (unsigned)(key >> 58) & (ST_ORG_MEMO - 1);
+	if ((an->org_used >> k & 1) && an->org_memo[k].key == key &&
+	    memcmp(an->org_memo[k].name, host, n + 1) == 0)
+		return an->org_memo[k].org;
 	o = st_org_of(an->a, host);
-	if ((copy = st_arena_strdup(an->a, host)) != NULL) {
-		k = an->org_next++ % ST_ORG_MEMO;
-		an->org_memo[k].key = host;
+	if ((copy = st_arena_strndup(an->a, host, n)) != NULL) {
+		an->org_used |= (uint64_t)1 << k;
+		an->org_memo[k].key = key;
 		an->org_memo[k].name = copy;
 		an->org_memo[k].org = o;
 	}
@@ -156,7 +177,7 @@ ip_trusted(const struct st_config *cfg, const char *ip)
  * 1 yes, 0 no, -1 cannot tell (no receiving host recorded).
  */
 static int
-chain_match(struct st_analysis *an, const struct st_hop *above,
+chain_match_1(struct st_analysis *an, const struct st_hop *above,
     const struct st_hop *below)
 {
 	char lit[64];
@@ -211,6 +232,28 @@ chain_match(struct st_analysis *an, const struct st_hop *above,
 	return 0;
 }
 
+/* chain_match_1(), remembered: the trust walk, the origin's name, the
+ * source and the relays ask about the same pairs (the hops do not change
+ * during an analysis). */
+static int
+chain_match(struct st_analysis *an, const struct st_hop *above,
+    const struct st_hop *below)
+{
+	unsigned i, k;
+	int r;
+
+	for (i = 0; i < ST_CHAIN_MEMO && i < an->chain_next; i++)
+		if (an->chain_memo[i].above == above &&
+		    an->chain_memo[i].below == below)
+			return an->chain_memo[i].match;
+	r = chain_match_1(an, above, below);
+	k = an->chain_next++ % ST_CHAIN_MEMO;
+	an->chain_memo[k].above = above;
+	an->chain_memo[k].below = below;
+	an->chain_memo[k].match = r;
+	return r;
+}
+
 /* --- findings list -------------------------------------------------------- */
 
 void
@@ -244,12 +287,16 @@ st_add_findingf(struct st_analysis *an, const char *code, enum st_severity sev,
 {
 	va_list ap;
 	char buf[1024];
+	int n;
 
 	va_start(ap, fmt);
-	st_vfmt(buf, sizeof(buf), fmt, ap);
+	n = st_vfmt(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/* what was written: the text, cut at the buffer's end */
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		n = (int)strlen(buf);
 	st_add_finding(an, code, sev, hop, evidence,
-	    st_arena_strdup(an->a, buf));
+	    st_arena_strndup(an->a, buf, (size_t)n));
 }
 
 bool
@@ -297,17 +344,21 @@ static void
 add_contact(struct st_analysis *an, const char *domain, const char *for_,
     const char *what)
 {
-	static const char *const boxes[] = { "abuse", "postmaster" };
+	static const char *const boxes[] = { "abuse@", "postmaster@" };
 	struct st_trace *t = an->t;
-	size_t i, k;
+	size_t i, k, dn;
 
 	if (!has(domain))
 		return;
+	dn = strlen(domain);
 	for (k = 0; k < 2; k++) {
-		char *addr = st_arena_printf(an->a, "%s@%s", boxes[k], domain);
+		size_t bn = strlen(boxes[k]);
+		char *addr = st_arena_alloc_raw(an->a, bn + dn + 1);
 
 		if (addr == NULL)
 			return;
+		memcpy(addr, boxes[k], bn);
+		memcpy(addr + bn, domain, dn + 1);
 		for (i = 0; i < t->ncontacts; i++)
 			if (strcasecmp(t->contacts[i].address, addr) == 0)
 				break;
@@ -394,14 +445,14 @@ spf_boundary(struct st_analysis *an)
 		char *v, ip[64];
 		size_t n;
 
-		if (h->name_len == 8 && strncasecmp(h->name, "Received", 8) == 0) {
+		if (h->name_len == 8 && st_ascii_ieq(h->name, "Received", 8)) {
 			nrcvd++;
 			continue;
 		}
 		if (!((h->name_len == 12 &&
-		    strncasecmp(h->name, "Received-SPF", 12) == 0) ||
+		    st_ascii_ieq(h->name, "Received-SPF", 12)) ||
 		    (h->name_len == 22 &&
-		    strncasecmp(h->name, "Authentication-Results", 22) == 0)))
+		    st_ascii_ieq(h->name, "Authentication-Results", 22))))
 			continue;
 		v = st_hdr_unfold(an->a, h->value, h->value_len, NULL);
 		if (v == NULL)
@@ -984,7 +1035,8 @@ st_trace_message(struct st_msg *m, const struct st_config *cfg,
 
 	if ((rc = st_trace_hops(m, t)) != ST_OK)
 		return st_error_set(err, rc, "%s", st_strerror(rc));
-	memset(&an, 0, sizeof(an));
+	/* the memos at the end are not cleared (trace_int.h) */
+	memset(&an, 0, offsetof(struct st_analysis, org_memo));
 	an.t = t;
 	an.m = m;
 	an.a = m->arena;

@@ -30,10 +30,31 @@ has(const char *s)
 static const char *
 observed(const struct st_hop *h)
 {
-	if (!has(h->rdns) || strcasecmp(h->rdns, "unknown") == 0 ||
-	    h->rdns_unverified)
+	/* the first letter settles "unknown" for most names */
+	if (!has(h->rdns) || h->rdns_unverified ||
+	    ((h->rdns[0] | 0x20) == 'u' && strcasecmp(h->rdns, "unknown") == 0))
 		return "";
 	return h->rdns;
+}
+
+/*
+ * The first " by " in r, ignoring case: found as the first "by " with a
+ * space before it (searching for the space itself would stop at every
+ * word).
+ */
+static const char *
+first_by(const char *r)
+{
+	size_t n = strlen(r);
+	const char *p = r, *e = r + n, *q;
+
+	while ((q = st_ascii_memcasemem(p, (size_t)(e - p), "by ", 3)) !=
+	    NULL) {
+		if (q > r && q[-1] == ' ')
+			return q - 1;
+		p = q + 1;
+	}
+	return NULL;
 }
 
 /* The part of a Received value that shows the client: "from ... by X". */
@@ -45,7 +66,10 @@ from_part(struct st_analysis *an, const struct st_hop *h)
 
 	if (r == NULL)
 		return "";
-	by = st_ascii_strcasestr(r, " by ");
+	/* several rules quote the same hop: the last one is kept */
+	if (an->from_part_hop == h && an->from_part != NULL)
+		return an->from_part;
+	by = first_by(r);
 	if (by != NULL) {
 		const char *host = by + 4;
 
@@ -56,7 +80,8 @@ from_part(struct st_analysis *an, const struct st_hop *h)
 		n = strlen(r);
 	if (n > 300)
 		n = 300;
-	return st_arena_strndup(an->a, r, n);
+	an->from_part_hop = h;
+	return an->from_part = st_arena_strndup(an->a, r, n);
 }
 
 /* Hops whose client spoke over the public internet to the next host. */
@@ -531,12 +556,21 @@ is_me(const struct st_config *cfg, const char *addr)
 	return cfg != NULL && has(addr) && st_strlist_has_ci(&cfg->me, addr);
 }
 
+/* The evidence of the sender rules, "From: ...", made only for a
+ * finding (most messages have none). */
+static const char *
+from_evidence(struct st_analysis *an, const char *from)
+{
+	const char *ev = st_msg_unfolded(an->m, "From");
+
+	return st_arena_printf(an->a, "From: %s", ev ? ev : from);
+}
+
 static void
 rule_sender(struct st_analysis *an)
 {
 	struct st_trace *t = an->t;
 	const char *from = t->sum.from_addr, *dom, *prov, *dorg;
-	char *ev;
 	bool me;
 
 	if (!has(from) || an->boundary < 0 || t->nhops == 0)
@@ -547,19 +581,18 @@ rule_sender(struct st_analysis *an)
 	me = is_me(an->cfg, from) || is_me(an->cfg, t->sum.return_path);
 	prov = st_provider_of_addr_domain(dom);
 	dorg = st_an_org(an, dom);
-	ev = st_msg_unfolded(an->m, "From");
-	ev = st_arena_printf(an->a, "From: %s", ev ? ev : from);
 	if (prov != NULL && !system_sender(t) && !path_has_org_of(an, prov, NULL) &&
 	    st_msg_get(an->m, "List-Id", 0) == NULL &&
 	    !(an->boundary >= 0 && has(t->hops[an->boundary].auth)))
 		st_add_findingf(an, "FREEMAIL_NOT_VIA_PROVIDER", ST_SEV_HIGH,
-		    0, ev,
+		    0, from_evidence(an, from),
 		    "The sender address is at %s, a large mailbox provider, "
 		    "yet the message never passed through %s's servers: "
 		    "whoever sent it only wrote that address.", dom,
 		    st_provider_display(prov));
 	if (me) {
-		st_add_findingf(an, "SENDER_FORGED", ST_SEV_HIGH, 0, ev,
+		st_add_findingf(an, "SENDER_FORGED", ST_SEV_HIGH, 0,
+		    from_evidence(an, from),
 		    "The sender address is yours (%s), but you did not send "
 		    "this: the message came from %s. Someone forged your "
 		    "address (a joe-job); bounces of it will come back to "
@@ -570,7 +603,8 @@ rule_sender(struct st_analysis *an)
 	if (prov != NULL || path_has_org_of(an, NULL, dorg))
 		return;
 	if (dmarc_failed(an, dom)) {
-		st_add_findingf(an, "SENDER_FORGED", ST_SEV_MEDIUM, 0, ev,
+		st_add_findingf(an, "SENDER_FORGED", ST_SEV_MEDIUM, 0,
+		    from_evidence(an, from),
 		    "The receiving server's DMARC check failed for %s: the "
 		    "domain's owner did not authorise this sender, and no "
 		    "server of %s handled the message.", dom, dorg);
@@ -580,7 +614,8 @@ rule_sender(struct st_analysis *an)
 	if (st_has_finding(t, "THIRD_PARTY_RELAY") ||
 	    st_has_finding(t, "DYNAMIC_SENDER") ||
 	    st_has_finding(t, "PRIVATE_NETWORK_SENDER"))
-		st_add_findingf(an, "SENDER_FORGED", ST_SEV_MEDIUM, 0, ev,
+		st_add_findingf(an, "SENDER_FORGED", ST_SEV_MEDIUM, 0,
+		    from_evidence(an, from),
 		    "The sender address is at %s, but no server of %s handled "
 		    "the message, which came from %s: the address is very "
 		    "likely spoofed, and its owner a victim.", dom, dorg,
@@ -764,15 +799,29 @@ rule_auth_results(struct st_analysis *an)
 	static const char *const fails[] = { "spf=fail", "spf=softfail",
 	    "dkim=fail", "dmarc=fail", NULL };
 	char *v;
-	size_t i;
+	const char *p, *q;
+	size_t i, n;
+	unsigned found = 0;
 
 	if (h == NULL || an->t->nhops == 0)
 		return;
 	v = st_hdr_unfold(an->a, h->value, h->value_len, NULL);
 	if (v == NULL)
 		return;
+	n = strlen(v);		/* the text as a string: to a NUL */
+	/* every needle ends in "fail": one pass over its places tells which
+	 * are there; the first in the table's order wins */
+	for (p = v; (q = st_ascii_memcasemem(p, n - (size_t)(p - v), "fail",
+	    4)) != NULL; p = q + 1)
+		for (i = 0; fails[i] != NULL; i++) {
+			size_t k = strlen(fails[i]) - 4;
+
+			if ((size_t)(q - v) >= k &&
+			    st_ascii_ieq(q - k, fails[i], k))
+				found |= 1u << i;
+		}
 	for (i = 0; fails[i] != NULL; i++)
-		if (st_ascii_strcasestr(v, fails[i]) != NULL) {
+		if (found & (1u << i)) {
 			st_add_findingf(an, "AUTH_FAILED", i == 1 ? ST_SEV_LOW :
 			    ST_SEV_MEDIUM, 0, st_arena_printf(an->a,
 			    "Authentication-Results: %s", v),

@@ -61,27 +61,97 @@ ipc_lookup(const char *ip)
 	return e;
 }
 
+/*
+ * Most addresses are dotted quads: read one as inet_pton(AF_INET) does
+ * (four decimal numbers up to 255, no leading zeros, nothing else) and
+ * classify it with the ranges of st_ip_is_private() and
+ * st_ip_is_loopback(), cheaper than hashing the text.  False for anything
+ * else, which goes to the cache.
+ */
+static bool
+quad(const char *s, uint32_t *ap)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t a = 0;
+	unsigned v, d, parts;
+
+	for (parts = 0;; parts++) {
+		if ((v = (unsigned)p[0] - '0') > 9)
+			return false;
+		if ((d = (unsigned)p[1] - '0') > 9)
+			p += 1;
+		else if (v == 0)
+			return false;		/* a leading zero */
+		else {
+			v = v * 10 + d;
+			if ((d = (unsigned)p[2] - '0') > 9)
+				p += 2;
+			else {
+				v = v * 10 + d;
+				p += 3;
+				if (v > 255 || (unsigned)p[0] - '0' <= 9)
+					return false;
+			}
+		}
+		a = a << 8 | v;
+		if (parts == 3)
+			break;
+		if (*p++ != '.')
+			return false;
+	}
+	if (*p != '\0')
+		return false;
+	*ap = a;
+	return true;
+}
+
+static bool
+quad_private(uint32_t a)
+{
+	return (a >> 24) == 10 || (a >> 20) == (172u << 4 | 1) ||
+	    (a >> 16) == (192u << 8 | 168) || (a >> 22) == (100u << 2 | 1) ||
+	    (a >> 16) == (169u << 8 | 254);
+}
+
+static bool
+quad_loopback(uint32_t a)
+{
+	return (a >> 24) == 127;
+}
+
 bool
 st_ip_private_c(const char *ip)
 {
-	const struct ipc_entry *e = ipc_lookup(ip);
+	const struct ipc_entry *e;
+	uint32_t a;
 
+	if (quad(ip, &a))
+		return quad_private(a);
+	e = ipc_lookup(ip);
 	return e != NULL ? e->priv : st_ip_is_private(ip);
 }
 
 bool
 st_ip_loopback_c(const char *ip)
 {
-	const struct ipc_entry *e = ipc_lookup(ip);
+	const struct ipc_entry *e;
+	uint32_t a;
 
+	if (quad(ip, &a))
+		return quad_loopback(a);
+	e = ipc_lookup(ip);
 	return e != NULL ? e->loop : st_ip_is_loopback(ip);
 }
 
 bool
 st_ip_local_c(const char *ip)
 {
-	const struct ipc_entry *e = ipc_lookup(ip);
+	const struct ipc_entry *e;
+	uint32_t a;
 
+	if (quad(ip, &a))
+		return quad_private(a) || quad_loopback(a);
+	e = ipc_lookup(ip);
 	return e != NULL ? e->priv || e->loop :
 	    st_ip_is_private(ip) || st_ip_is_loopback(ip);
 }
@@ -117,6 +187,19 @@ st_name_is_ip_literal(const char *name, char *ip, size_t size)
 
 	if (name == NULL || *name == '\0')
 		return false;
+	/* Most names are host names: with no colon before a '%' (a zone
+	 * id), text can only be a dotted quad (IPv6, "IPv6:" and a port
+	 * glued on all have one), and a letter there rules that out. */
+	{
+		const char *p;
+		bool letter = false;
+
+		for (p = name; *p != '\0' && *p != '%' && *p != ':'; p++)
+			if ((unsigned char)((*p | 0x20) - 'a') < 26)
+				letter = true;
+		if (letter && *p != ':')
+			return false;
+	}
 	n = strlen(name);
 	if (name[0] == '[' && n > 2 && name[n - 1] == ']')
 		return st_ip_normalise(name + 1, n - 2, ip, size);
@@ -456,10 +539,13 @@ is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 /*
  * st_name_is_dynamic() answered from a per-thread cache: the analysis and
  * the findings ask about the same names, and the answer costs six
- * regexec() calls and a public-suffix walk.  Direct-mapped on an FNV-1a
- * hash of name and address; longer pairs are not cached.
+ * regexec() calls and a public-suffix walk.  Found by an FNV-1a hash of
+ * name and address in a set of DYN_WAYS entries, the newest first (two
+ * names of one set do not evict each other at every message); longer
+ * pairs are not cached.
  */
-#define DYN_CACHE	512		/* a power of 2 */
+#define DYN_CACHE	1024		/* a power of 2 */
+#define DYN_WAYS	4		/* entries per set */
 #define DYN_KEY		160
 struct dyn_entry {
 	uint32_t hash;
@@ -488,8 +574,8 @@ bool
 st_name_is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 {
 	uint32_t h = 2166136261u;
-	struct dyn_entry *e;
-	size_t rn, in, i;
+	struct dyn_entry *set, *e;
+	size_t rn, in, i, w;
 
 	if (rdns == NULL)
 		return is_dynamic(rdns, ip, why, size);
@@ -502,15 +588,21 @@ st_name_is_dynamic(const char *rdns, const char *ip, char *why, size_t size)
 	h = (h ^ (ip != NULL ? 1u : 0u)) * 16777619u;
 	for (i = 0; i < in; i++)
 		h = (h ^ (unsigned char)ip[i]) * 16777619u;
-	e = &dyn_cache[h & (DYN_CACHE - 1)];
-	if (e->len == rn + 1 + in + 1 && e->hash == h &&
-	    memcmp(e->key, rdns, rn + 1) == 0 &&
-	    (ip == NULL ? e->key[rn + 1] == '\x01' :
-	    memcmp(e->key + rn + 1, ip, in + 1) == 0)) {
-		if (e->dynamic)
-			why_copy(why, size, e->why);
-		return e->dynamic;
+	set = &dyn_cache[h & (DYN_CACHE - DYN_WAYS)];
+	for (w = 0; w < DYN_WAYS; w++) {
+		e = &set[w];
+		if (e->len == rn + 1 + in + 1 && e->hash == h &&
+		    memcmp(e->key, rdns, rn + 1) == 0 &&
+		    (ip == NULL ? e->key[rn + 1] == '\x01' :
+		    memcmp(e->key + rn + 1, ip, in + 1) == 0)) {
+			if (e->dynamic)
+				why_copy(why, size, e->why);
+			return e->dynamic;
+		}
 	}
+	/* a miss: the oldest entry goes, the new one is first */
+	memmove(&set[1], &set[0], (DYN_WAYS - 1) * sizeof(*set));
+	e = &set[0];
 	e->why[0] = '\0';
 	e->dynamic = is_dynamic(rdns, ip, e->why, sizeof(e->why));
 	e->hash = h;

@@ -54,12 +54,15 @@ psl_setup(void)
 /*
  * A per-thread cache of icann_registrable() keyed by the lower-case name:
  * the Public Suffix List walk costs a few thousand instructions per label
- * and a trace asks about the same few hosts many times.  Direct-mapped by
- * an FNV-1a hash; the answer is kept as an offset into the name (it is a
- * suffix of it), -1 for none.  is_ip caches st_ip_normalise() of the name
- * (-1 not known yet).
+ * and a trace asks about the same few hosts many times.  Found by an
+ * FNV-1a hash of the name, in a set of REG_WAYS entries (two names that
+ * share a set do not evict each other at every message), the newest
+ * first; the answer is kept as an offset into the name (it is a suffix of
+ * it), -1 for none.  is_ip caches st_ip_normalise() of the name (-1 not
+ * known yet).
  */
 #define REG_CACHE	4096		/* entries per thread, a power of 2 */
+#define REG_WAYS	4		/* entries per set */
 #define REG_NAME	128		/* longer names are not cached */
 struct reg_entry {
 	uint32_t hash;
@@ -72,35 +75,59 @@ static _Thread_local struct reg_entry reg_cache[REG_CACHE];
 
 /*
  * Lower-cases host into buf (size bytes), strips trailing dots and hashes
- * what is left (FNV-1a), in one pass: every st_org_of() call comes here,
+ * what is left, eight bytes at a time: every st_org_of() call comes here,
  * most of them for names the cache already holds.  Returns the length, or
  * (size_t)-1 when the name does not fit; *dot tells whether host has a
  * dot at all (trailing dots count).
  */
+#define ONES	0x0101010101010101u
+
+/* Bit 7 of each byte of x that is a dot. */
+static uint64_t
+dots8(uint64_t x)
+{
+	uint64_t y = x ^ ('.' * ONES);
+
+	return (y - ONES) & ~y & (0x80 * ONES);
+}
+
 static size_t
 lower_name(const char *host, char *buf, size_t size, uint32_t *hashp,
     bool *dot)
 {
-	uint32_t h = 2166136261u, h_kept = h;
-	size_t i, kept = 0;
+	uint64_t x, anydot = 0, h = 0;
+	size_t len = strlen(host), i, kept, rest;
 
 	*dot = false;
-	for (i = 0; host[i] != '\0'; i++) {
-		unsigned char c = st_ascii_lower((unsigned char)host[i]);
-
-		if (i + 1 >= size)
-			return (size_t)-1;
-		buf[i] = (char)c;
-		h = (h ^ c) * 16777619u;
-		if (c == '.')
-			*dot = true;
-		else {
-			kept = i + 1;
-			h_kept = h;
-		}
+	if (len >= size)
+		return (size_t)-1;
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&x, host + i, 8);
+		x = st_ascii_lower8(x);
+		anydot |= dots8(x);
+		memcpy(buf + i, &x, 8);
 	}
+	if ((rest = len - i) > 0) {
+		x = st_ascii_lower8(st_ascii_load8(host + i, rest));
+		anydot |= dots8(x);	/* the zero bytes past the end are
+					 * no dots */
+		if (i + 8 <= size)
+			memcpy(buf + i, &x, 8);
+		else
+			memcpy(buf + i, &x, rest);
+	}
+	*dot = anydot != 0;
+	for (kept = len; kept > 0 && buf[kept - 1] == '.'; kept--)
+		;
 	buf[kept] = '\0';
-	*hashp = h_kept;
+	/* the hash of buf[0..kept), the last word padded with zeros */
+	for (i = 0; i < kept; i += 8) {
+		x = st_ascii_load8(buf + i, kept - i);
+		h = (h ^ x) * 0x9e3779b97f4a7c15u;
+		h ^= h >> 32;
+	}
+	h = (h ^ kept) * 0xff51afd7ed558ccdu;
+	*hashp = (uint32_t)(h ^ h >> 29);
 	return kept;
 }
 
@@ -109,14 +136,22 @@ lower_name(const char *host, char *buf, size_t size, uint32_t *hashp,
 static struct reg_entry *
 reg_lookup(const char *buf, size_t n, uint32_t h)
 {
-	struct reg_entry *e;
+	struct reg_entry *set, *e;
 	const char *rd;
+	size_t w;
 
 	if (n == 0 || n >= REG_NAME)
 		return NULL;
-	e = &reg_cache[h & (REG_CACHE - 1)];
-	if (e->len == n && e->hash == h && memcmp(e->name, buf, n) == 0)
-		return e;
+	set = &reg_cache[h & (REG_CACHE - REG_WAYS)];
+	for (w = 0; w < REG_WAYS; w++) {
+		e = &set[w];
+		if (e->len == n && e->hash == h &&
+		    memcmp(e->name, buf, n) == 0)
+			return e;
+	}
+	/* a miss: the oldest entry goes, the new one is first */
+	memmove(&set[1], &set[0], (REG_WAYS - 1) * sizeof(*set));
+	e = &set[0];
 	rd = icann_registrable(buf);
 	e->hash = h;
 	e->len = (uint8_t)n;
@@ -129,7 +164,8 @@ reg_lookup(const char *buf, size_t n, uint32_t h)
 /*
  * psl_is_public_suffix2() answers cached per thread: the names of a trace
  * differ but share their endings ("com", "google.com"), so most suffixes
- * walked by icann_registrable() have been asked about before.
+ * walked by icann_registrable() have been asked about before.  Sets of
+ * REG_WAYS entries, as above.
  */
 #define SUF_CACHE	4096		/* a power of 2 */
 struct suf_entry {
@@ -144,17 +180,23 @@ static bool
 is_suffix_cached(const char *s)
 {
 	uint32_t h = 2166136261u;
-	struct suf_entry *e;
-	size_t n;
+	struct suf_entry *set, *e;
+	size_t n, w;
 
 	for (n = 0; s[n] != '\0' && n < REG_NAME; n++)
 		h = (h ^ (unsigned char)s[n]) * 16777619u;
 	if (n == 0 || n >= REG_NAME)
 		return psl_is_public_suffix2(psl, s,
 		    PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE);
-	e = &suf_cache[h & (SUF_CACHE - 1)];
-	if (e->len == n && e->hash == h && memcmp(e->name, s, n) == 0)
-		return e->is_suffix;
+	set = &suf_cache[h & (SUF_CACHE - REG_WAYS)];
+	for (w = 0; w < REG_WAYS; w++) {
+		e = &set[w];
+		if (e->len == n && e->hash == h &&
+		    memcmp(e->name, s, n) == 0)
+			return e->is_suffix;
+	}
+	memmove(&set[1], &set[0], (REG_WAYS - 1) * sizeof(*set));
+	e = &set[0];
 	e->is_suffix = psl_is_public_suffix2(psl, s,
 	    PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE);
 	e->hash = h;

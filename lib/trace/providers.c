@@ -56,14 +56,21 @@ struct dom_slot {
 };
 static struct dom_slot server_hash[HASH_SLOTS], addr_hash[HASH_SLOTS];
 
+/* A hash of the domain s[0..n), eight bytes at a time, the last word
+ * padded with zeros. */
 static uint32_t
-fnv(const char *s)
+dom_hash(const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
+	uint64_t x, h = 0;
+	size_t i;
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
+	for (i = 0; i < n; i += 8) {
+		x = st_ascii_load8(s + i, n - i);
+		h = (h ^ x) * 0x9e3779b97f4a7c15u;
+		h ^= h >> 32;
+	}
+	h = (h ^ n) * 0xff51afd7ed558ccdu;
+	return (uint32_t)(h ^ h >> 29);
 }
 
 static int
@@ -100,7 +107,8 @@ hash_index(const struct dom_entry *idx, size_t n, struct dom_slot *tab)
 	for (i = 0; i < n; i++) {
 		const struct dom_entry *hit = bsearch(&idx[i], idx, n,
 		    sizeof(*idx), cmp_entry);
-		uint32_t h = fnv(idx[i].domain);
+		uint32_t h = dom_hash(idx[i].domain,
+		    strlen(idx[i].domain));
 
 		for (k = h & (HASH_SLOTS - 1); tab[k].e != NULL;
 		    k = (k + 1) & (HASH_SLOTS - 1))
@@ -185,16 +193,20 @@ static const struct provider *
 lookup(const struct dom_slot *tab, const char *domain)
 {
 	char low[256];
-	uint32_t h = 2166136261u;
-	size_t i, k;
+	uint64_t x;
+	uint32_t h;
+	size_t i, k, n = strlen(domain);
 
-	for (i = 0; domain[i] && i < sizeof(low) - 1; i++) {
-		low[i] = (char)st_ascii_lower((unsigned char)domain[i]);
-		h = (h ^ (unsigned char)low[i]) * 16777619u;
-	}
-	if (domain[i])
+	if (n >= sizeof(low) - 1)
 		return NULL;
-	low[i] = '\0';
+	/* lowered eight bytes at a time (the last word's zeros included:
+	 * low has room, and ends at n) */
+	for (i = 0; i < n; i += 8) {
+		x = st_ascii_lower8(st_ascii_load8(domain + i, n - i));
+		memcpy(low + i, &x, 8);
+	}
+	low[n] = '\0';
+	h = dom_hash(low, n);
 	for (k = h & (HASH_SLOTS - 1); tab[k].e != NULL;
 	    k = (k + 1) & (HASH_SLOTS - 1))
 		if (tab[k].hash == h && strcmp(tab[k].e->domain, low) == 0)

@@ -3,6 +3,7 @@
  * analysis.  The analysis itself (trust, origin, source, roles, findings,
  * contacts) is in analyse.c.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "spamtrace/limits.h"
@@ -47,6 +48,15 @@ addr_of(struct st_msg *m, const struct st_header *h)
 
 	if (h == NULL)
 		return "";
+	/* a value on one line (most) is read where it is: unfolding would
+	 * only trim the white space around it, which the extraction skips
+	 * anyway */
+	if (h->value_len <= ST_MAX_HEADER_VALUE &&
+	    memchr(h->value, '\n', h->value_len) == NULL &&
+	    memchr(h->value, '\r', h->value_len) == NULL) {
+		a = st_addr_extract(m->arena, h->value, h->value_len);
+		return or_empty(a);
+	}
 	dec = st_hdr_unfold(m->arena, h->value, h->value_len, &n);
 	if (dec == NULL)
 		return "";
@@ -65,10 +75,29 @@ decoded(struct st_msg *m, const struct st_header *h)
 enum { F_MSGID, F_FROM, F_RPATH, F_TO, F_SUBJECT, F_XMAILER, F_UA, F_DATE,
 	F_N };
 
+/*
+ * Is h's name `name` (n bytes) ignoring ASCII case?  Eight bytes at a
+ * time: equal words are equal (the usual spelling), words that differ in
+ * more than bit 5 of some byte differ folded too (folding only sets bit
+ * 5); the rest byte by byte.
+ */
 static bool
 is_name(const struct st_header *h, const char *name, size_t n)
 {
-	return h->name_len == n && st_ascii_ieq(h->name, name, n);
+	const uint64_t bit5 = 0x2020202020202020u;
+	uint64_t x, y;
+	size_t i;
+
+	if (h->name_len != n)
+		return false;
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&x, h->name + i, 8);
+		memcpy(&y, name + i, 8);
+		if (x != y && ((x | bit5) != (y | bit5) ||
+		    !st_ascii_ieq(h->name + i, name + i, 8)))
+			return false;
+	}
+	return st_ascii_ieq(h->name + i, name + i, n - i);
 }
 
 /*

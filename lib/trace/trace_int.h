@@ -5,6 +5,7 @@
 #define ST_TRACE_INT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "spamtrace/trace.h"
 
@@ -61,14 +62,30 @@ struct st_analysis {
 	int	source_hop;	/* index of the hop the source ip is from */
 	int	believed;	/* deepest hop whose record is believed */
 	size_t	fcap, rcap, ccap;
-	/* st_an_org(): the last few names asked about and their orgs */
-#define ST_ORG_MEMO	16
+	/* findings.c: the evidence text last quoted and its hop */
+	const struct st_hop *from_part_hop;
+	const char *from_part;
+	/*
+	 * The memos below are not cleared with the rest (st_trace_message()
+	 * clears up to org_memo): an entry counts only when org_used has its
+	 * bit, or when chain_next says it has been written.
+	 */
+	uint64_t org_used;	/* bit k: org_memo[k] is filled */
+	unsigned chain_next;
+	/* st_an_org(): the names asked about and their orgs, a small table
+	 * direct-mapped by a hash of the name's text */
+#define ST_ORG_MEMO	64		/* a power of 2, at most 64 */
 	struct {
-		const char *key;	/* the caller's pointer */
-		const char *name;	/* a copy of the name it held */
+		uint64_t key;		/* the hash, with the length */
+		const char *name;	/* a copy of the name */
 		const char *org;
 	}	org_memo[ST_ORG_MEMO];
-	unsigned org_next;
+	/* chain_match(): the last few pairs of hops asked about */
+#define ST_CHAIN_MEMO	8
+	struct {
+		const struct st_hop *above, *below;
+		int	match;
+	}	chain_memo[ST_CHAIN_MEMO];
 };
 
 void	st_add_finding(struct st_analysis *an, const char *code,

@@ -116,47 +116,58 @@ st_arena_reset(struct st_arena *a)
 	a->spare = keep;
 }
 
+/*
+ * A new block for n bytes (n > 0) that do not fit in the current one.
+ * Kept out of st_arena_alloc_raw() so the bump itself saves no registers.
+ */
+static void *__attribute__((noinline))
+alloc_slow(struct st_arena *a, size_t n)
+{
+	struct block *b;
+	size_t want;
+
+	if (n > a->max)
+		return NULL;
+	want = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
+	if (a->total + want > a->max)
+		return NULL;
+	if (want == ARENA_BLOCK && a->spare != NULL) {
+		b = a->spare;
+		a->spare = b->next;
+		b->next = NULL;
+		b->used = 0;
+	} else if ((b = block_new(want)) == NULL)
+		return NULL;
+	a->total += want;
+	if (want == n) {
+		/* A big object gets a block of its own behind the current
+		 * one, so the current block keeps filling. */
+		b->next = a->head->next;
+		a->head->next = b;
+		b->used = n;
+		return b->data;
+	}
+	b->next = a->head;
+	a->head = b;
+	b->used = n;
+	return b->data;
+}
+
 /* The bump itself; the memory is not cleared. */
 void *
 st_arena_alloc_raw(struct st_arena *a, size_t n)
 {
 	struct block *b = a->head;
 	size_t off;
-	void *p;
 
 	if (n == 0)
 		n = 1;
-	if (n > a->max)
-		return NULL;
 	off = (b->used + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-	if (off > b->size || b->size - off < n) {
-		size_t want = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
-
-		if (a->total + want > a->max)
-			return NULL;
-		if (want == ARENA_BLOCK && a->spare != NULL) {
-			b = a->spare;
-			a->spare = b->next;
-			b->next = NULL;
-			b->used = 0;
-		} else if ((b = block_new(want)) == NULL)
-			return NULL;
-		a->total += want;
-		if (want == n) {
-			/* A big object gets a block of its own behind the
-			 * current one, so the current block keeps filling. */
-			b->next = a->head->next;
-			a->head->next = b;
-			b->used = n;
-			return b->data;
-		}
-		b->next = a->head;
-		a->head = b;
-		off = 0;
+	if (n <= a->max && off <= b->size && b->size - off >= n) {
+		b->used = off + n;
+		return b->data + off;
 	}
-	p = b->data + off;
-	b->used = off + n;
-	return p;
+	return alloc_slow(a, n);
 }
 
 void *

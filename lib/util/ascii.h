@@ -13,12 +13,45 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 static inline unsigned char
 st_ascii_lower(unsigned char c)
 {
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
+}
+
+/* The ASCII capitals of the eight bytes x lowered, other bytes as they
+ * are (no carry crosses a byte: each sum stays below 0x100). */
+static inline uint64_t
+st_ascii_lower8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101u;
+	uint64_t low7 = x & (0x7f * ones);
+	uint64_t gt_z = low7 + (0x7f - 'Z') * ones;	/* bit 7: above 'Z' */
+	uint64_t ge_a = low7 + (0x80 - 'A') * ones;	/* bit 7: 'A' or above */
+	uint64_t upper = ~x & (ge_a ^ gt_z) & (0x80 * ones);
+
+	return x | upper >> 2;
+}
+
+/* The n (at most 8) bytes at s as a word, the rest zeros: a constant-size
+ * memcpy, which the compiler inlines (a variable one is a call). */
+static inline uint64_t
+st_ascii_load8(const char *s, size_t n)
+{
+	unsigned char b[8] = { 0 };
+	uint64_t x;
+	size_t i;
+
+	if (n >= 8)
+		memcpy(b, s, 8);
+	else
+		for (i = 0; i < n; i++)
+			b[i] = (unsigned char)s[i];
+	memcpy(&x, b, 8);
+	return x;
 }
 
 /* a[0..n) equals b[0..n) ignoring ASCII case. */
