@@ -14,10 +14,14 @@
  * such as "From here on..." is not one; see st_mbox_is_separator().
  * mboxrd ">From " quoting is left as it is (headers never need it).
  */
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -470,15 +474,44 @@ next_single(struct st_input *in, struct st_rawmsg *m)
 
 /* Take the From_ line at in->start as the envelope; advance start. */
 /*
- * The first "\nFrom " (sep: the line end then "From ") in p[0..n).  A
- * memchr() per line end is several times cheaper than memmem() here: line
- * ends come every few dozen bytes and memchr runs on whole vectors.
+ * The first "\nFrom " (sep: the line end then "From ") in p[0..n).  With
+ * SSE2, 32 places are tested at once for a line end followed by 'F'
+ * (branch-free over the text, where a memchr() per line end pays its set
+ * up and a mispredicted exit every few dozen bytes); the tail, and
+ * machines without SSE2, go by memchr() per line end.
  */
 static char *
 find_sep(char *p, size_t n, const char *sep)
 {
 	char *e = p + n, *q;
 
+#ifdef __SSE2__
+	{
+		const __m128i c0 = _mm_set1_epi8(sep[0]);
+		const __m128i c1 = _mm_set1_epi8(sep[1]);
+
+		/* the places p .. p+31, each with its next byte, and the
+		 * five bytes a match needs after its line end */
+		while ((size_t)(e - p) >= 32 + 5) {
+			__m128i a0 = _mm_loadu_si128((const __m128i *)p);
+			__m128i b0 = _mm_loadu_si128((const __m128i *)(p + 1));
+			__m128i a1 = _mm_loadu_si128((const __m128i *)(p + 16));
+			__m128i b1 = _mm_loadu_si128((const __m128i *)(p + 17));
+			uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_and_si128(
+			    _mm_cmpeq_epi8(a0, c0), _mm_cmpeq_epi8(b0, c1))) |
+			    (uint32_t)_mm_movemask_epi8(_mm_and_si128(
+			    _mm_cmpeq_epi8(a1, c0), _mm_cmpeq_epi8(b1, c1))) <<
+			    16;
+
+			for (; m != 0; m &= m - 1) {
+				q = p + __builtin_ctz(m);
+				if (memcmp(q + 1, sep + 1, 5) == 0)
+					return q;
+			}
+			p += 32;
+		}
+	}
+#endif
 	while ((size_t)(e - p) >= 6 &&
 	    (q = memchr(p, sep[0], (size_t)(e - p) - 5)) != NULL) {
 		if (memcmp(q + 1, sep + 1, 5) == 0)
