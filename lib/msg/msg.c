@@ -28,6 +28,7 @@
 #include "spamtrace/limits.h"
 #include "spamtrace/msg.h"
 #include "util/ascii.h"
+#include "util/scan.h"
 
 static GMimeParserOptions *decode_opts;
 static gsize init_done;
@@ -57,7 +58,7 @@ line_end(const char *p, const char *end, bool cr_only, const char **eol)
 	const char *nl;
 
 	if (cr_only) {
-		nl = memchr(p, '\r', (size_t)(end - p));
+		nl = st_scan_byte(p, (size_t)(end - p), '\r');
 		if (nl == NULL) {
 			*eol = end;
 			return end;
@@ -65,7 +66,7 @@ line_end(const char *p, const char *end, bool cr_only, const char **eol)
 		*eol = nl;
 		return nl + 1;
 	}
-	nl = memchr(p, '\n', (size_t)(end - p));
+	nl = st_scan_byte(p, (size_t)(end - p), '\n');
 	if (nl == NULL) {
 		*eol = end;
 		if (end > p && end[-1] == '\r')
@@ -265,12 +266,12 @@ st_hdr_unfold(struct st_arena *a, const char *p, size_t len, size_t *lenp)
 	/* a fold: CRLF + WSP becomes the WSP alone.  Copied a line at a
 	 * time: folds are rare and memchr is much faster than a byte loop */
 	for (o = s; p < e;) {
-		const char *lf = memchr(p, '\n', (size_t)(e - p)), *t;
+		const char *lf = st_scan_byte(p, (size_t)(e - p), '\n'), *t;
 
 		t = lf != NULL ? lf : e;
 		/* a lone CR (no LF) is dropped as well */
 		while (p < t) {
-			const char *cr = memchr(p, '\r', (size_t)(t - p));
+			const char *cr = st_scan_byte(p, (size_t)(t - p), '\r');
 			const char *stop = cr != NULL ? cr : t;
 
 			memcpy(o, p, (size_t)(stop - p));
