@@ -70,10 +70,26 @@ maybe_bounce(struct st_msg *m)
 	if ((h = st_msg_get(m, "Return-Path", 0)) != NULL &&
 	    memmem(h->value, h->value_len, "<>", 2) != NULL)
 		return true;
-	if ((h = st_msg_get(m, "From", 0)) != NULL)
+	if ((h = st_msg_get(m, "From", 0)) == NULL)
+		return false;
+	if (h->value_len <= 512) {
+		/* lowered once, then each name by memmem */
+		char low[512];
+
+		for (i = 0; i < h->value_len; i++) {
+			unsigned char c = (unsigned char)h->value[i];
+
+			low[i] = (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+		}
 		for (i = 0; senders[i] != NULL; i++)
-			if (strncasestr_n(h->value, h->value_len, senders[i]))
+			if (memmem(low, h->value_len, senders[i],
+			    strlen(senders[i])) != NULL)
 				return true;
+		return false;
+	}
+	for (i = 0; senders[i] != NULL; i++)
+		if (strncasestr_n(h->value, h->value_len, senders[i]))
+			return true;
 	return false;
 }
 

@@ -42,6 +42,7 @@
 
 #include "bounce/bounce_int.h"
 #include "spamtrace/limits.h"
+#include "util/scan.h"
 
 /* --- small helpers ------------------------------------------------------- */
 
@@ -88,7 +89,7 @@ next_line(const char *text, size_t len, size_t *pos, const char **line,
 	if (*pos >= len)
 		return false;
 	p = text + *pos;
-	nl = memchr(p, '\n', len - *pos);
+	nl = st_scan_byte(p, len - *pos, '\n');
 	*line = p;
 	if (nl == NULL) {
 		*llen = len - *pos;

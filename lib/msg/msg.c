@@ -28,6 +28,7 @@
 #include "spamtrace/limits.h"
 #include "spamtrace/msg.h"
 #include "util/ascii.h"
+#include "util/scan.h"
 
 static GMimeParserOptions *decode_opts;
 static gsize init_done;
@@ -57,7 +58,7 @@ line_end(const char *p, const char *end, bool cr_only, const char **eol)
 	const char *nl;
 
 	if (cr_only) {
-		nl = memchr(p, '\r', (size_t)(end - p));
+		nl = st_scan_byte(p, (size_t)(end - p), '\r');
 		if (nl == NULL) {
 			*eol = end;
 			return end;
@@ -65,7 +66,7 @@ line_end(const char *p, const char *end, bool cr_only, const char **eol)
 		*eol = nl;
 		return nl + 1;
 	}
-	nl = memchr(p, '\n', (size_t)(end - p));
+	nl = st_scan_byte(p, (size_t)(end - p), '\n');
 	if (nl == NULL) {
 		*eol = end;
 		if (end > p && end[-1] == '\r')
