@@ -1304,6 +1304,17 @@ mf_ctw_build(void)
 	mf_build(&mf_ctw, CT_WORDS, false);
 }
 
+/* ST_BOUNCE_GMIME set: every structured body through GMime (the tests
+ * that compare both readers).  Read once, not once per message. */
+static bool gmime_only;
+static pthread_once_t gmime_env_once = PTHREAD_ONCE_INIT;
+
+static void
+gmime_env_read(void)
+{
+	gmime_only = getenv("ST_BOUNCE_GMIME") != NULL;
+}
+
 /* Read the body: through GMime, or directly for simple text mail. */
 static void
 read_body(struct bctx *c, const char *lf, size_t lflen, size_t body_off)
@@ -1357,7 +1368,8 @@ read_body(struct bctx *c, const char *lf, size_t lflen, size_t body_off)
 			put_text(&c->text, lf + body_off, lflen - body_off, cs);
 		return;
 	}
-	if (getenv("ST_BOUNCE_GMIME") == NULL && c->m->nhdrs > 0 &&
+	pthread_once(&gmime_env_once, gmime_env_read);
+	if (!gmime_only && c->m->nhdrs > 0 &&
 	    (c->m->defects & ~(unsigned)ST_MSG_DEFECT_NO_BODY_SEP) == 0 &&
 	    body_off <= lflen) {
 		const char *bounds[FAST_MAX_DEPTH];
@@ -1717,43 +1729,67 @@ flushed:
 }
 
 /* Where inline DSN fields begin in text: a line that starts with one of
- * these and goes on after it.  The names are looked for in one pass
- * (they start with different letters: one at most matches at a place),
- * then whether the first found starts its line. */
+ * these and goes on after it. */
 static const char *const DSN_FIELDS[] = { "reporting-mta:",
 	"final-recipient:", "original-recipient:", NULL };
-static struct mfind mf_dsnf;
-static pthread_once_t mf_dsnf_once = PTHREAD_ONCE_INIT;
 
-static void
-mf_dsnf_build(void)
+/* Does the line at p (n bytes left in the text) start with a name of
+ * DSN_FIELDS, ASCII letters without case, and go on after it? */
+static bool
+dsn_field_line(const char *p, size_t n)
 {
-	mf_build(&mf_dsnf, DSN_FIELDS, false);
+	size_t k, fl;
+	const char *nl;
+
+	for (k = 0; DSN_FIELDS[k] != NULL; k++) {
+		fl = strlen(DSN_FIELDS[k]);
+		if (n >= fl && lpfx(p, DSN_FIELDS[k], fl)) {
+			nl = memchr(p, '\n', n);
+			return (nl != NULL ? (size_t)(nl - p) : n) > fl;
+		}
+	}
+	return false;
 }
 
+/* The names start with 'r', 'f' or 'o' (either case): only the lines
+ * that do are compared, found sixteen line ends at a time. */
 static bool
 find_inline_dsn(const char *t, size_t len, size_t *start)
 {
-	size_t pos = 0, at, k, ll;
-	uint64_t found[2];
-	const char *nl;
+	const char *q = t, *end = t + len;
 
-	pthread_once(&mf_dsnf_once, mf_dsnf_build);
-	while (pos < len && mf_scan_at(&mf_dsnf, t + pos, len - pos, found,
-	    true, &at) > 0) {
-		at += pos;
-		pos = at + 1;
-		if (at > 0 && t[at - 1] != '\n')
-			continue;
-		for (k = 0; !mf_has(found, k); k++)
-			;
-		nl = memchr(t + at, '\n', len - at);
-		ll = nl != NULL ? (size_t)(nl - (t + at)) : len - at;
-		if (ll > strlen(DSN_FIELDS[k])) {
-			*start = at;
+	if (len > 0 && dsn_field_line(t, len)) {
+		*start = 0;
+		return true;
+	}
+#if defined(__SSE2__)
+	while (end - q >= 17) {
+		__m128i nl = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)
+		    (const void *)q), _mm_set1_epi8('\n'));
+		__m128i c = _mm_or_si128(_mm_loadu_si128((const __m128i *)
+		    (const void *)(q + 1)), _mm_set1_epi8(0x20));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(nl,
+		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(c,
+		    _mm_set1_epi8('r')), _mm_cmpeq_epi8(c,
+		    _mm_set1_epi8('f'))), _mm_cmpeq_epi8(c,
+		    _mm_set1_epi8('o')))));
+
+		for (; m != 0; m &= m - 1) {
+			const char *l = q + __builtin_ctz(m) + 1;
+
+			if (dsn_field_line(l, (size_t)(end - l))) {
+				*start = (size_t)(l - t);
+				return true;
+			}
+		}
+		q += 16;
+	}
+#endif
+	for (; end - q >= 2; q++)
+		if (q[0] == '\n' && dsn_field_line(q + 1, (size_t)(end - q - 1))) {
+			*start = (size_t)(q + 1 - t);
 			return true;
 		}
-	}
 	return false;
 }
 

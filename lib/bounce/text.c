@@ -1298,16 +1298,19 @@ st_bounce_classify(struct st_arena *a, struct st_bounce_rcpt *r,
 		reason = *r->status || *r->reply_code ? "onhold" : "undefined";
 
 	/* "user unknown" answered to DATA, or with a mailbox-status code:
-	 * the address exists, the message was refused: filtered */
-	cmd = smtp_command(d, dn, NULL, 0);
-	/* (the command changes only these reasons below: the context is
-	 * looked for when one of them stands) */
-	if (cmd == 0 && ctx_later && context == NULL && tc != NULL &&
-	    reason_in(reason, "userunknown hostunknown filtered rejected "
-	    "onhold undefined systemerror expired"))
-		context = st_bounce_text_diag(tc, r->address);
-	if (cmd == 0 && context != NULL)
-		cmd = smtp_command(context, strlen(context), NULL, 0);
+	 * the address exists, the message was refused: filtered.  (The
+	 * command changes only these reasons below, and only those that
+	 * come from them: neither the command nor the context is looked
+	 * for when another one stands.) */
+	cmd = 0;
+	if (reason_in(reason, "userunknown hostunknown filtered rejected "
+	    "onhold undefined systemerror expired")) {
+		cmd = smtp_command(d, dn, NULL, 0);
+		if (cmd == 0 && ctx_later && context == NULL && tc != NULL)
+			context = st_bounce_text_diag(tc, r->address);
+		if (cmd == 0 && context != NULL)
+			cmd = smtp_command(context, strlen(context), NULL, 0);
+	}
 	if (strcmp(reason, "userunknown") == 0 && strcmp(r->status + (
 	    *r->status ? 1 : 0), ".1.1") != 0 && (cmd == 'D' ||
 	    (cmd == 0 && r->status[0] && strncmp(r->status + 1, ".2.", 3) ==
