@@ -48,8 +48,9 @@ struct mfind {
 	unsigned char map[256];	/* a byte of the text as the needles see it:
 				 * lower case (NUL as a space: nul_space) */
 	/* Wu-Manber: the shortest needle's length, and how far a window
-	 * of that length may move on when it ends with a pair of (mapped)
-	 * bytes (hashed; colliding pairs keep the smallest move) */
+	 * of that length may move on when it ends with a pair of bytes
+	 * (each with bit 5 set, then hashed; colliding pairs keep the
+	 * smallest move) */
 	size_t	minlen;
 	uint8_t	shift[4096];
 	/* the same moves by the raw pair of bytes (no map, no hash: 64 KiB,

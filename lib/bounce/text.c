@@ -259,7 +259,8 @@ mf_build(struct mfind *m, const char *const *nd, bool nul_space)
 		for (k = 0; k < m->n; k++)
 			for (j = 1; j < ml; j++) {
 				unsigned h = mf_hash(lc((unsigned char)
-				    nd[k][j - 1]), lc((unsigned char)nd[k][j]));
+				    nd[k][j - 1]) | 0x20, lc((unsigned char)
+				    nd[k][j]) | 0x20);
 
 				if (m->shift[h] > ml - 1 - j)
 					m->shift[h] = (uint8_t)(ml - 1 - j);
@@ -333,10 +334,14 @@ mf_scan_at(const struct mfind *m, const char *t, size_t n, uint64_t found[2],
 						return nf;
 				}
 			} else {
-				while ((sh = m->shift[mf_hash(m->map[
-				    (unsigned char)t[i + m->minlen - 2]],
-				    m->map[(unsigned char)t[i + m->minlen -
-				    1]])]) != 0) {
+				/* (bytes with bit 5 set: a byte reads as
+				 * the needle's when lc() or the NUL rule
+				 * makes it so, and then it does so too; no
+				 * map lookup in the chain of moves) */
+				while ((sh = m->shift[mf_hash((unsigned char)
+				    t[i + m->minlen - 2] | 0x20,
+				    (unsigned char)t[i + m->minlen - 1] |
+				    0x20)]) != 0) {
 					i += sh;
 					if (n - i < m->minlen)
 						return nf;
