@@ -876,6 +876,23 @@ hexval(int ch)
 	return -1;
 }
 
+/* The value of each byte in base64 (RFC 2045 6.8), 255 for the bytes
+ * outside its alphabet (skipped): one lookup a byte, not five tests. */
+static unsigned char b64_val[256];
+static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
+
+static void
+b64_build(void)
+{
+	static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t k;
+
+	memset(b64_val, 255, sizeof(b64_val));
+	for (k = 0; k < 64; k++)
+		b64_val[(unsigned char)A[k]] = (unsigned char)k;
+}
+
 /* Decode p[0..n) (LF lines) into the arena; NULL on ST_ENOMEM. */
 static char *
 cte_decode(struct st_arena *a, int kind, const char *p, size_t n,
@@ -895,23 +912,13 @@ cte_decode(struct st_arena *a, int kind, const char *p, size_t n,
 		unsigned acc = 0;
 		int bits = 0;
 
+		pthread_once(&b64_once, b64_build);
 		for (i = 0; i < n; i++) {
-			unsigned char ch = (unsigned char)p[i];
-			int v;
+			unsigned v = b64_val[(unsigned char)p[i]];
 
-			if (ch >= 'A' && ch <= 'Z')
-				v = ch - 'A';
-			else if (ch >= 'a' && ch <= 'z')
-				v = ch - 'a' + 26;
-			else if (ch >= '0' && ch <= '9')
-				v = ch - '0' + 52;
-			else if (ch == '+')
-				v = 62;
-			else if (ch == '/')
-				v = 63;
-			else
-				continue;
-			acc = (acc << 6) | (unsigned)v;
+			if (v > 63)
+				continue;	/* not of the alphabet */
+			acc = (acc << 6) | v;
 			bits += 6;
 			if (bits >= 8) {
 				bits -= 8;
