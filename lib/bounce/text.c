@@ -1369,14 +1369,73 @@ static const char *const SEPARATORS[] = {
 	"original header", NULL
 };
 
+/*
+ * Every separator holds one of these pairs of letters (checked when the
+ * list is built): "message", "original", "follow(s)", "below",
+ * "bounced", "rfc822".  They are rare in other text, and looked for
+ * sixteen places at a time; only the short lines that hold one are then
+ * searched for the separators.
+ */
+static const char SEP_PAIRS[][3] = { "ag", "gi", "ow", "nc", "fc" };
+#define NSEP_PAIRS	(sizeof(SEP_PAIRS) / sizeof(SEP_PAIRS[0]))
+
 static struct mfind mf_sep;
+static bool sep_paired;
 static pthread_once_t mf_sep_once = PTHREAD_ONCE_INIT;
 
 static void
 mf_sep_build(void)
 {
+	size_t k, j;
+
 	mf_build(&mf_sep, SEPARATORS, true);
 	mf_wide(&mf_sep);
+	sep_paired = true;
+	for (k = 0; SEPARATORS[k] != NULL; k++) {
+		for (j = 0; j < NSEP_PAIRS; j++)
+			if (strstr(SEPARATORS[k], SEP_PAIRS[j]) != NULL)
+				break;
+		if (j == NSEP_PAIRS)
+			sep_paired = false;	/* then the scan alone */
+	}
+}
+
+/* Where one of SEP_PAIRS starts in t[from..len), ASCII letters without
+ * case; len when nowhere. */
+static size_t
+sep_pair(const char *t, size_t len, size_t from)
+{
+	size_t i = from, j;
+
+#if defined(__SSE2__)
+	/* (a byte with bit 5 set equals a lower-case letter only when it
+	 * is that letter in either case) */
+	for (; len - i >= 17 && i < len; i += 16) {
+		__m128i v0 = _mm_or_si128(_mm_loadu_si128((const __m128i *)
+		    (const void *)(t + i)), _mm_set1_epi8(0x20));
+		__m128i v1 = _mm_or_si128(_mm_loadu_si128((const __m128i *)
+		    (const void *)(t + i + 1)), _mm_set1_epi8(0x20));
+		unsigned m;
+#define SEP_AT(k) _mm_and_si128(_mm_cmpeq_epi8(v0, \
+		    _mm_set1_epi8(SEP_PAIRS[k][0])), _mm_cmpeq_epi8(v1, \
+		    _mm_set1_epi8(SEP_PAIRS[k][1])))
+
+		_Static_assert(NSEP_PAIRS == 5, "SEP_PAIRS: one SEP_AT each");
+		m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+		    _mm_or_si128(SEP_AT(0), SEP_AT(1)), _mm_or_si128(SEP_AT(2),
+		    SEP_AT(3))), SEP_AT(4)));
+#undef SEP_AT
+		if (m != 0)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; i + 1 < len; i++)
+		for (j = 0; j < NSEP_PAIRS; j++)
+			if (((unsigned char)t[i] | 0x20) == (unsigned char)
+			    SEP_PAIRS[j][0] && ((unsigned char)t[i + 1] |
+			    0x20) == (unsigned char)SEP_PAIRS[j][1])
+				return i;
+	return len;
 }
 
 /* The next line (from pos, a line start) that is a separator: at most
@@ -1392,6 +1451,26 @@ next_separator(const char *t, size_t len, size_t *pos, const char **l,
 
 	pthread_once(&mf_sep_once, mf_sep_build);
 	while (*pos < len) {
+		if (sep_paired) {
+			/* a line with a pair; a longer one is passed over
+			 * whatever it names */
+			if ((at = sep_pair(t, len, *pos)) >= len) {
+				*pos = len;
+				return false;
+			}
+			ls = at - *pos > 201 ? at - 201 : *pos;
+			if ((nl = memrchr(t + ls, '\n', at - ls)) != NULL)
+				ls = (size_t)(nl - t) + 1;
+			nl = memchr(t + at, '\n', len - at);
+			le = nl ? (size_t)(nl - t) : len;
+			*pos = nl ? le + 1 : len;
+			if (at - ls > 200 || le - ls > 200 || mf_scan(&mf_sep,
+			    t + ls, le - ls, found, true) == 0)
+				continue;
+			*l = t + ls;
+			*n = le - ls;
+			return true;
+		}
 		if (mf_scan_at(&mf_sep, t + *pos, len - *pos, found, true,
 		    &at) == 0) {
 			*pos = len;
