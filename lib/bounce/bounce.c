@@ -1322,6 +1322,41 @@ gmime_env_read(void)
 	gmime_only = getenv("ST_BOUNCE_GMIME") != NULL;
 }
 
+/*
+ * A header whose only defect is NUL bytes inside field values other than
+ * Content-Type and Content-Transfer-Encoding (a Subject cut short by a
+ * broken MTA): the fields the MIME structure depends on are whole, and
+ * GMime reads the structure as the fast reader does.
+ */
+static bool
+nul_in_values(const struct st_msg *m)
+{
+	size_t k, total = 0, in_values = 0;
+	const char *p, *e, *z;
+
+	if ((m->defects & ~(unsigned)(ST_MSG_DEFECT_NO_BODY_SEP |
+	    ST_MSG_DEFECT_NUL)) != 0 || m->body_off > m->len)
+		return false;
+	for (p = m->buf, e = m->buf + m->body_off; (z = memchr(p, '\0',
+	    (size_t)(e - p))) != NULL; p = z + 1)
+		total++;
+	for (k = 0; k < m->nhdrs; k++) {
+		const struct st_header *h = &m->hdrs[k];
+		size_t nz = 0;
+
+		for (p = h->value, e = h->value + h->value_len;
+		    (z = memchr(p, '\0', (size_t)(e - p))) != NULL; p = z + 1)
+			nz++;
+		if (nz > 0 && ((h->name_len == 12 && strncasecmp(h->name,
+		    "content-type", 12) == 0) || (h->name_len == 25 &&
+		    strncasecmp(h->name, "content-transfer-encoding", 25) ==
+		    0)))
+			return false;
+		in_values += nz;
+	}
+	return total > 0 && in_values == total;
+}
+
 /* Read the body: through GMime, or directly for simple text mail. */
 static void
 read_body(struct bctx *c, const char *lf, size_t lflen, size_t body_off)
@@ -1377,8 +1412,8 @@ read_body(struct bctx *c, const char *lf, size_t lflen, size_t body_off)
 	}
 	pthread_once(&gmime_env_once, gmime_env_read);
 	if (!gmime_only && c->m->nhdrs > 0 &&
-	    (c->m->defects & ~(unsigned)ST_MSG_DEFECT_NO_BODY_SEP) == 0 &&
-	    body_off <= lflen) {
+	    ((c->m->defects & ~(unsigned)ST_MSG_DEFECT_NO_BODY_SEP) == 0 ||
+	    nul_in_values(c->m)) && body_off <= lflen) {
 		const char *bounds[FAST_MAX_DEPTH];
 
 		if (fast_entity(c, c->m, lf + body_off, lflen - body_off, 0,
