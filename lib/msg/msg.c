@@ -402,12 +402,19 @@ pin_charsets(const char *s)
 			pin_charset(*fb, strlen(*fb));
 		g_once_init_leave(&fallback_done, 1);
 	}
+	/* "=?charset?B?" or "?Q?" ("charset*lang" is the charset): text
+	 * that only looks a little like a word fills no slot */
 	for (p = s; (p = strstr(p, "=?")) != NULL; p = q) {
+		const char *star;
+
 		p += 2;
 		for (q = p; *q != '\0' && *q != '?' && q - p < PIN_NAME; q++)
 			;
-		if (*q == '?')
-			pin_charset(p, (size_t)(q - p));
+		if (*q != '?' || strchr("BbQq", q[1]) == NULL || q[1] == '\0' ||
+		    q[2] != '?')
+			continue;
+		star = memchr(p, '*', (size_t)(q - p));
+		pin_charset(p, (size_t)((star != NULL ? star : q) - p));
 	}
 }
 
