@@ -23,6 +23,27 @@
 void	cli_buf_check(const struct st_buf *b);	/* exits if b failed */
 void	cli_buf_write(struct st_buf *b, FILE *f);	/* check, write, reset */
 
+/*
+ * Records on their way to a file that is not a terminal, written with one
+ * writev(2) per CLI_OUTQ_BYTES: each record's buffer is taken as it is
+ * (the caller gets an empty one back), not copied into stdio's buffer.  On
+ * a terminal, cli_buf_write() as before.
+ */
+#define CLI_OUTQ_MAX	128		/* records per writev */
+#define CLI_OUTQ_BYTES	(256u * 1024)
+struct cli_outq {
+	FILE   *f;
+	bool	direct;			/* not a terminal: writev */
+	size_t	n, bytes, nspare;
+	struct st_buf held[CLI_OUTQ_MAX];	/* waiting, in order */
+	struct st_buf spare[CLI_OUTQ_MAX];	/* written, empty */
+};
+void	cli_outq_init(struct cli_outq *q, FILE *f);
+/* Checks b, queues its bytes, leaves b empty (a buffer of the queue). */
+void	cli_outq_put(struct cli_outq *q, struct st_buf *b);
+void	cli_outq_flush(struct cli_outq *q);
+void	cli_outq_free(struct cli_outq *q);	/* flushes first */
+
 /* --- JSON writer: no allocation per field; commas handled by depth ---- */
 struct jw {
 	struct st_buf *b;

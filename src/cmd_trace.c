@@ -20,6 +20,7 @@ struct trace_opts {
 	struct st_dns *dns;	/* --dns: the resolver of the run */
 	struct st_config cfg;
 	int	rc;		/* EXIT_PARTIAL once a message had an error */
+	struct cli_outq *out;	/* the records, on their way to stdout */
 };
 
 static void
@@ -300,7 +301,7 @@ write_item(void *ctx, struct pool_msg *pm)
 		if (o->rc == EXIT_OK)
 			o->rc = EXIT_PARTIAL;
 	}
-	cli_buf_write(&it->out, stdout);
+	cli_outq_put(o->out, &it->out);
 }
 
 static void
@@ -329,6 +330,7 @@ cmd_trace(int argc, char **argv)
 		.done = write_item,
 		.item_free = free_item,
 	};
+	static struct cli_outq outq;
 	struct trace_opts o;
 	struct cli_opts co;
 	struct st_error err;
@@ -354,6 +356,8 @@ cmd_trace(int argc, char **argv)
 		return rc;
 	cli_color_setup(o.json ? "never" : co.color);
 	cli_stdout_buffer();
+	cli_outq_init(&outq, stdout);
+	o.out = &outq;
 	if (want_dns && st_dns_new(&o.dns, &o.cfg, &err) != ST_OK) {
 		cli_warn("--dns: %s", err.msg);
 		st_config_free(&o.cfg);
@@ -382,6 +386,7 @@ cmd_trace(int argc, char **argv)
 	progress_done(&prog);
 	if (o.rc > rc)
 		rc = o.rc;
+	cli_outq_free(&outq);
 	fflush(stdout);
 	pool_free(pl);
 	if (o.dns != NULL)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -43,6 +44,93 @@ cli_buf_write(struct st_buf *b, FILE *f)
 	if (b->len)
 		fwrite(b->p, 1, b->len, f);
 	st_buf_reset(b);
+}
+
+void
+cli_outq_init(struct cli_outq *q, FILE *f)
+{
+	memset(q, 0, sizeof(*q));
+	q->f = f;
+	q->direct = !isatty(fileno(f));
+}
+
+void
+cli_outq_put(struct cli_outq *q, struct st_buf *b)
+{
+	size_t max = b->max;
+
+	if (!q->direct) {
+		cli_buf_write(b, q->f);
+		return;
+	}
+	cli_buf_check(b);
+	if (b->len == 0)
+		return;
+	q->bytes += b->len;
+	q->held[q->n++] = *b;
+	/* spares and held buffers together are never more than
+	 * CLI_OUTQ_MAX: one spare out for each record in */
+	if (q->nspare > 0)
+		*b = q->spare[--q->nspare];
+	else
+		memset(b, 0, sizeof(*b));
+	b->max = max;
+	if (q->n == CLI_OUTQ_MAX || q->bytes >= CLI_OUTQ_BYTES)
+		cli_outq_flush(q);
+}
+
+/* A buffer past this is freed once written, not kept as a spare. */
+#define OUTQ_KEEP	(1u << 20)
+
+void
+cli_outq_flush(struct cli_outq *q)
+{
+	struct iovec iov[CLI_OUTQ_MAX];
+	size_t i, k = 0;
+	int fd = fileno(q->f);
+
+	if (q->n == 0)
+		return;
+	for (i = 0; i < q->n; i++) {
+		iov[i].iov_base = q->held[i].p;
+		iov[i].iov_len = q->held[i].len;
+	}
+	/* anything stdio holds goes first */
+	fflush(q->f);
+	while (k < q->n) {
+		ssize_t w = writev(fd, iov + k, (int)(q->n - k));
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			break;		/* as fwrite: the records are lost */
+		}
+		for (; k < q->n && (size_t)w >= iov[k].iov_len; k++)
+			w -= (ssize_t)iov[k].iov_len;
+		if (k < q->n) {
+			iov[k].iov_base = (char *)iov[k].iov_base + w;
+			iov[k].iov_len -= (size_t)w;
+		}
+	}
+	for (i = 0; i < q->n; i++) {
+		if (q->held[i].cap > OUTQ_KEEP)
+			st_buf_free(&q->held[i]);
+		st_buf_reset(&q->held[i]);
+		q->spare[q->nspare++] = q->held[i];
+	}
+	q->n = 0;
+	q->bytes = 0;
+}
+
+void
+cli_outq_free(struct cli_outq *q)
+{
+	size_t i;
+
+	cli_outq_flush(q);
+	for (i = 0; i < q->nspare; i++)
+		st_buf_free(&q->spare[i]);
+	q->nspare = 0;
 }
 
 /* --- JSON --------------------------------------------------------------- */

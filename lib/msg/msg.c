@@ -346,15 +346,88 @@ guess_8bit_charset(const unsigned char *s, size_t n)
 	return "Windows-1252";
 }
 
-/* Convert n bytes from charset to UTF-8 with GMime's cached converters
- * (opening an iconv converter per call costs more than the conversion);
+/*
+ * glibc unloads a gconv module (dlclose) two converter releases after the
+ * last converter using it is closed, and GMime opens and closes one for
+ * each encoded word and each 8-bit text it decodes: so nearly every such
+ * header paid a dlopen and a dlclose.  One converter kept open for each
+ * charset name seen keeps its module loaded.  The table is small and
+ * fixed (names only: bounded memory on any input; when full, nothing more
+ * is pinned) and the converters are never used: results do not change.
+ */
+#define PIN_MAX		32
+#define PIN_NAME	40
+
+static struct pin {
+	char	 name[PIN_NAME];
+	iconv_t	 cd;		/* (iconv_t)-1 for a name iconv lacks */
+} pins[PIN_MAX];
+static size_t npins;
+G_LOCK_DEFINE_STATIC(pins);
+
+static void
+pin_charset(const char *cs, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n >= PIN_NAME)
+		return;
+	G_LOCK(pins);
+	for (i = 0; i < npins; i++)
+		if (g_ascii_strncasecmp(pins[i].name, cs, n) == 0 &&
+		    pins[i].name[n] == '\0')
+			break;
+	if (i == npins && npins < PIN_MAX) {
+		memcpy(pins[i].name, cs, n);
+		pins[i].name[n] = '\0';
+		pins[i].cd = g_mime_iconv_open("UTF-8", pins[i].name);
+		npins++;
+	}
+	G_UNLOCK(pins);
+}
+
+/* Pin the charset of each encoded word in s, and once GMime's fallback
+ * charsets for raw 8-bit text. */
+static void
+pin_charsets(const char *s)
+{
+	static gsize fallback_done;
+	const char *p, *q;
+
+	if (g_once_init_enter(&fallback_done)) {
+		const char *const *fb;
+
+		for (fb = g_mime_parser_options_get_fallback_charsets(
+		    decode_opts); *fb != NULL; fb++)
+			pin_charset(*fb, strlen(*fb));
+		g_once_init_leave(&fallback_done, 1);
+	}
+	/* "=?charset?B?" or "?Q?" ("charset*lang" is the charset): text
+	 * that only looks a little like a word fills no slot */
+	for (p = s; (p = strstr(p, "=?")) != NULL; p = q) {
+		const char *star;
+
+		p += 2;
+		for (q = p; *q != '\0' && *q != '?' && q - p < PIN_NAME; q++)
+			;
+		if (*q != '?' || strchr("BbQq", q[1]) == NULL || q[1] == '\0' ||
+		    q[2] != '?')
+			continue;
+		star = memchr(p, '*', (size_t)(q - p));
+		pin_charset(p, (size_t)((star != NULL ? star : q) - p));
+	}
+}
+
+/* Convert n bytes from charset to UTF-8 (its module pinned, see above);
  * invalid bytes are skipped.  g_free() the result. */
 static char *
 convert(const char *in, size_t n, const char *charset)
 {
-	iconv_t cd = g_mime_iconv_open("UTF-8", charset);
+	iconv_t cd;
 	char *out;
 
+	pin_charset(charset, strlen(charset));
+	cd = g_mime_iconv_open("UTF-8", charset);
 	if (cd == (iconv_t)-1)
 		cd = g_mime_iconv_open("UTF-8", "Windows-1252");
 	if (cd == (iconv_t)-1)
@@ -554,6 +627,7 @@ st_hdr_decode(struct st_arena *a, const char *p, size_t len)
 	{
 		char *joined = join_b_words(pre ? pre : u);
 
+		pin_charsets(joined ? joined : (pre ? pre : u));
 		dec = g_mime_utils_header_decode_text(decode_opts,
 		    joined ? joined : (pre ? pre : u));
 		g_free(joined);
