@@ -84,6 +84,20 @@ work_one(struct pool *p, struct pool_msg *m, struct st_arena **a)
 	p->ops.work(p->ctx, m);
 }
 
+/* Runs the waiting job (p->lock held, and held again on return). */
+static void
+run_job(struct pool *p)
+{
+	void (*fn)(void *) = p->job;
+	void *arg = p->jobarg;
+
+	p->job = NULL;
+	pthread_mutex_unlock(&p->lock);
+	fn(arg);
+	pthread_mutex_lock(&p->lock);
+	p->jobbusy = false;
+}
+
 /*
  * Called and returns with p->lock held: does one thing there is to do (a
  * job when jobs, a message of the ring, or one of the batch), the lock let
@@ -93,14 +107,7 @@ static bool
 run_one(struct pool *p, bool jobs, struct st_arena **ta)
 {
 	if (jobs && p->job != NULL) {
-		void (*fn)(void *) = p->job;
-		void *arg = p->jobarg;
-
-		p->job = NULL;
-		pthread_mutex_unlock(&p->lock);
-		fn(arg);
-		pthread_mutex_lock(&p->lock);
-		p->jobbusy = false;
+		run_job(p);
 		if (p->waiting)
 			pthread_cond_signal(&p->done);
 		return true;
@@ -429,16 +436,9 @@ static void
 job_finish(struct pool *p)
 {
 	while (p->jobbusy) {
-		if (p->job != NULL) {
-			void (*fn)(void *) = p->job;
-			void *arg = p->jobarg;
-
-			p->job = NULL;
-			pthread_mutex_unlock(&p->lock);
-			fn(arg);
-			pthread_mutex_lock(&p->lock);
-			p->jobbusy = false;
-		} else if (!run_one(p, false, &p->arena))
+		if (p->job != NULL)
+			run_job(p);
+		else if (!run_one(p, false, &p->arena))
 			wait_done(p);
 	}
 }
