@@ -49,6 +49,15 @@ enum st_status st_msg_parse(struct st_msg *m, struct st_arena *a,
 const struct st_header *st_msg_get(const struct st_msg *m, const char *name,
 	    size_t n);
 size_t	st_msg_count(const struct st_msg *m, const char *name);
+/*
+ * The first field of each of names[0..n) (n <= ST_MSG_PICK_MAX, distinct
+ * names), found in one pass over the header instead of one st_msg_get()
+ * walk per name: out[i] is NULL when there is none.  With counts, also
+ * how many fields carry each name.
+ */
+#define ST_MSG_PICK_MAX	32
+void	st_msg_pick(const struct st_msg *m, const char *const *names,
+	    size_t n, const struct st_header **out, size_t *counts);
 
 /* Unfold a raw value: CR/LF removed, leading/trailing white space trimmed,
  * NULs kept as is, at most ST_MAX_HEADER_VALUE bytes.  NUL-terminated copy

@@ -84,64 +84,26 @@ struct hdr_set {
 static void
 hdr_set_fill(const struct st_msg *m, struct hdr_set *hs)
 {
-	size_t i;
+	static const char *const names[] = { "From", "Subject",
+	    "Return-Path", "To", "Delivered-To", "X-Original-To",
+	    "Envelope-To", "Received", "In-Reply-To", "References", "Date",
+	    "Content-Type", "Content-Transfer-Encoding" };
+	const struct st_header *f[sizeof(names) / sizeof(names[0])];
 
-	memset(hs, 0, sizeof(*hs));
-	for (i = 0; i < m->nhdrs; i++) {
-		const struct st_header *h = &m->hdrs[i], **slot = NULL;
-		const char *name = NULL;
-
-		/* by length first: most fields are none of these */
-		switch (h->name_len) {
-		case 2:  name = "To"; slot = &hs->to; break;
-		case 4:
-			if ((h->name[0] | 0x20) == 'f') {
-				name = "From";
-				slot = &hs->from;
-			} else {
-				name = "Date";
-				slot = &hs->date;
-			}
-			break;
-		case 7:  name = "Subject"; slot = &hs->subject; break;
-		case 8:  name = "Received"; slot = &hs->received; break;
-		case 10: name = "References"; slot = &hs->references; break;
-		case 11:
-			switch (h->name[0] | 0x20) {
-			case 'r':
-				name = "Return-Path";
-				slot = &hs->return_path;
-				break;
-			case 'e':
-				name = "Envelope-To";
-				slot = &hs->envelope_to;
-				break;
-			default:
-				name = "In-Reply-To";
-				slot = &hs->in_reply_to;
-				break;
-			}
-			break;
-		case 12:
-			if ((h->name[0] | 0x20) == 'd') {
-				name = "Delivered-To";
-				slot = &hs->delivered_to;
-			} else {
-				name = "Content-Type";
-				slot = &hs->content_type;
-			}
-			break;
-		case 13: name = "X-Original-To"; slot = &hs->x_original_to;
-			break;
-		case 25: name = "Content-Transfer-Encoding"; slot = &hs->cte;
-			break;
-		default:
-			continue;
-		}
-		if (*slot == NULL && strncasecmp(h->name, name, h->name_len) ==
-		    0)
-			*slot = h;
-	}
+	st_msg_pick(m, names, sizeof(names) / sizeof(names[0]), f, NULL);
+	hs->from = f[0];
+	hs->subject = f[1];
+	hs->return_path = f[2];
+	hs->to = f[3];
+	hs->delivered_to = f[4];
+	hs->x_original_to = f[5];
+	hs->envelope_to = f[6];
+	hs->received = f[7];
+	hs->in_reply_to = f[8];
+	hs->references = f[9];
+	hs->date = f[10];
+	hs->content_type = f[11];
+	hs->cte = f[12];
 }
 
 struct bctx {

@@ -247,6 +247,35 @@ st_msg_count(const struct st_msg *m, const char *name)
 	return k;
 }
 
+void
+st_msg_pick(const struct st_msg *m, const char *const *names, size_t n,
+    const struct st_header **out, size_t *counts)
+{
+	size_t len[ST_MSG_PICK_MAX], i, j;
+
+	if (n > ST_MSG_PICK_MAX)
+		n = ST_MSG_PICK_MAX;
+	for (j = 0; j < n; j++) {
+		len[j] = strlen(names[j]);
+		out[j] = NULL;
+		if (counts != NULL)
+			counts[j] = 0;
+	}
+	for (i = 0; i < m->nhdrs; i++) {
+		const struct st_header *h = &m->hdrs[i];
+
+		for (j = 0; j < n; j++)
+			if (h->name_len == len[j] &&
+			    name_eq(h->name, names[j], len[j])) {
+				if (out[j] == NULL)
+					out[j] = h;
+				if (counts != NULL)
+					counts[j]++;
+				break;
+			}
+	}
+}
+
 char *
 st_hdr_unfold(struct st_arena *a, const char *p, size_t len, size_t *lenp)
 {

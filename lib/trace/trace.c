@@ -3,7 +3,6 @@
  * analysis.  The analysis itself (trust, origin, source, roles, findings,
  * contacts) is in analyse.c.
  */
-#include <stdint.h>
 #include <string.h>
 
 #include "spamtrace/limits.h"
@@ -71,82 +70,12 @@ decoded(struct st_msg *m, const struct st_header *h)
 	    h->value_len)) : "";
 }
 
-/* The fields of the summary, each the first of its name. */
+/* The fields of the summary, each the first of its name, and Received. */
 enum { F_MSGID, F_FROM, F_RPATH, F_TO, F_SUBJECT, F_XMAILER, F_UA, F_DATE,
-	F_N };
-
-/*
- * Is h's name `name` (n bytes) ignoring ASCII case?  Eight bytes at a
- * time: equal words are equal (the usual spelling), words that differ in
- * more than bit 5 of some byte differ folded too (folding only sets bit
- * 5); the rest byte by byte.
- */
-static bool
-is_name(const struct st_header *h, const char *name, size_t n)
-{
-	const uint64_t bit5 = 0x2020202020202020u;
-	uint64_t x, y;
-	size_t i;
-
-	if (h->name_len != n)
-		return false;
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&x, h->name + i, 8);
-		memcpy(&y, name + i, 8);
-		if (x != y && ((x | bit5) != (y | bit5) ||
-		    !st_ascii_ieq(h->name + i, name + i, 8)))
-			return false;
-	}
-	return st_ascii_ieq(h->name + i, name + i, n - i);
-}
-
-/*
- * One pass over the header: the first field of each name the summary
- * uses, and the number of Received fields (st_msg_get() per name would
- * walk the header nine times).
- */
-static size_t
-pick_fields(const struct st_msg *m, const struct st_header *f[F_N])
-{
-	size_t i, nrcvd = 0;
-	int k;
-
-	for (k = 0; k < F_N; k++)
-		f[k] = NULL;
-	for (i = 0; i < m->nhdrs; i++) {
-		const struct st_header *h = &m->hdrs[i];
-
-		k = -1;
-		switch (h->name_len) {
-		case 2:
-			k = is_name(h, "To", 2) ? F_TO : -1;
-			break;
-		case 4:
-			k = is_name(h, "From", 4) ? F_FROM :
-			    is_name(h, "Date", 4) ? F_DATE : -1;
-			break;
-		case 7:
-			k = is_name(h, "Subject", 7) ? F_SUBJECT : -1;
-			break;
-		case 8:
-			if (is_name(h, "Received", 8))
-				nrcvd++;
-			else if (is_name(h, "X-Mailer", 8))
-				k = F_XMAILER;
-			break;
-		case 10:
-			k = is_name(h, "Message-ID", 10) ? F_MSGID :
-			    is_name(h, "User-Agent", 10) ? F_UA : -1;
-			break;
-		case 11:
-			k = is_name(h, "Return-Path", 11) ? F_RPATH : -1;
-			break;
-		}
-		if (k >= 0 && f[k] == NULL)
-			f[k] = h;
-	}
-	return nrcvd;
-}
+	F_RECEIVED, F_N };
+static const char *const field_names[F_N] = { "Message-ID", "From",
+	"Return-Path", "To", "Subject", "X-Mailer", "User-Agent", "Date",
+	"Received" };
 
 enum st_status
 st_trace_hops(struct st_msg *m, struct st_trace *t)
@@ -154,10 +83,12 @@ st_trace_hops(struct st_msg *m, struct st_trace *t)
 	struct st_arena *a = m->arena;
 	size_t n, i, k;
 	const struct st_header *h, *f[F_N];
+	size_t count[F_N];
 	char *id;
 
 	memset(t, 0, sizeof(*t));
-	n = pick_fields(m, f);
+	st_msg_pick(m, field_names, F_N, f, count);
+	n = count[F_RECEIVED];
 	id = f[F_MSGID] != NULL ? st_hdr_unfold(a, f[F_MSGID]->value,
 	    f[F_MSGID]->value_len, NULL) : NULL;
 	t->sum.message_id = or_empty(id);
@@ -182,9 +113,11 @@ st_trace_hops(struct st_msg *m, struct st_trace *t)
 		return ST_OK;
 	if ((t->hops = st_arena_alloc(a, n * sizeof(*t->hops))) == NULL)
 		return ST_ENOMEM;
-	for (i = 0, k = 0; i < m->nhdrs && k < n; i++) {
+	/* from the first Received field on */
+	for (i = (size_t)(f[F_RECEIVED] - m->hdrs), k = 0; i < m->nhdrs &&
+	    k < n; i++) {
 		h = &m->hdrs[i];
-		if (!is_name(h, "Received", 8))
+		if (h->name_len != 8 || !st_ascii_ieq(h->name, "Received", 8))
 			continue;
 		if (!st_received_parse(a, h->value, h->value_len,
 		    &t->hops[k]))
