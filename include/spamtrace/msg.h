@@ -51,9 +51,9 @@ const struct st_header *st_msg_get(const struct st_msg *m, const char *name,
 size_t	st_msg_count(const struct st_msg *m, const char *name);
 /*
  * The first field of each of names[0..n) (n <= ST_MSG_PICK_MAX, distinct
- * names), found in one pass over the header instead of one st_msg_get()
- * walk per name: out[i] is NULL when there is none.  With counts, also
- * how many fields carry each name.
+ * names of 1 to 63 bytes), found in one pass over the header instead of
+ * one st_msg_get() walk per name: out[i] is NULL when there is none.
+ * With counts, also how many fields carry each name.
  */
 #define ST_MSG_PICK_MAX	32
 void	st_msg_pick(const struct st_msg *m, const char *const *names,

@@ -21,6 +21,7 @@
 #endif
 #include <gmime/gmime.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
@@ -251,26 +252,35 @@ void
 st_msg_pick(const struct st_msg *m, const char *const *names, size_t n,
     const struct st_header **out, size_t *counts)
 {
+	/* the names chained by length: first[k] is the first name k bytes
+	 * long (+1, 0 for none), next[j] the one after names[j] */
+	unsigned char first[64] = { 0 }, next[ST_MSG_PICK_MAX];
 	size_t len[ST_MSG_PICK_MAX], i, j;
 
 	if (n > ST_MSG_PICK_MAX)
 		n = ST_MSG_PICK_MAX;
-	for (j = 0; j < n; j++) {
+	for (j = n; j-- > 0;) {
 		len[j] = strlen(names[j]);
 		out[j] = NULL;
 		if (counts != NULL)
 			counts[j] = 0;
+		next[j] = 0;
+		if (len[j] > 0 && len[j] < 64) {
+			next[j] = first[len[j]];
+			first[len[j]] = (unsigned char)(j + 1);
+		}
 	}
 	for (i = 0; i < m->nhdrs; i++) {
 		const struct st_header *h = &m->hdrs[i];
 
-		for (j = 0; j < n; j++)
-			if (h->name_len == len[j] &&
-			    name_eq(h->name, names[j], len[j])) {
-				if (out[j] == NULL)
-					out[j] = h;
+		if (h->name_len >= 64)
+			continue;	/* no name asked for is that long */
+		for (j = first[h->name_len]; j != 0; j = next[j - 1])
+			if (name_eq(h->name, names[j - 1], h->name_len)) {
+				if (out[j - 1] == NULL)
+					out[j - 1] = h;
 				if (counts != NULL)
-					counts[j]++;
+					counts[j - 1]++;
 				break;
 			}
 	}
